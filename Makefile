@@ -1,0 +1,33 @@
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint bench clean
+
+$(BIN)/python:
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed: set PYTHON=/path/to/python3.11"; exit 2; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e '.[test]'
+	@touch $(STAMP)
+
+demo: $(STAMP)
+	@rm -rf samples/.demo && mkdir -p samples/.demo
+	$(BIN)/lsq-import run samples/loans.xlsx -m mappings/loan.yaml --sandbox --out samples/.demo/loans.results.xlsx --state-dir samples/.demo/state; \
+	  code=$$?; [ $$code -le 1 ] || exit $$code
+	@echo "Open samples/.demo/loans.results.xlsx to see every row's outcome (the invalid rows are there on purpose)."
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check importer tests benchmarks
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_validate.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info samples/.demo

@@ -1,0 +1,134 @@
+"""Settings as one frozen value, built once from flags, environment and `.env`.
+
+Nothing below the CLI reads `os.environ`; everything gets a `Settings`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from dotenv import dotenv_values
+
+from .constants import DEFAULT_PATHS, DEFAULT_RATE, RATE_PLANS, RATE_WINDOW_SECONDS
+from .errors import ConfigError
+
+ENV_PREFIX = "LSQ_"
+_RATE_RE = re.compile(r"^\s*(\d+)\s*/\s*(\d+(?:\.\d+)?)\s*s?\s*$", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class Rate:
+    """At most `calls` calls in any sliding window of `seconds`."""
+
+    calls: int
+    seconds: float = RATE_WINDOW_SECONDS
+
+    @classmethod
+    def parse(cls, text: str) -> Rate:
+        """Accept `25/5s`, `25/5` or a plan name (`enterprise`, `Pro`, ...)."""
+        raw = text.strip()
+        plan = RATE_PLANS.get(raw.lower())
+        if plan is not None:
+            return cls(plan, RATE_WINDOW_SECONDS)
+        match = _RATE_RE.match(raw)
+        if not match or int(match.group(1)) < 1 or float(match.group(2)) <= 0:
+            plans = ", ".join(RATE_PLANS)
+            raise ConfigError(
+                f'Rate "{text}" is not understood: use CALLS/SECONDSs such as 25/5s, '
+                f"or a plan name ({plans})"
+            )
+        return cls(int(match.group(1)), float(match.group(2)))
+
+    def __str__(self) -> str:
+        return f"{self.calls}/{self.seconds:g}s"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Where LeadSquared is, how to authenticate, and how hard to push it."""
+
+    host: str = ""
+    async_host: str = ""
+    access_key: str = ""
+    secret_key: str = ""
+    api_key: str = ""
+    rate: Rate = field(default_factory=lambda: Rate.parse(DEFAULT_RATE))
+    paths: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_PATHS))
+    timeout: float = 30.0
+    poll_timeout: float = 600.0
+    workers: int = 8
+    max_attempts: int = 6
+
+    def __repr__(self) -> str:  # keys must never reach a log through repr()
+        return (
+            f"Settings(host={self.host!r}, async_host={self.async_host!r}, "
+            f"rate={self.rate}, workers={self.workers})"
+        )
+
+    def with_(self, **changes: object) -> Settings:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    def require(self, *, sync: bool, asynchronous: bool) -> None:
+        """Fail with one clear line when what the chosen mode needs is missing."""
+        needed = ["LSQ_ACCESS_KEY", "LSQ_SECRET_KEY"]
+        if sync:
+            needed.append("LSQ_HOST")
+        if asynchronous:
+            needed += ["LSQ_ASYNC_HOST", "LSQ_API_KEY"]
+        values = {
+            "LSQ_HOST": self.host,
+            "LSQ_ASYNC_HOST": self.async_host,
+            "LSQ_ACCESS_KEY": self.access_key,
+            "LSQ_SECRET_KEY": self.secret_key,
+            "LSQ_API_KEY": self.api_key,
+        }
+        missing = [name for name in needed if not values[name]]
+        if missing:
+            raise ConfigError(
+                "Missing " + ", ".join(missing) + ": set them in the environment or a .env "
+                "file in this folder (or use --sandbox to try the built-in simulator)"
+            )
+
+
+def read_environment(environ: Mapping[str, str] | None = None, cwd: Path | None = None) -> dict:
+    """LSQ_* values from `.env` in `cwd`, overridden by the real environment."""
+    env_file = (cwd or Path.cwd()) / ".env"
+    merged: dict[str, str] = {}
+    if env_file.is_file():
+        merged.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
+    merged.update(os.environ if environ is None else environ)
+    return {k: v for k, v in merged.items() if k.startswith(ENV_PREFIX)}
+
+
+def settings_from_env(
+    environ: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+    **overrides: object,
+) -> Settings:
+    """Build Settings from the environment (and `.env`), then flags in `overrides`."""
+    env = read_environment(environ, cwd)
+    paths = dict(DEFAULT_PATHS)
+    for name in DEFAULT_PATHS:
+        override = env.get(f"LSQ_PATH_{name.upper()}")
+        if override:
+            paths[name] = override if override.startswith("/") else "/" + override
+    values: dict[str, object] = {
+        "host": env.get("LSQ_HOST", "").strip().rstrip("/"),
+        "async_host": env.get("LSQ_ASYNC_HOST", "").strip().rstrip("/"),
+        "access_key": env.get("LSQ_ACCESS_KEY", "").strip(),
+        "secret_key": env.get("LSQ_SECRET_KEY", "").strip(),
+        "api_key": env.get("LSQ_API_KEY", "").strip(),
+        "rate": Rate.parse(env.get("LSQ_RATE") or DEFAULT_RATE),
+        "paths": paths,
+    }
+    for key, value in overrides.items():
+        if value is None:
+            continue
+        if key == "rate" and isinstance(value, str):
+            value = Rate.parse(value)
+        values[key] = value
+    return Settings(**values)  # type: ignore[arg-type]

@@ -1,0 +1,92 @@
+"""One error tree for the whole importer.
+
+The CLI turns every `UserError` into one line and exit 2; the pool decides what
+to do with an `ApiError` by its class (`Transient` mixin = retry, `Terminal` =
+record and move on), never by parsing strings.
+"""
+
+from __future__ import annotations
+
+
+class ImporterError(Exception):
+    """Base of every error the importer raises on purpose."""
+
+
+class Transient:
+    """Mixin: the same request may succeed if sent again later."""
+
+
+class Terminal:
+    """Mixin: sending the same request again cannot help."""
+
+
+class UserError(ImporterError):
+    """Something the user can fix: a bad argument, file, mapping or credentials."""
+
+
+class InputFileError(UserError):
+    """The input file is missing, unreadable or not a table we understand."""
+
+
+class MappingError(UserError):
+    """The mapping file is invalid, or names a column the input lacks."""
+
+
+class ConfigError(UserError):
+    """Settings are missing or malformed (hosts, keys, rate)."""
+
+
+class LockedError(UserError):
+    """Another run holds the lock on this input or inbox."""
+
+
+class ApiError(ImporterError):
+    """LeadSquared (or the network on the way) did not do what we asked."""
+
+    def __init__(self, message: str, *, status_code: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status_code = status_code
+
+
+class AuthError(ApiError, UserError, Terminal):
+    """401: wrong access key, secret key or x-api-key. Stops the whole run."""
+
+
+class RateLimited(ApiError, Transient):
+    """429: too many calls in the sliding window. LeadSquared sends no Retry-After."""
+
+
+class TransientError(ApiError, Transient):
+    """5xx, timeout or dropped connection.
+
+    `uncertain` is True when the request may have reached LeadSquared and been
+    processed although no reply came back (read timeout, connection reset after
+    the body was sent): a re-send may then meet a duplicate of our own making.
+    """
+
+    def __init__(
+        self, message: str, *, status_code: int | None = None, uncertain: bool = False
+    ) -> None:
+        super().__init__(message, status_code=status_code)
+        self.uncertain = uncertain
+
+
+class RowRejected(ApiError, Terminal):
+    """400 or an `MX…Exception`: LeadSquared refused this row's data. Never retried."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        exception_type: str | None = None,
+        status_code: int | None = None,
+        request_id: str | None = None,
+    ) -> None:
+        super().__init__(message, status_code=status_code)
+        self.exception_type = exception_type
+        self.request_id = request_id
+
+
+class NotFound(ApiError, Terminal):
+    """404: the API path does not exist (a wrong host or path override)."""

@@ -1,0 +1,66 @@
+"""What happens to a row: the statuses users see and the records that carry them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class RowStatus(StrEnum):
+    """The `Status` column of the results workbook (CONTRACT section 6)."""
+
+    SUCCESS = "Success"
+    PARTIAL_SUCCESS = "PartialSuccess"
+    FAILURE = "Failure"
+    INVALID = "Invalid"
+    PENDING = "Pending"
+
+
+RESULT_COLUMNS: tuple[str, ...] = (
+    "RowNumber",
+    "Status",
+    "CreatedOpportunityId",
+    "ConflictedOpportunityId",
+    "RelatedProspectId",
+    "RequestID",
+    "ExceptionType",
+    "Message",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class RowError:
+    """One validation problem: a line of the `Errors` sheet."""
+
+    row_number: int
+    column: str
+    value: str
+    message: str
+
+
+@dataclass(slots=True)
+class RowOutcome:
+    """The result columns of one row."""
+
+    row_number: int
+    status: RowStatus
+    created_opportunity_id: str | None = None
+    conflicted_opportunity_id: str | None = None
+    related_prospect_id: str | None = None
+    request_id: str | None = None
+    exception_type: str | None = None
+    message: str | None = None
+    extra: dict[str, str] = field(default_factory=dict)  # e.g. SharedWith, ShareStatus
+
+    def as_cells(self) -> list[str | int]:
+        """The values of RESULT_COLUMNS, in order, blanks as ""."""
+        return [
+            self.row_number,
+            str(self.status),
+            self.created_opportunity_id or "",
+            self.conflicted_opportunity_id or "",
+            self.related_prospect_id or "",
+            self.request_id or "",
+            self.exception_type or "",
+            self.message or "",
+        ]
