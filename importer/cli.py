@@ -1,0 +1,211 @@
+"""The `lsq-import` command: a thin layer that parses flags, calls the Python API,
+prints its summary and picks the exit code. One error boundary: a `UserError`
+becomes one line on stderr and exit 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Literal
+
+import typer
+
+from .config import Settings, settings_from_env
+from .errors import UserError
+from .progress import TerminalProgress
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="Import spreadsheets of leads and opportunities into LeadSquared.",
+)
+
+ModeOpt = Annotated[str, typer.Option("--mode", help="async (default) or sync capture API.")]
+MappingOpt = Annotated[Path, typer.Option("--mapping", "-m", help="YAML mapping file.")]
+SheetOpt = Annotated[
+    str | None, typer.Option("--sheet", help="Sheet to read (default: first visible).")
+]
+VerboseOpt = Annotated[bool, typer.Option("--verbose", help="Log every API call (keys redacted).")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", help="Print only the summary.")]
+StateOpt = Annotated[Path | None, typer.Option("--state-dir", help="Journal and logs folder.")]
+PollOpt = Annotated[
+    float | None, typer.Option("--poll-timeout", help="Seconds to wait for queued requests.")
+]
+
+log = logging.getLogger("importer")
+
+
+def echo_err(message: str) -> None:
+    typer.echo(message, err=True)
+
+
+@contextlib.contextmanager
+def user_errors(verbose: bool = False) -> Iterator[None]:
+    """The CLI's one error boundary."""
+    try:
+        yield
+    except UserError as exc:
+        echo_err(f"lsq-import: {exc}")
+        raise typer.Exit(2) from None
+    except KeyboardInterrupt:
+        echo_err("lsq-import: interrupted; run the same command again to resume")
+        raise typer.Exit(130) from None
+    except typer.Exit:
+        raise
+    except Exception as exc:  # a bug of ours: one line, the traceback only with --verbose
+        if verbose:
+            raise
+        echo_err(
+            f"lsq-import: unexpected error ({type(exc).__name__}: {exc}); rerun with --verbose"
+        )
+        raise typer.Exit(2) from None
+
+
+def setup_logging(verbose: bool, quiet: bool) -> None:
+    level = logging.DEBUG if verbose else logging.ERROR if quiet else logging.WARNING
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger("importer")
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    root.propagate = False
+
+
+def want_progress(quiet: bool) -> bool:
+    return not quiet and sys.stderr.isatty()
+
+
+def check_mode(mode: str) -> Literal["async", "sync"]:
+    if mode not in ("async", "sync"):
+        raise UserError(f'--mode must be "async" or "sync", not "{mode}"')
+    return mode  # type: ignore[return-value]
+
+
+def build_settings(**overrides: object) -> Settings:
+    return settings_from_env(**{k: v for k, v in overrides.items() if v is not None})
+
+
+@app.command()
+def validate(
+    input: Annotated[Path, typer.Argument(help="CSV, XLSX, XLS or ODS file.")],
+    mapping: MappingOpt,
+    sheet: SheetOpt = None,
+    report: Annotated[Path | None, typer.Option("--report", help="Report workbook path.")] = None,
+    verbose: VerboseOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Dry run: load, validate and map every row; no network. Writes a validation report."""
+    from .validation import validate_file
+
+    setup_logging(verbose, quiet)
+    with user_errors(verbose):
+        result = validate_file(input, mapping, sheet=sheet, report=report)
+        for warning in result.warnings:
+            if not quiet:
+                echo_err(f"warning: {warning}")
+        typer.echo(result.summary_line())
+    raise typer.Exit(result.exit_code)
+
+
+@app.command()
+def run(
+    input: Annotated[Path, typer.Argument(help="CSV, XLSX, XLS or ODS file.")],
+    mapping: MappingOpt,
+    out: Annotated[Path | None, typer.Option("--out", help="Results workbook path.")] = None,
+    mode: ModeOpt = "async",
+    rate: Annotated[str | None, typer.Option("--rate", help="e.g. 25/5s or a plan name.")] = None,
+    workers: Annotated[int | None, typer.Option("--workers", min=1, max=64)] = None,
+    fresh: Annotated[bool, typer.Option("--fresh", help="Ignore the journal; start over.")] = False,
+    sandbox: Annotated[bool, typer.Option("--sandbox", help="Use the built-in simulator.")] = False,
+    sheet: SheetOpt = None,
+    state_dir: StateOpt = None,
+    poll_timeout: PollOpt = None,
+    verbose: VerboseOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Import: send every valid row, then write the results workbook."""
+    from .runner import run_import
+
+    setup_logging(verbose, quiet)
+    with user_errors(verbose):
+        chosen = check_mode(mode)
+        settings = build_settings(rate=rate, workers=workers, poll_timeout=poll_timeout)
+        if fresh and not quiet:
+            echo_err(
+                "lsq-import: --fresh: starting a new journal; rows sent before will be sent "
+                "again and LeadSquared's duplicate detection will flag them"
+            )
+        progress = TerminalProgress() if want_progress(quiet) else None
+        with sandbox_settings(settings, sandbox, quiet) as effective:
+            report = run_import(
+                input,
+                mapping,
+                settings=effective,
+                mode=chosen,
+                out=out,
+                sheet=sheet,
+                state_dir=state_dir,
+                fresh=fresh,
+                progress=progress,
+            )
+        typer.echo(report.summary_line())
+    raise typer.Exit(report.exit_code)
+
+
+@contextlib.contextmanager
+def sandbox_settings(settings: Settings, enabled: bool, quiet: bool) -> Iterator[Settings]:
+    """With --sandbox, start the simulator in-process and point the settings at it."""
+    if not enabled:
+        yield settings
+        return
+    from .sandbox import SandboxConfig, serve_in_thread
+
+    with serve_in_thread(SandboxConfig()) as running:
+        env = running.env()
+        if not quiet:
+            echo_err(f"lsq-import: using the built-in sandbox at {running.base_url}")
+        yield settings.with_(
+            host=env["LSQ_HOST"],
+            async_host=env["LSQ_ASYNC_HOST"],
+            access_key=env["LSQ_ACCESS_KEY"],
+            secret_key=env["LSQ_SECRET_KEY"],
+            api_key=env["LSQ_API_KEY"],
+        )
+
+
+@app.command("sandbox")
+def sandbox_command(
+    port: Annotated[int, typer.Option("--port", help="Port on 127.0.0.1.")] = 8765,
+    rate_limit: Annotated[int, typer.Option("--rate-limit", help="Calls per window.")] = 25,
+    async_delay: Annotated[float, typer.Option("--async-delay", help="Queue delay, s.")] = 1.0,
+    latency: Annotated[float, typer.Option("--latency", help="Added to each answer, s.")] = 0.0,
+    error_rate: Annotated[float, typer.Option("--error-rate", help="Fraction of 500s.")] = 0.0,
+    drop_rate: Annotated[
+        float, typer.Option("--drop-rate", help="Fraction of lost replies.")
+    ] = 0.0,
+    burst_429: Annotated[float, typer.Option("--burst-429", help="Fraction of 429s.")] = 0.0,
+    seed: Annotated[int | None, typer.Option("--seed", help="Repeatable faults.")] = None,
+) -> None:
+    """Run the LeadSquared simulator and print the LSQ_… lines that point lsq-import at it."""
+    from .sandbox import SandboxConfig, run_forever
+
+    with user_errors():
+        config = SandboxConfig.from_options(
+            rate_limit=rate_limit,
+            async_delay=async_delay,
+            latency=latency,
+            error_rate=error_rate,
+            drop_rate=drop_rate,
+            burst_429=burst_429,
+            seed=seed,
+        )
+        run_forever(config, port)
+
+
+def main() -> None:
+    app(prog_name="lsq-import")

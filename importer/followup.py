@@ -1,0 +1,290 @@
+"""`retry` and `status`: work that starts from a results workbook and updates it in place."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from . import verdict
+from .client import CallRecord, LeadSquaredClient
+from .config import Settings, settings_from_env
+from .errors import ApiError, AuthError, MappingError, RateLimited
+from .journal import Journal, RowState
+from .limiter import SlidingWindowLimiter
+from .loader import open_table
+from .mapping import load_mapping, resolve_columns
+from .outcomes import RowOutcome, RowStatus
+from .payload import build_payloads, share_item
+from .pool import Counters, ImportPool, Job
+from .results import RESULTS_SHEET, ResultsBook, Summary, read_results, write_results
+from .schema import Validator
+
+RETRYABLE = (RowStatus.FAILURE, RowStatus.PENDING)
+
+
+@dataclass
+class FollowupReport:
+    """What `retry` or `status` changed in a results workbook."""
+
+    results_path: Path
+    considered: int
+    changed: int
+    counts: dict[str, int]
+    api_calls: int
+
+    @property
+    def exit_code(self) -> int:
+        others = sum(n for status, n in self.counts.items() if status != RowStatus.SUCCESS)
+        return 0 if others == 0 else 1
+
+    def summary_line(self, verb: str) -> str:
+        parts = ", ".join(f"{n} {s}" for s, n in self.counts.items() if n)
+        return (
+            f"{self.results_path.name}: {verb} {self.considered} row(s), {self.changed} changed; "
+            f"now {parts}. {self.api_calls} API calls."
+        )
+
+
+def _book_context(book: ResultsBook, results_path: Path) -> tuple[str, str, Path | None]:
+    mode = book.summary.get("Mode", "async")
+    operation = book.summary.get("Operation", "capture")
+    journal = book.summary.get("Journal")
+    return mode, operation, Path(journal) if journal else None
+
+
+def _open_journal(path: Path | None, results_path: Path, state_dir: Path | None) -> Journal:
+    if path is None or (state_dir is not None):
+        base = state_dir or results_path.parent / ".lsq-state"
+        path = base / f"{results_path.stem}.followup.journal.sqlite"
+    journal = Journal(path)
+    journal.lock(results_path.name)
+    return journal
+
+
+def retry_results(
+    results_path: str | Path,
+    *,
+    mapping_path: str | Path | None = None,
+    settings: Settings | None = None,
+    state_dir: str | Path | None = None,
+    progress: Any = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> FollowupReport:
+    """Send again the rows whose Status is Failure; collect Pending ones; rewrite the workbook.
+
+    Payloads are rebuilt from the workbook's own input columns, so a value fixed in the
+    workbook is what goes out. A Pending row is polled first (never sent twice).
+    """
+    started = datetime.now()
+    path = Path(results_path)
+    book = read_results(path)
+    settings = settings or settings_from_env()
+    mode, operation, journal_file = _book_context(book, path)
+    mapping_file = Path(mapping_path or book.summary.get("Mapping", ""))
+    if not mapping_file.is_file():
+        raise MappingError(
+            f"The mapping this workbook was made with ({mapping_file}) is not there: "
+            "pass it with -m MAPPING"
+        )
+    mapping = load_mapping(mapping_file)
+    targets = {o.row_number: o for _, o in book.rows if o.status in RETRYABLE}
+    settings.require(sync=mode == "sync" or mapping.share is not None, asynchronous=mode == "async")
+    table = open_table(path, sheet=RESULTS_SHEET)
+    columns = resolve_columns(mapping, table.headers, table.duplicate_headers)
+    validator = Validator(mapping, columns)
+    jobs: list[Job] = []
+    invalid: dict[int, RowOutcome] = {}
+    for frame in table.chunks():
+        frame.index = [int(float(n)) for n in frame["RowNumber"]]
+        frame.index.name = "RowNumber"
+        frame = frame[frame.index.isin(list(targets))]
+        if frame.empty:
+            continue
+        checked = validator.validate(frame)
+        records = checked.values.to_dict("index") if len(checked.values) else {}
+        for error in checked.errors:
+            previous = invalid.get(error.row_number)
+            text = error.message if previous is None else f"{previous.message}; {error.message}"
+            invalid[error.row_number] = RowOutcome(
+                error.row_number, RowStatus.INVALID, exception_type="ValidationError", message=text
+            )
+        for row_number, body in build_payloads(checked, mapping):
+            item = (
+                partial(share_item, values=records.get(row_number, {}), mapping=mapping)
+                if mapping.share
+                else None
+            )
+            jobs.append(Job(row_number=row_number, body=body, share_item=item))
+    counters = Counters()
+    with _open_journal(
+        journal_file if journal_file and journal_file.exists() else None,
+        path,
+        Path(state_dir) if state_dir else None,
+    ) as journal:
+        known = journal.snapshot()
+        failures = [n for n, o in targets.items() if o.status == RowStatus.FAILURE]
+        journal.reopen([n for n in failures if n in known])
+        for n, outcome in targets.items():
+            entry = known.get(n)
+            if (
+                outcome.status == RowStatus.PENDING
+                and outcome.request_id
+                and (entry is None or entry.state != RowState.ACCEPTED)
+            ):
+                journal.mark_sending(n)
+                journal.mark_accepted(n, outcome.request_id)
+        resume = journal.snapshot()
+
+        async def send() -> dict[int, RowOutcome]:
+            def count(record: CallRecord) -> None:
+                counters.api_calls += 1
+
+            async with LeadSquaredClient(settings, transport=transport, on_call=count) as client:
+                pool = ImportPool(
+                    client,
+                    journal,
+                    settings,
+                    mode=mode,  # type: ignore[arg-type]
+                    operation=operation,  # type: ignore[arg-type]
+                    progress=progress,
+                    counters=counters,
+                )
+                return await pool.run(jobs, resume)
+
+        new = asyncio.run(send()) if jobs else {}
+    new.update(invalid)
+    return _rewrite(path, book, new, counters, started, "Retried")
+
+
+def refresh_status(
+    results_path: str | Path,
+    *,
+    settings: Settings | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> FollowupReport:
+    """Ask the Status API once about every Pending row and record what it says now."""
+    started = datetime.now()
+    path = Path(results_path)
+    book = read_results(path)
+    settings = settings or settings_from_env()
+    _mode, operation, journal_file = _book_context(book, path)
+    pending = [o for _, o in book.rows if o.status == RowStatus.PENDING and o.request_id]
+    if not pending:
+        return _rewrite(path, book, {}, Counters(), started, None)
+    settings.require(sync=False, asynchronous=True)
+    counters = Counters()
+    updated: dict[int, RowOutcome] = {}
+
+    async def poll() -> None:
+        limiter = SlidingWindowLimiter(settings.rate)
+
+        def count(record: CallRecord) -> None:
+            counters.api_calls += 1
+
+        async with LeadSquaredClient(settings, transport=transport, on_call=count) as client:
+            for outcome in pending:
+                request_id = outcome.request_id or ""
+                for _ in range(20):
+                    await limiter.acquire()
+                    try:
+                        task = await (
+                            client.update_status(request_id)
+                            if operation == "update"
+                            else client.capture_status(request_id)
+                        )
+                    except RateLimited:
+                        limiter.on_rate_limited()
+                        counters.rate_limited += 1
+                        continue
+                    except AuthError:
+                        raise
+                    except ApiError:
+                        break
+                    fresh = verdict.from_task(
+                        outcome.row_number, task, uncertain=False, operation=operation
+                    )
+                    if fresh is not None:
+                        fresh.request_id = fresh.request_id or request_id
+                        updated[outcome.row_number] = fresh
+                    break
+
+    asyncio.run(poll())
+    if journal_file and journal_file.exists():
+        with Journal(journal_file) as journal:
+            for outcome in updated.values():
+                journal.mark_done(outcome)
+    return _rewrite(path, book, updated, counters, started, "Status checked")
+
+
+def _rewrite(
+    path: Path,
+    book: ResultsBook,
+    updated: dict[int, RowOutcome],
+    counters: Counters,
+    started: datetime,
+    action: str | None,
+) -> FollowupReport:
+    """Write the workbook again (atomically) with the updated rows, everything else as it was."""
+    rows = [(cells, updated.get(o.row_number, o)) for cells, o in book.rows]
+    counts = Counter(str(o.status) for _, o in rows)
+    old = book.summary
+    summary = Summary(
+        counts={str(s): counts.get(str(s), 0) for s in RowStatus},
+        input_name=old.get("Input", ""),
+        input_sha256=old.get("Input SHA-256", ""),
+        mapping=old.get("Mapping", ""),
+        mode=old.get("Mode", ""),
+        started=_parse_time(old.get("Started")) or started,
+        finished=datetime.now(),
+        api_calls=_as_int(old.get("API calls")) + counters.api_calls,
+        rate_limited=_as_int(old.get("Rate limited (429)")) + counters.rate_limited,
+        retries=_as_int(old.get("Retries")) + counters.retries,
+        extra={k: v for k, v in old.items() if k in _KEPT_EXTRA},
+    )
+    if action:
+        summary.extra[action] = f"{datetime.now():%Y-%m-%d %H:%M:%S}: {len(updated)} row(s) updated"
+    for key, value in old.items():
+        if key.startswith(("Retried", "Status checked")) and key not in summary.extra:
+            summary.extra[key] = value
+    changed = sum(1 for _, o in book.rows if o.row_number in updated and updated[o.row_number] != o)
+    write_results(
+        path,
+        input_headers=book.input_headers,
+        rows=rows,
+        errors=book.errors,
+        summary=summary,
+        extra_columns=book.extra_columns,
+    )
+    return FollowupReport(
+        results_path=path,
+        considered=len(updated) if action else 0,
+        changed=changed,
+        counts=summary.counts,
+        api_calls=counters.api_calls,
+    )
+
+
+_KEPT_EXTRA = ("Operation", "Rows read", "Blank rows skipped", "Journal", "Stopped")
+
+
+def _as_int(value: str | None) -> int:
+    try:
+        return int(float(value or 0))
+    except ValueError:
+        return 0
+
+
+def _parse_time(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return None

@@ -1,0 +1,218 @@
+"""The durable record of a run: what was about to be sent, what was accepted, how it ended.
+
+SQLite in WAL mode, one small transaction per transition, so `kill -9` at any
+instant loses at most the calls in flight. The journal is keyed by the input's
+and the mapping's SHA-256: the same command run again finds it and resumes.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import sqlite3
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+
+from .errors import LockedError
+from .outcomes import RowOutcome, RowStatus
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS rows (
+    row_number INTEGER PRIMARY KEY,
+    state TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    uncertain INTEGER NOT NULL DEFAULT 0,
+    request_id TEXT,
+    accepted_at REAL,
+    status TEXT,
+    created_opportunity_id TEXT,
+    conflicted_opportunity_id TEXT,
+    related_prospect_id TEXT,
+    exception_type TEXT,
+    message TEXT,
+    extra TEXT,
+    updated_at REAL NOT NULL
+);
+"""
+
+
+class RowState(StrEnum):
+    """Where a row is in its life; the value is what the journal stores."""
+
+    PLANNED = "planned"  # to be sent (again): `retry` reopens rows into this state
+    SENDING = "sending"  # intent written; a reply may or may not have come back
+    ACCEPTED = "accepted"  # async: LeadSquared queued it and gave a RequestID
+    DONE = "done"  # final outcome known (status column holds it)
+
+
+@dataclass(slots=True)
+class JournalRow:
+    row_number: int
+    state: RowState
+    attempts: int
+    uncertain: bool
+    request_id: str | None
+    accepted_at: float | None
+    outcome: RowOutcome | None
+
+
+class Journal:
+    """One run's rows, by RowNumber. Not shared between processes (see `lock`)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        # NORMAL in WAL mode survives a killed process (not a power cut) at a fraction of FULL's cost.
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(SCHEMA)
+        self._lock_file: int | None = None
+
+    # -- lifecycle -------------------------------------------------------------
+
+    def lock(self, what: str) -> None:
+        """Take an exclusive lock for this journal, or fail with a clear message."""
+        fd = os.open(self.path.with_suffix(".lock"), os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise LockedError(
+                f"Another lsq-import is already importing {what}; wait for it to finish "
+                "(nothing was sent by this one)"
+            ) from None
+        self._lock_file = fd
+
+    def close(self) -> None:
+        self._db.close()
+        if self._lock_file is not None:
+            fcntl.flock(self._lock_file, fcntl.LOCK_UN)
+            os.close(self._lock_file)
+            self._lock_file = None
+
+    def __enter__(self) -> Journal:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- meta ------------------------------------------------------------------
+
+    def set_meta(self, **values: str) -> None:
+        with self._db:
+            self._db.executemany(
+                "INSERT INTO meta(key, value) VALUES (?, ?) "
+                "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                list(values.items()),
+            )
+
+    def meta(self) -> dict[str, str]:
+        return dict(self._db.execute("SELECT key, value FROM meta"))
+
+    # -- transitions -----------------------------------------------------------
+
+    def mark_sending(self, row_number: int, *, uncertain: bool = False) -> None:
+        """Write the intent before the call goes out; a crash after this makes the send uncertain."""
+        self._db.execute(
+            "INSERT INTO rows(row_number, state, attempts, uncertain, updated_at) "
+            "VALUES (?, ?, 1, ?, ?) ON CONFLICT(row_number) DO UPDATE SET "
+            "state = excluded.state, attempts = rows.attempts + 1, "
+            "uncertain = MAX(rows.uncertain, excluded.uncertain), updated_at = excluded.updated_at",
+            (row_number, RowState.SENDING, int(uncertain), time.time()),
+        )
+
+    def mark_uncertain(self, row_number: int) -> None:
+        """A reply was lost after the request went out: it may have been processed."""
+        self._db.execute(
+            "UPDATE rows SET uncertain = 1, updated_at = ? WHERE row_number = ?",
+            (time.time(), row_number),
+        )
+
+    def mark_accepted(self, row_number: int, request_id: str) -> None:
+        self._db.execute(
+            "UPDATE rows SET state = ?, request_id = ?, accepted_at = ?, updated_at = ? "
+            "WHERE row_number = ?",
+            (RowState.ACCEPTED, request_id, time.time(), time.time(), row_number),
+        )
+
+    def mark_done(self, outcome: RowOutcome) -> None:
+        self._db.execute(
+            "INSERT INTO rows(row_number, state, status, request_id, created_opportunity_id, "
+            "conflicted_opportunity_id, related_prospect_id, exception_type, message, extra, "
+            "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT(row_number) DO UPDATE SET state = excluded.state, "
+            "status = excluded.status, request_id = COALESCE(excluded.request_id, rows.request_id), "
+            "created_opportunity_id = excluded.created_opportunity_id, "
+            "conflicted_opportunity_id = excluded.conflicted_opportunity_id, "
+            "related_prospect_id = excluded.related_prospect_id, "
+            "exception_type = excluded.exception_type, message = excluded.message, "
+            "extra = excluded.extra, updated_at = excluded.updated_at",
+            (
+                outcome.row_number,
+                RowState.DONE,
+                str(outcome.status),
+                outcome.request_id,
+                outcome.created_opportunity_id,
+                outcome.conflicted_opportunity_id,
+                outcome.related_prospect_id,
+                outcome.exception_type,
+                outcome.message,
+                json.dumps(outcome.extra) if outcome.extra else None,
+                time.time(),
+            ),
+        )
+
+    def reopen(self, row_numbers: list[int]) -> None:
+        """Let `retry` send these rows again: forget their final outcome, keep the history."""
+        with self._db:
+            self._db.executemany(
+                "UPDATE rows SET state = ?, status = NULL, request_id = NULL, accepted_at = NULL, "
+                "updated_at = ? WHERE row_number = ?",
+                [(RowState.PLANNED, time.time(), n) for n in row_numbers],
+            )
+
+    # -- reading ---------------------------------------------------------------
+
+    def rows(self) -> Iterator[JournalRow]:
+        cursor = self._db.execute(
+            "SELECT row_number, state, attempts, uncertain, request_id, accepted_at, status, "
+            "created_opportunity_id, conflicted_opportunity_id, related_prospect_id, "
+            "exception_type, message, extra FROM rows ORDER BY row_number"
+        )
+        for rec in cursor:
+            outcome = None
+            if rec[6]:
+                outcome = RowOutcome(
+                    row_number=rec[0],
+                    status=RowStatus(rec[6]),
+                    created_opportunity_id=rec[7],
+                    conflicted_opportunity_id=rec[8],
+                    related_prospect_id=rec[9],
+                    request_id=rec[4],
+                    exception_type=rec[10],
+                    message=rec[11],
+                    extra=json.loads(rec[12]) if rec[12] else {},
+                )
+            yield JournalRow(
+                row_number=rec[0],
+                state=RowState(rec[1]),
+                attempts=rec[2],
+                uncertain=bool(rec[3]),
+                request_id=rec[4],
+                accepted_at=rec[5],
+                outcome=outcome,
+            )
+
+    def snapshot(self) -> dict[int, JournalRow]:
+        return {row.row_number: row for row in self.rows()}
+
+
+def journal_path(state_dir: Path, input_path: Path, input_sha256: str, mapping_sha256: str) -> Path:
+    """One journal per (input content, mapping content): the same command finds the same file."""
+    return state_dir / f"{input_path.stem}.{input_sha256[:16]}.{mapping_sha256[:8]}.journal.sqlite"

@@ -1,0 +1,116 @@
+"""Load → validate → map, as one stream of chunks shared by `validate` and `run`."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from .errors import InputFileError, MappingError
+from .loader import Table, open_table
+from .mapping import Mapping, load_mapping, resolve_columns
+from .outcomes import RowError, RowOutcome, RowStatus
+from .payload import build_payloads
+from .schema import ValidatedChunk, Validator
+
+
+@dataclass
+class Source:
+    """An input file and its mapping, opened and checked against each other."""
+
+    input_path: Path
+    mapping_path: Path
+    table: Table
+    mapping: Mapping
+    columns: dict[str, str]
+    input_sha256: str
+    mapping_sha256: str
+
+    def chunks(self) -> Iterator[tuple[pd.DataFrame, ValidatedChunk]]:
+        """Every chunk with its validation; a fresh validator each pass (unique is file-wide)."""
+        validator = Validator(self.mapping, self.columns)
+        for frame in self.table.chunks():
+            yield frame, validator.validate(frame)
+
+    def payloads(self) -> Iterator[tuple[int, dict, dict[str, str]]]:
+        """(RowNumber, body, target values) of every valid row, in file order."""
+        for _frame, checked in self.chunks():
+            values = checked.values
+            records = values.to_dict("index") if len(values) else {}
+            for row_number, body in build_payloads(checked, self.mapping):
+                yield row_number, body, records.get(row_number, {})
+
+
+@dataclass
+class Tally:
+    """What one validation pass saw."""
+
+    rows_read: int = 0
+    valid: int = 0
+    invalid: int = 0
+    skipped: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    invalid_rows: set[int] = field(default_factory=set)
+    row_numbers: list[int] = field(default_factory=list)  # every non-blank row, in file order
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def open_source(
+    input_path: str | Path, mapping_path: str | Path, sheet: str | None = None
+) -> Source:
+    """Open both files and match the mapping's columns, failing before any row is read."""
+    mapping_file = Path(mapping_path)
+    if not mapping_file.is_file():
+        raise MappingError(f"Mapping file {mapping_file} does not exist")
+    mapping = load_mapping(mapping_file)
+    input_file = Path(input_path)
+    if not input_file.exists():
+        raise InputFileError(f"Input file {input_file} does not exist")
+    table = open_table(input_file, sheet=sheet)
+    columns = resolve_columns(mapping, table.headers, table.duplicate_headers)
+    return Source(
+        input_path=input_file,
+        mapping_path=mapping_file,
+        table=table,
+        mapping=mapping,
+        columns=columns,
+        input_sha256=file_sha256(input_file),
+        mapping_sha256=file_sha256(mapping_file),
+    )
+
+
+def tally(source: Source, preview_limit: int = 0) -> tuple[Tally, list[tuple[int, dict]]]:
+    """One full validation pass: counts, every error, and the first payloads for a preview."""
+    result = Tally()
+    preview: list[tuple[int, dict]] = []
+    for frame, checked in source.chunks():
+        result.rows_read += len(frame)
+        result.row_numbers.extend(int(n) for n in frame.index)
+        result.valid += len(checked.values)
+        result.invalid += len(checked.invalid_rows)
+        result.invalid_rows.update(checked.invalid_rows)
+        result.errors.extend(checked.errors)
+        if len(preview) < preview_limit and len(checked.values):
+            preview.extend(build_payloads(checked, source.mapping)[: preview_limit - len(preview)])
+    result.skipped = source.table.blank_rows
+    return result, preview
+
+
+def invalid_outcome(row_number: int, errors: list[RowError]) -> RowOutcome:
+    """The results line of a row that failed validation and was never sent."""
+    return RowOutcome(
+        row_number=row_number,
+        status=RowStatus.INVALID,
+        exception_type="ValidationError",
+        message="; ".join(error.message for error in errors) or "Failed validation",
+    )

@@ -1,0 +1,63 @@
+"""Progress on a terminal: a tqdm bar fed by the pool's progress protocol."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Any
+
+from tqdm import tqdm
+
+from .outcomes import RowOutcome, RowStatus
+
+
+class TerminalProgress:
+    """Rows finished on the bar; sent, failed, calls per second and 429s beside it."""
+
+    def __init__(self, description: str = "Importing") -> None:
+        self.description = description
+        self.bar: tqdm | None = None
+        self.sent_rows = 0
+        self.failed = 0
+        self.calls = 0
+        self.throttled = 0
+        self._started = time.monotonic()
+        self._shown = 0.0
+
+    def start(self, total: int) -> None:
+        self._started = time.monotonic()
+        self.bar = tqdm(
+            total=total, unit="row", desc=self.description, file=sys.stderr, dynamic_ncols=True
+        )
+
+    def sent(self, row_number: int) -> None:
+        self.sent_rows += 1
+
+    def call(self, record: Any) -> None:
+        self.calls += 1
+
+    def rate_limited(self) -> None:
+        self.throttled += 1
+
+    def finished(self, outcome: RowOutcome) -> None:
+        if outcome.status not in (RowStatus.SUCCESS, RowStatus.PARTIAL_SUCCESS):
+            self.failed += 1
+        if self.bar is None:
+            return
+        self.bar.update(1)
+        now = time.monotonic()
+        if now - self._shown > 0.5:
+            self._shown = now
+            rate = self.calls / max(0.001, now - self._started)
+            self.bar.set_postfix(
+                sent=self.sent_rows,
+                failed=self.failed,
+                calls_s=f"{rate:.1f}",
+                http429=self.throttled,
+                refresh=False,
+            )
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None

@@ -1,0 +1,148 @@
+"""The worker pool against the sandbox's ASGI app: outcomes, faults, 401, resume, Pending."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from pathlib import Path
+
+import httpx
+import pytest
+
+from importer.client import LeadSquaredClient
+from importer.config import Rate, Settings
+from importer.errors import AuthError
+from importer.journal import Journal
+from importer.outcomes import RowStatus
+from importer.pool import Counters, ImportPool, Job
+from importer.sandbox import SandboxConfig, create_app
+
+FAST = Rate(1000, 0.3)  # short windows: a 429 pause then costs 0.5 s, not 5
+
+
+def body(i: int, *, email: str | None = None, name: str | None = None, status: str = "Open"):
+    return {
+        "LeadDetails": [
+            {"Attribute": "EmailAddress", "Value": email or f"user{i}@example.com"},
+            {"Attribute": "SearchBy", "Value": "EmailAddress"},
+        ],
+        "Opportunity": {
+            "OpportunityEventCode": 12000,
+            "Fields": [
+                {"SchemaName": "mx_Custom_1", "Value": name or f"Loan {i}"},
+                {"SchemaName": "Status", "Value": status},
+            ],
+        },
+    }
+
+
+def settings_for(config: SandboxConfig, **changes) -> Settings:
+    base = Settings(
+        host="http://sandbox",
+        async_host="http://sandbox",
+        access_key=config.access_key,
+        secret_key=config.secret_key,
+        api_key=config.api_key,
+        rate=FAST,
+        max_attempts=8,
+    )
+    return base.with_(**changes)
+
+
+def run_pool(tmp_path: Path, config: SandboxConfig, jobs, *, mode="async", resume=None, **changes):
+    app = create_app(config)
+    settings = settings_for(config, **changes)
+    calls = []
+    counters = Counters()
+
+    async def go():
+        transport = httpx.ASGITransport(app=app)
+        async with LeadSquaredClient(settings, transport=transport, on_call=calls.append) as client:
+            with Journal(tmp_path / "journal.sqlite") as journal:
+                pool = ImportPool(client, journal, settings, mode=mode, counters=counters)
+                return await pool.run(jobs, resume or journal.snapshot())
+
+    outcomes = asyncio.run(go())
+    return outcomes, app.state.sandbox, calls, counters
+
+
+@pytest.mark.parametrize("mode", ["async", "sync"])
+def test_mixed_rows_end_in_the_right_status(tmp_path: Path, mode: str) -> None:
+    jobs = [Job(i, body(i)) for i in range(2, 8)]
+    jobs.append(Job(8, body(8, email="user2@example.com", name="loan 2")))  # duplicate of row 2
+    jobs.append(Job(9, body(9, email="not-an-email")))
+    jobs.append(Job(10, body(10, status="Won")))  # no mx_Custom_19
+    config = SandboxConfig(async_delay=0.05)
+    outcomes, sandbox, _, _ = run_pool(tmp_path, config, jobs, mode=mode)
+
+    created = {o["OpportunityId"] for o in sandbox.opportunities()}
+    assert len(created) == 6
+    for n in range(2, 8):
+        assert outcomes[n].status == RowStatus.SUCCESS
+        assert outcomes[n].created_opportunity_id in created
+    assert outcomes[8].status == RowStatus.SUCCESS
+    assert outcomes[8].conflicted_opportunity_id == outcomes[2].created_opportunity_id
+    assert "Duplicate" in (outcomes[8].message or "")
+    assert outcomes[9].status == RowStatus.FAILURE
+    assert (outcomes[9].exception_type or "").startswith("MX")
+    assert outcomes[10].status == RowStatus.FAILURE
+    assert "mx_Custom_19" in (outcomes[10].message or "")
+
+
+@pytest.mark.parametrize("mode", ["async", "sync"])
+def test_faults_are_survived_and_nothing_is_doubled(tmp_path: Path, mode: str) -> None:
+    config = SandboxConfig(
+        async_delay=0.02, error_rate=0.15, drop_rate=0.1, burst_429=0.1, seed=7, rate_limit=1000
+    )
+    jobs = [Job(i, body(i)) for i in range(2, 42)]
+    outcomes, sandbox, calls, counters = run_pool(tmp_path, config, jobs, mode=mode)
+    assert Counter(o.status for o in outcomes.values()) == {RowStatus.SUCCESS: 40}
+    assert len(sandbox.opportunities()) == 40
+    ids = {o.created_opportunity_id for o in outcomes.values()}
+    assert len(ids) == 40 and None not in ids
+    codes = Counter(c.status_code for c in calls)
+    assert codes[500] > 0 and codes[429] > 0 and codes[None] > 0  # the faults really happened
+    assert counters.retries > 0
+
+
+def test_wrong_keys_stop_the_run_after_one_call(tmp_path: Path) -> None:
+    config = SandboxConfig()
+    app = create_app(config)
+    settings = settings_for(config, secret_key="wrong-secret")
+    calls = []
+
+    async def go():
+        async with LeadSquaredClient(
+            settings, transport=httpx.ASGITransport(app=app), on_call=calls.append
+        ) as client:
+            with Journal(tmp_path / "j.sqlite") as journal:
+                pool = ImportPool(client, journal, settings, mode="async")
+                await pool.run([Job(i, body(i)) for i in range(2, 50)], {})
+
+    with pytest.raises(AuthError) as caught:
+        asyncio.run(go())
+    assert len(calls) <= 2
+    assert "wrong-secret" not in str(caught.value)
+
+
+def test_finished_rows_are_not_sent_again(tmp_path: Path) -> None:
+    config = SandboxConfig(async_delay=0.02)
+    jobs = [Job(i, body(i)) for i in range(2, 12)]
+    first, _, first_calls, _ = run_pool(tmp_path, config, jobs)
+    assert all(o.status == RowStatus.SUCCESS for o in first.values())
+    again, sandbox, calls, _ = run_pool(tmp_path, config, [Job(i, body(i)) for i in range(2, 12)])
+    assert calls == []
+    assert {n: o.created_opportunity_id for n, o in again.items()} == {
+        n: o.created_opportunity_id for n, o in first.items()
+    }
+
+
+def test_a_request_still_queued_ends_pending_and_is_polled_next_time(tmp_path: Path) -> None:
+    config = SandboxConfig(async_delay=30)
+    jobs = [Job(2, body(2))]
+    outcomes, _, _, _ = run_pool(tmp_path, config, jobs, poll_timeout=0.5)
+    assert outcomes[2].status == RowStatus.PENDING
+    assert outcomes[2].request_id
+    with Journal(tmp_path / "journal.sqlite") as journal:
+        row = journal.snapshot()[2]
+    assert row.request_id == outcomes[2].request_id and row.outcome is None
