@@ -178,6 +178,117 @@ def sandbox_settings(settings: Settings, enabled: bool, quiet: bool) -> Iterator
         )
 
 
+@app.command()
+def watch(
+    inbox: Annotated[Path, typer.Argument(help="Folder the nightly files are dropped into.")],
+    mapping: MappingOpt,
+    once: Annotated[bool, typer.Option("--once", help="Import what is there, then exit.")] = False,
+    archive: Annotated[
+        Path | None, typer.Option("--archive", help="Where fully imported files go.")
+    ] = None,
+    failed: Annotated[
+        Path | None, typer.Option("--failed", help="Where files with failed rows go.")
+    ] = None,
+    interval: Annotated[float, typer.Option("--interval", help="Seconds between scans.")] = 30.0,
+    settle: Annotated[
+        float, typer.Option("--settle", help="A file must be unchanged this long (s) to be read.")
+    ] = 5.0,
+    mode: ModeOpt = "async",
+    rate: Annotated[str | None, typer.Option("--rate", help="e.g. 25/5s or a plan name.")] = None,
+    workers: Annotated[int | None, typer.Option("--workers", min=1, max=64)] = None,
+    sandbox: Annotated[bool, typer.Option("--sandbox", help="Use the built-in simulator.")] = False,
+    state_dir: StateOpt = None,
+    poll_timeout: PollOpt = None,
+    log_file: Annotated[
+        Path | None, typer.Option("--log", help="One JSON line per file (default: state dir).")
+    ] = None,
+    verbose: VerboseOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Import every new spreadsheet dropped into INBOX, one at a time, then archive it."""
+    from .watch import watch_inbox
+
+    setup_logging(verbose, quiet)
+    with user_errors(verbose):
+        chosen = check_mode(mode)
+        settings = build_settings(rate=rate, workers=workers, poll_timeout=poll_timeout)
+        with sandbox_settings(settings, sandbox, quiet) as effective:
+            report = watch_inbox(
+                inbox, mapping, archive=archive, failed=failed, once=once, interval=interval,
+                settle=settle, settings=effective, mode=chosen, state_dir=state_dir,
+                log_file=log_file,
+                echo=None if quiet else echo_err,
+            )
+        typer.echo(report.summary_line())
+    raise typer.Exit(report.exit_code)
+
+
+@app.command()
+def retry(
+    results: Annotated[Path, typer.Argument(help="A results workbook written by `run`.")],
+    mapping: Annotated[
+        Path | None, typer.Option("--mapping", "-m", help="Mapping (default: the one recorded).")
+    ] = None,
+    rate: Annotated[str | None, typer.Option("--rate", help="e.g. 25/5s or a plan name.")] = None,
+    state_dir: StateOpt = None,
+    poll_timeout: PollOpt = None,
+    verbose: VerboseOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Send again the rows whose Status is Failure or Pending, and update the workbook."""
+    from .followup import retry_results
+
+    setup_logging(verbose, quiet)
+    with user_errors(verbose):
+        settings = build_settings(rate=rate, poll_timeout=poll_timeout)
+        progress = TerminalProgress("Retrying") if want_progress(quiet) else None
+        report = retry_results(
+            results, mapping_path=mapping, settings=settings, state_dir=state_dir,
+            progress=progress,
+        )
+        typer.echo(report.summary_line("retried"))
+    raise typer.Exit(report.exit_code)
+
+
+@app.command()
+def status(
+    results: Annotated[Path, typer.Argument(help="A results workbook written by `run`.")],
+    verbose: VerboseOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Ask LeadSquared again about the Pending rows, and update the workbook."""
+    from .followup import refresh_status
+
+    setup_logging(verbose, quiet)
+    with user_errors(verbose):
+        settings = build_settings()
+        report = refresh_status(results, settings=settings)
+        typer.echo(report.summary_line("checked"))
+    raise typer.Exit(report.exit_code)
+
+
+@app.command()
+def verify(
+    results: Annotated[Path, typer.Argument(help="A results workbook written by `run`.")],
+    mapping: MappingOpt,
+    report: Annotated[
+        Path | None, typer.Option("--report", help="Reconciliation workbook path.")
+    ] = None,
+    rate: Annotated[str | None, typer.Option("--rate", help="e.g. 25/5s or a plan name.")] = None,
+    verbose: VerboseOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Read the imported opportunities back and report missing ones and fields that differ."""
+    from .verify import verify_results
+
+    setup_logging(verbose, quiet)
+    with user_errors(verbose):
+        settings = build_settings(rate=rate)
+        outcome = verify_results(results, mapping, settings=settings, report=report)
+        typer.echo(outcome.summary_line())
+    raise typer.Exit(outcome.exit_code)
+
+
 @app.command("sandbox")
 def sandbox_command(
     port: Annotated[int, typer.Option("--port", help="Port on 127.0.0.1.")] = 8765,

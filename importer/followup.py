@@ -16,7 +16,7 @@ from . import verdict
 from .client import CallRecord, LeadSquaredClient
 from .config import Settings, settings_from_env
 from .errors import ApiError, AuthError, MappingError, RateLimited
-from .journal import Journal, RowState
+from .journal import Journal, RowState, RunLock
 from .limiter import SlidingWindowLimiter
 from .loader import open_table
 from .mapping import load_mapping, resolve_columns
@@ -59,13 +59,12 @@ def _book_context(book: ResultsBook, results_path: Path) -> tuple[str, str, Path
     return mode, operation, Path(journal) if journal else None
 
 
-def _open_journal(path: Path | None, results_path: Path, state_dir: Path | None) -> Journal:
-    if path is None or (state_dir is not None):
-        base = state_dir or results_path.parent / ".lsq-state"
-        path = base / f"{results_path.stem}.followup.journal.sqlite"
-    journal = Journal(path)
-    journal.lock(results_path.name)
-    return journal
+def _journal_file(path: Path | None, results_path: Path, state_dir: Path | None) -> Path:
+    """The run's own journal when it is still there, else one kept for this workbook."""
+    if path is not None and path.exists() and state_dir is None:
+        return path
+    base = state_dir or results_path.parent / ".lsq-state"
+    return base / f"{results_path.stem}.followup.journal.sqlite"
 
 
 def retry_results(
@@ -123,11 +122,8 @@ def retry_results(
             )
             jobs.append(Job(row_number=row_number, body=body, share_item=item))
     counters = Counters()
-    with _open_journal(
-        journal_file if journal_file and journal_file.exists() else None,
-        path,
-        Path(state_dir) if state_dir else None,
-    ) as journal:
+    journal_at = _journal_file(journal_file, path, Path(state_dir) if state_dir else None)
+    with RunLock(journal_at, path.name), Journal(journal_at) as journal:
         known = journal.snapshot()
         failures = [n for n, o in targets.items() if o.status == RowStatus.FAILURE]
         journal.reopen([n for n in failures if n in known])

@@ -72,29 +72,11 @@ class Journal:
         # NORMAL in WAL mode survives a killed process (not a power cut) at a fraction of FULL's cost.
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(SCHEMA)
-        self._lock_file: int | None = None
 
     # -- lifecycle -------------------------------------------------------------
 
-    def lock(self, what: str) -> None:
-        """Take an exclusive lock for this journal, or fail with a clear message."""
-        fd = os.open(self.path.with_suffix(".lock"), os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            raise LockedError(
-                f"Another lsq-import is already importing {what}; wait for it to finish "
-                "(nothing was sent by this one)"
-            ) from None
-        self._lock_file = fd
-
     def close(self) -> None:
         self._db.close()
-        if self._lock_file is not None:
-            fcntl.flock(self._lock_file, fcntl.LOCK_UN)
-            os.close(self._lock_file)
-            self._lock_file = None
 
     def __enter__(self) -> Journal:
         return self
@@ -216,3 +198,35 @@ class Journal:
 def journal_path(state_dir: Path, input_path: Path, input_sha256: str, mapping_sha256: str) -> Path:
     """One journal per (input content, mapping content): the same command finds the same file."""
     return state_dir / f"{input_path.stem}.{input_sha256[:16]}.{mapping_sha256[:8]}.journal.sqlite"
+
+
+class RunLock:
+    """An exclusive, non-blocking lock beside a journal: one process per input at a time.
+
+    The kernel drops an flock when its process dies, so a `kill -9` never leaves it stale.
+    """
+
+    def __init__(self, journal_file: Path, what: str) -> None:
+        self.path = journal_file.with_suffix(".lock")
+        self.what = what
+        self._fd: int | None = None
+
+    def __enter__(self) -> RunLock:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise LockedError(
+                f"Another lsq-import is already importing {self.what}; wait for it to finish "
+                "(this one sent nothing)"
+            ) from None
+        self._fd = fd
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None

@@ -11,12 +11,18 @@ import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
 from .errors import MappingError
+from .loader import normalize_header
 
 FieldType = Literal["string", "email", "phone", "number", "integer", "date", "datetime", "boolean"]
 Operation = Literal["capture", "update"]
 
 # Capture Opportunities page: the flags the Opportunity object accepts besides Fields.
-KNOWN_OPTIONS = ("UpdateEmptyFields", "DoNotPostDuplicateActivity", "DoNotChangeOwner", "OverwriteFields")
+KNOWN_OPTIONS = (
+    "UpdateEmptyFields",
+    "DoNotPostDuplicateActivity",
+    "DoNotChangeOwner",
+    "OverwriteFields",
+)
 SHARE_ACCESS_WORDS = ("read", "edit")
 _NUMERIC_TYPES = ("number", "integer")
 _DATE_TYPES = ("date", "datetime")
@@ -35,6 +41,12 @@ def _as_text(value: Any) -> Any:
     if hasattr(value, "isoformat") and not isinstance(value, str):
         return value.isoformat()  # a bare YAML date
     return value
+
+
+def plain_number(number: float) -> str:
+    """1000000.0 → "1000000", 0.5 → "0.5": how a limit reads in a message."""
+    number = float(number)
+    return str(int(number)) if number.is_integer() else repr(number)
 
 
 class FieldSpec(BaseModel):
@@ -113,7 +125,9 @@ class FieldSpec(BaseModel):
             try:
                 re.compile(value)
             except re.error as exc:
-                raise ValueError(f'pattern "{value}" is not a valid regular expression: {exc}') from None
+                raise ValueError(
+                    f'pattern "{value}" is not a valid regular expression: {exc}'
+                ) from None
         return value
 
     @model_validator(mode="after")
@@ -127,7 +141,9 @@ class FieldSpec(BaseModel):
         if (self.min is not None or self.max is not None) and self.type not in _NUMERIC_TYPES:
             raise ValueError(f"min/max apply only to number and integer fields, not {self.type}")
         if self.min is not None and self.max is not None and self.min > self.max:
-            raise ValueError(f"min {self.min:g} is greater than max {self.max:g}")
+            raise ValueError(
+                f"min {plain_number(self.min)} is greater than max {plain_number(self.max)}"
+            )
         if self.format and self.type not in _DATE_TYPES:
             raise ValueError(f"format applies only to date and datetime fields, not {self.type}")
         if self.max_length is not None and self.max_length < 1:
@@ -196,7 +212,7 @@ class Mapping(BaseModel):
         return [value] if isinstance(value, str) else value
 
     def targets(self) -> dict[str, FieldSpec]:
-        """Every field keyed by target (`lead.EmailAddress`, `note`, `share.access`), in file order."""
+        """Every field by target (`lead.EmailAddress`, `note`, `share.access`), in file order."""
         found: dict[str, FieldSpec] = {}
         if self.opportunity_id is not None:
             found["opportunity_id"] = self.opportunity_id
@@ -222,7 +238,7 @@ class Mapping(BaseModel):
         return None
 
     def where(self, target: str) -> str:
-        """`loan.yaml line 12 (opportunity.mx_Custom_6)`: the prefix of every message about a field."""
+        """`loan.yaml line 12 (opportunity.mx_Custom_6)`: how messages point at a field."""
         spec = self.targets().get(target)
         return _where(self.source, spec.line if spec else None, target)
 
@@ -281,10 +297,8 @@ def _record_lines(node: yaml.Node, path: Path_, lines: dict[Path_, int], source:
             key = str(key_node.value)
             child = (*path, key)
             if child in lines:
-                raise MappingError(
-                    f"{source.name} line {key_node.start_mark.line + 1} ({'.'.join(map(str, child))}):"
-                    f" key repeated (first at line {lines[child]}); keep only one"
-                )
+                where = _where(source, key_node.start_mark.line + 1, ".".join(map(str, child)))
+                raise MappingError(f"{where}: key repeated (first at line {lines[child]})")
             lines[child] = key_node.start_mark.line + 1
             _record_lines(value_node, child, lines, source)
     elif isinstance(node, yaml.SequenceNode):
@@ -347,7 +361,7 @@ def _describe(loc: Path_, error: Any) -> tuple[str, str]:
     attr = str(shown[-1]) if shown else ""
     # Errors about one key of a field spec are shown at the spec, naming the key.
     owner = shown
-    if len(shown) > 1 and (attr in _FIELD_KEYS + _SHARE_KEYS or kind == "extra_forbidden"):
+    if len(shown) > 1 and (attr in _FIELD_KEYS or kind == "extra_forbidden"):
         owner = shown[:-1]
     key_path = ".".join(map(str, owner))
     given = error.get("input")
@@ -445,9 +459,15 @@ def _check_required_if(mapping: Mapping, fail: Any) -> None:
             path = (*target.split(".", 1), "required_if", other)
             found = mapping.find_target(other)
             if found is None:
-                raise fail(tuple(target.split(".", 1)), f'required_if names "{other}", which is not mapped', at=path)
+                raise fail(
+                    tuple(target.split(".", 1)),
+                    f'required_if names "{other}", which is not mapped',
+                    at=path,
+                )
             if found == target:
-                raise fail(tuple(target.split(".", 1)), "required_if cannot name the field itself", at=path)
+                raise fail(
+                    tuple(target.split(".", 1)), "required_if cannot name the field itself", at=path
+                )
             allowed = targets[found].allowed
             if allowed:
                 known = {item.strip().casefold() for item in allowed}
@@ -474,7 +494,7 @@ def resolve_columns(
     """
     by_name: dict[str, list[str]] = {}
     for label in headers:
-        by_name.setdefault(_normalize_header(label), []).append(label)
+        by_name.setdefault(normalize_header(label), []).append(label)
     duplicated = dict(duplicate_headers or {})
     duplicated.update({name: labels for name, labels in by_name.items() if len(labels) > 1})
     found: dict[str, str] = {}
@@ -482,11 +502,11 @@ def resolve_columns(
     for target, spec in mapping.targets().items():
         if spec.column is None:
             continue
-        name = _normalize_header(spec.column)
+        name = normalize_header(spec.column)
         if name in duplicated:
             labels = ", ".join(f'"{label}"' for label in duplicated[name])
             raise MappingError(
-                f"{mapping.where(target)}: column \"{spec.column}\" appears more than once in the "
+                f'{mapping.where(target)}: column "{spec.column}" appears more than once in the '
                 f"input ({labels}); rename or remove the extra one"
             )
         if name in by_name:
@@ -501,8 +521,3 @@ def resolve_columns(
             f"{name}: the input has no column {', '.join(missing)}; its columns are: {have}"
         )
     return found
-
-
-def _normalize_header(text: str) -> str:
-    """Same rule as loader.normalize_header (kept here so mapping does not import loader)."""
-    return str(text).strip().casefold()

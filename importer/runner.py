@@ -17,7 +17,7 @@ import httpx
 from .client import CallRecord, LeadSquaredClient
 from .config import Settings, settings_from_env
 from .errors import ConfigError, UserError
-from .journal import Journal, JournalRow, journal_path
+from .journal import Journal, JournalRow, RunLock, journal_path
 from .outcomes import RowError, RowOutcome, RowStatus
 from .payload import share_item
 from .pipeline import Source, Tally, invalid_outcome, open_source, tally
@@ -109,11 +109,11 @@ def run_import(
     journal_file = journal_path(
         states, source.input_path, source.input_sha256, source.mapping_sha256
     )
-    if fresh:
-        remove_journal(journal_file)
     seen, _ = tally(source)
-    with Journal(journal_file) as journal:
-        journal.lock(source.input_path.name)
+    with (
+        RunLock(journal_file, source.input_path.name),
+        Journal(_fresh(journal_file) if fresh else journal_file) as journal,
+    ):
         meta = journal.meta()
         if meta.get("mode") and meta["mode"] != mode:
             raise UserError(
@@ -243,7 +243,7 @@ def _finish(
         counts={str(s): counts.get(str(s), 0) for s in RowStatus},
         input_name=source.input_path.name,
         input_sha256=source.input_sha256,
-        mapping=str(source.mapping_path),
+        mapping=str(source.mapping_path.resolve()),
         mode=mode,
         started=started,
         finished=datetime.now(),
@@ -324,7 +324,9 @@ def _outcome_for(
     )
 
 
-def remove_journal(path: Path) -> None:
+def _fresh(path: Path) -> Path:
+    """--fresh: forget the old journal (called with its lock held)."""
     for suffix in ("", "-wal", "-shm"):
         with contextlib.suppress(FileNotFoundError):
             Path(str(path) + suffix).unlink()
+    return path

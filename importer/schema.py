@@ -9,10 +9,11 @@ catches it. `unique` runs after pandera because only otherwise valid rows count.
 from __future__ import annotations
 
 import re
-from itertools import compress
-from decimal import Decimal
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
+from itertools import compress
+from operator import methodcaller
 
 import numpy as np
 import pandas as pd
@@ -22,7 +23,7 @@ from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, valida
 
 from .constants import DATE_FORMAT, DATETIME_FORMAT
 from .errors import MappingError
-from .mapping import FieldSpec, Mapping
+from .mapping import FieldSpec, Mapping, plain_number
 from .outcomes import RowError
 
 
@@ -46,6 +47,7 @@ class ValidatedChunk:
 _NUMBER_IN = re.compile(
     r"[+-]?(?:[0-9]{1,3}(?:,[0-9]{2,3})*,[0-9]{3}|[0-9]+)(?:\.[0-9]*)?|[+-]?\.[0-9]+"
 )
+_GROUPED_INTEGER = re.compile(r"[0-9]{1,3}(?:,[0-9]{2,3})*,[0-9]{3}")  # 1,20,000 / 120,000
 _EXPONENT_IN = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)[eE][+-]?[0-9]{1,2}")
 _NUMBER_OUT = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]*[1-9])?")
 _INTEGER_OUT = re.compile(r"-?(?:0|[1-9][0-9]*)")
@@ -81,10 +83,10 @@ def sent_number(text: str) -> str:
     """`1,20,000` → `120000`, `1,200.50` → `1200.5`, `3.0` → `3`, `1.2E+5` → `120000`."""
     if text.isascii() and text.isdigit() and text[0] != "0":
         return text  # the common case, already in its sent form
+    if _GROUPED_INTEGER.fullmatch(text):
+        return text.replace(",", "").lstrip("0") or "0"
     if _NUMBER_IN.fullmatch(text):
         body = text.replace(",", "")
-        if body.isdigit():
-            return body.lstrip("0") or "0"
     elif _EXPONENT_IN.fullmatch(text):  # exponent capped at 2 digits: bounded output
         body = format(Decimal(text), "f")
     else:
@@ -98,10 +100,15 @@ def sent_number(text: str) -> str:
 
 def sent_phone(text: str) -> str:
     """Keep `+`, digits and dashes; `9876543210.0` (a number cell) → `9876543210`."""
+    if text.isdigit():
+        return text
     cell = _PHONE_CELL.fullmatch(text) if "." in text else None
     if cell:
         return cell.group(1)
-    return text if text.isdigit() else _PHONE_NOISE.sub("", text)
+    compact = text.replace(" ", "").replace("(", "").replace(")", "").replace(".", "")
+    if compact.isascii() and compact.isprintable():
+        return compact
+    return _PHONE_NOISE.sub("", compact)  # tabs, non-breaking and other Unicode spaces
 
 
 def sent_boolean(text: str) -> str:
@@ -188,8 +195,38 @@ def _lengths(values: pd.Series) -> np.ndarray:
     return np.fromiter(map(len, values.tolist()), np.int64, len(values))
 
 
-def _canonical(pattern: re.Pattern[str]) -> Test:
-    return lambda values: (values == "").to_numpy() | _matches(values, pattern)
+def _canonical(pattern: re.Pattern[str], digits_ok: Callable[[list[str]], np.ndarray]) -> Test:
+    """`pattern` decides, but most sent values are plain digits: `digits_ok` judges those."""
+
+    def test(values: pd.Series) -> np.ndarray:
+        texts = values.tolist()
+        size = len(texts)
+        plain = np.fromiter(map(str.isdigit, texts), bool, size)
+        plain &= np.fromiter(map(str.isascii, texts), bool, size)
+        verdict = np.zeros(size, dtype=bool)
+        if plain.any():
+            verdict[plain] = digits_ok(list(compress(texts, plain)))
+        rest = np.flatnonzero(~plain)
+        if len(rest):
+            others = [texts[i] for i in rest]
+            verdict[rest] = np.fromiter(map(bool, map(pattern.fullmatch, others)), bool, len(rest))
+            verdict[rest] |= np.array([text == "" for text in others], dtype=bool)
+        return verdict
+
+    return test
+
+
+def _no_leading_zero(texts: list[str]) -> np.ndarray:
+    zero = np.fromiter(map(_starts_with_zero, texts), bool, len(texts))
+    return ~zero | (np.fromiter(map(len, texts), np.int64, len(texts)) == 1)
+
+
+def _phone_length(texts: list[str]) -> np.ndarray:
+    lengths = np.fromiter(map(len, texts), np.int64, len(texts))
+    return (lengths >= 7) & (lengths <= 15)
+
+
+_starts_with_zero = methodcaller("startswith", "0")
 
 
 def _when(canonical: re.Pattern[str], fmt: str) -> Test:
@@ -233,9 +270,9 @@ def _numbers(values: pd.Series) -> np.ndarray:
 
 
 _TYPE_TESTS: dict[str, Test] = {
-    "number": _canonical(_NUMBER_OUT),
-    "integer": _canonical(_INTEGER_OUT),
-    "phone": _canonical(_PHONE_OUT),
+    "number": _canonical(_NUMBER_OUT, _no_leading_zero),
+    "integer": _canonical(_INTEGER_OUT, _no_leading_zero),
+    "phone": _canonical(_PHONE_OUT, _phone_length),
     "date": _when(_DATE_OUT, DATE_FORMAT),
     "datetime": _when(_DATETIME_OUT, DATETIME_FORMAT),
     "boolean": lambda values: values.isin(["", "true", "false"]),
@@ -278,10 +315,6 @@ def _type_message(spec: FieldSpec) -> str:
         noun = "date" if spec.type == "date" else "date and time"
         return f"is not a valid {noun} (use {' or '.join(forms)})"
     return _TYPE_WORDS[spec.type]
-
-
-def _number_text(number: float) -> str:
-    return f"{number:g}" if abs(number) < 1e15 else f"{number:f}"
 
 
 # ---------------------------------------------------------------- the validator
@@ -355,7 +388,7 @@ class Validator:
         return pa.DataFrameSchema(columns, checks=wide, coerce=False)
 
     def _checks(self, target: _Target) -> list[pa.Check]:
-        """The rules of one field as pandera checks on its sent text ("" passes all but required)."""
+        """One field's rules as pandera checks on its sent text ("" passes all but required)."""
         spec = target.spec
         tests: list[tuple[str, Test]] = []
         if target.required:
@@ -378,7 +411,7 @@ class Validator:
             tests.append(("max", lambda s: ~(_numbers(s) > high)))
         if spec.pattern is not None:
             pattern = re.compile(spec.pattern)
-            tests.append(("pattern", _canonical(pattern)))
+            tests.append(("pattern", lambda s: (s == "").to_numpy() | _matches(s, pattern)))
         return [pa.Check(_per_value(test), name=name) for name, test in tests]
 
     def _required_if_checks(self, target: _Target, read: set[str]) -> list[pa.Check]:
@@ -389,7 +422,9 @@ class Validator:
             if other not in read:
                 continue  # a constant condition: handled in _constant_required_if
 
-            def holds(frame: pd.DataFrame, key: str = target.key, other: str = other) -> pd.Series:
+            def holds(
+                frame: pd.DataFrame, key: str = target.key, other: str = other, wanted=wanted
+            ) -> pd.Series:
                 triggered = _per_value(lambda s: s.str.casefold().isin(wanted))(frame[other])
                 return ~(triggered & (frame[key] == ""))
 
@@ -443,18 +478,30 @@ class Validator:
         errors.sort(key=lambda error: error.row_number)
         return ValidatedChunk(values=values, invalid_rows=sorted(invalid), errors=errors)
 
-    def _sent_column(self, cells: pd.Series, target: _Target) -> pd.Categorical:
-        """Trim, default and normalise each distinct cell text once; rows keep a code to it."""
-        codes, uniques = pd.factorize(_as_text(cells))
-        texts = [text.strip() for text in uniques.to_numpy(dtype=object).tolist()]
-        if target.spec.default is not None:
-            default = target.spec.default.strip()
-            texts = [text or default for text in texts]
-        categories = pd.Index(self._normalise(texts, target.spec), dtype=object)
+    def _sent_column(self, cells: pd.Series, target: _Target) -> pd.Series:
+        """The sent text of every row: each distinct cell text is normalised once.
+
+        Columns that repeat (stages, cities, dates) become a Categorical, so the checks
+        also run once per distinct value; near-unique ones (emails, names) stay plain.
+        """
+        cells = _as_text(cells)
+        if _mostly_distinct(cells):
+            sent = self._sent_texts(cells.to_numpy(dtype=object).tolist(), target.spec)
+            return pd.Series(sent, index=cells.index, dtype=object)
+        codes, uniques = pd.factorize(cells)
+        categories = pd.Index(self._sent_texts(uniques.tolist(), target.spec), dtype=object)
         if not categories.is_unique:  # " a" and "a" both became "a": merge them
             merged, categories = pd.factorize(categories)
             codes = merged[codes]
-        return pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(categories))
+        column = pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(categories))
+        return pd.Series(column, index=cells.index)
+
+    def _sent_texts(self, texts: list[str], spec: FieldSpec) -> list[str]:
+        texts = list(map(str.strip, texts))
+        if spec.default is not None:
+            default = spec.default.strip()
+            texts = [text or default for text in texts]
+        return self._normalise(texts, spec)
 
     @staticmethod
     def _normalise(texts: list[str], spec: FieldSpec) -> list[str]:
@@ -519,7 +566,9 @@ class Validator:
         )
         return ranked.sort_values(["index", "_target", "_rule"], kind="stable")
 
-    def _messages(self, cases: pd.DataFrame, frame: pd.DataFrame, sent: pd.DataFrame) -> list[RowError]:
+    def _messages(
+        self, cases: pd.DataFrame, frame: pd.DataFrame, sent: pd.DataFrame
+    ) -> list[RowError]:
         errors = []
         for row, key, check, rule in zip(
             cases["index"], cases["column"], cases["check"], cases["rule"], strict=True
@@ -529,7 +578,9 @@ class Validator:
             reason = self._reason(
                 rule, target, raw.strip(), sent.at[row, key], check=check, sent=sent, row=row
             )
-            errors.append(RowError(int(row), target.label, raw, f"Row {row}, {target.label}: {reason}"))
+            errors.append(
+                RowError(int(row), target.label, raw, f"Row {row}, {target.label}: {reason}")
+            )
         return errors
 
     def _reason(
@@ -555,9 +606,9 @@ class Validator:
         if rule == "max_length":
             return f"{shown} is longer than {spec.max_length} characters ({len(value)})"
         if rule == "min":
-            return f"{shown} is below the minimum {_number_text(spec.min or 0)}"
+            return f"{shown} is below the minimum {plain_number(spec.min or 0)}"
         if rule == "max":
-            return f"{shown} is above the maximum {_number_text(spec.max or 0)}"
+            return f"{shown} is above the maximum {plain_number(spec.max or 0)}"
         if rule == "pattern":
             return f"{shown} does not have the expected form (pattern {spec.pattern})"
         if rule == "required_if":
@@ -588,14 +639,16 @@ class Validator:
         first_here = dict(zip(reversed(keys), reversed(rows.tolist()), strict=True))
         first = np.fromiter(map(first_here.__getitem__, keys), np.int64, len(keys))
         new = np.equal(earlier, None)
-        self._seen.update(compress(zip(keys, rows.tolist()), new & (first == rows)))
+        self._seen.update(compress(zip(keys, rows.tolist(), strict=True), new & (first == rows)))
         repeats = np.flatnonzero(~new | (first != rows))
         return [
-            self._repeat_error(sent, frame, int(rows[i]), int(earlier[i] or first[i]))
+            self._repeat_error(sent, frame, int(rows[i]), int(first[i] if new[i] else earlier[i]))
             for i in repeats
         ]
 
-    def _repeat_error(self, sent: pd.DataFrame, frame: pd.DataFrame, row: int, first: int) -> RowError:
+    def _repeat_error(
+        self, sent: pd.DataFrame, frame: pd.DataFrame, row: int, first: int
+    ) -> RowError:
         target = self._targets[self._unique[0]]
         raw = _cell(frame, row, target.column)
         shown = _quote(raw.strip() or self._value(sent, row, target.key))
@@ -607,6 +660,8 @@ class Validator:
         """One part of the unique key per row, compared ignoring case and surrounding space."""
         if key in sent:
             column = sent[key]
+            if not isinstance(column.dtype, pd.CategoricalDtype):
+                return np.asarray(list(map(str.casefold, column.tolist())), dtype=object)
             folded = list(map(str.casefold, column.cat.categories.tolist()))
             return np.asarray(folded, dtype=object)[column.cat.codes.to_numpy()]
         constant = self._constants.get(key, "").strip().casefold()
@@ -626,6 +681,12 @@ def _cell(frame: pd.DataFrame, row: int, column: str | None) -> str:
         return ""
     value = frame.at[row, column]
     return "" if value is None or value != value else str(value)
+
+
+def _mostly_distinct(values: pd.Series, sample: int = 2000) -> bool:
+    """Judged on the first rows: factorizing a near-unique column only costs time."""
+    head = values.iloc[:sample].tolist()
+    return len(head) >= 100 and len(set(head)) > 0.8 * len(head)
 
 
 def _as_text(values: pd.Series) -> pd.Series:
