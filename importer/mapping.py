@@ -450,6 +450,8 @@ def _check_update(mapping: Mapping, fail: Any) -> None:
             raise fail((key,), f"not used by operation: update; remove {key}")
     if not mapping.opportunity and mapping.note is None:
         raise fail(("opportunity",), "an update mapping needs opportunity fields or a note")
+    # Without the id LeadSquared cannot tell which opportunity to update: a blank one is Invalid.
+    mapping.opportunity_id.required = True
 
 
 def _check_required_if(mapping: Mapping, fail: Any) -> None:

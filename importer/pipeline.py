@@ -100,8 +100,9 @@ def tally(source: Source, preview_limit: int = 0) -> tuple[Tally, list[tuple[int
         result.invalid += len(checked.invalid_rows)
         result.invalid_rows.update(checked.invalid_rows)
         result.errors.extend(checked.errors)
-        if len(preview) < preview_limit and len(checked.values):
-            preview.extend(build_payloads(checked, source.mapping)[: preview_limit - len(preview)])
+        wanted = preview_limit - len(preview)
+        if wanted > 0 and len(checked.values):
+            preview.extend(build_payloads(checked.values.head(wanted), source.mapping))
     result.skipped = source.table.blank_rows
     return result, preview
 

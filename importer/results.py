@@ -113,6 +113,10 @@ class Summary:
             ("Finished", _timestamp(self.finished)),
             ("Duration", _duration(self.finished - self.started)),
         ]
+        if self.mode == "validate":  # a dry run: no API verdicts, no calls
+            lines += [(str(key), int(n)) for key, n in self.counts.items()]
+            lines += [(key, value) for key, value in self.extra.items() if value != ""]
+            return lines
         statuses = [status.value for status in RowStatus]
         lines += [(status, int(self.counts.get(status, 0))) for status in statuses]
         lines.append(("Total rows", sum(int(self.counts.get(status, 0)) for status in statuses)))
@@ -606,3 +610,83 @@ def _text(value: Any) -> str:
     if isinstance(value, datetime | date | time):
         return value.isoformat(sep=" ") if isinstance(value, datetime) else value.isoformat()
     return str(value)
+
+
+# ---------------------------------------------------------------- reconciliation (verify)
+
+RECONCILIATION_SHEET = "Reconciliation"
+RECONCILIATION_COLUMNS: tuple[str, ...] = (
+    "RowNumber",
+    "OpportunityId",
+    "LeadId",
+    "Result",
+    "Field",
+    "Sent",
+    "Stored",
+    "Message",
+)
+# Result words of the Reconciliation sheet, with the colour each is shown in.
+RECONCILIATION_STYLES: dict[str, str] = {
+    "Present": "good",
+    "Differs": "neutral",
+    "Not checked": "neutral",
+    "Missing": "bad",
+}
+
+
+def write_reconciliation(
+    path: Path,
+    *,
+    lines: Iterable[Sequence[Cell]],
+    summary: Sequence[tuple[str, str | int]],
+) -> Path:
+    """Write `verify`'s workbook atomically: a `Reconciliation` line per finding, a `Summary`.
+
+    `lines` hold the values of RECONCILIATION_COLUMNS in order; texts stay texts (no formulas).
+    """
+    result_column = RECONCILIATION_COLUMNS.index("Result")
+
+    def fill(workbook: Workbook, styles: _Styles) -> None:
+        counted = _CountingLines(lines)
+        _write_table(
+            workbook,
+            styles,
+            RECONCILIATION_SHEET,
+            list(RECONCILIATION_COLUMNS),
+            counted,
+            EXCEL_MAX_ROWS - 1,
+        )
+        sheet = workbook.get_worksheet_by_name(RECONCILIATION_SHEET)
+        if sheet is not None and counted.count:
+            for word, style in RECONCILIATION_STYLES.items():
+                sheet.conditional_format(
+                    1,
+                    result_column,
+                    min(counted.count, EXCEL_MAX_ROWS - 1),
+                    result_column,
+                    {
+                        "type": "cell",
+                        "criteria": "==",
+                        "value": f'"{word}"',
+                        "format": styles.status[style],
+                    },
+                )
+        rows = list(summary)
+        _write_table(
+            workbook, styles, SUMMARY_SHEET, list(SUMMARY_COLUMNS), rows, EXCEL_MAX_ROWS - 1
+        )
+
+    return _write_workbook(Path(path), fill)
+
+
+class _CountingLines:
+    """Passes lines through to the sheet writer, counting them for the colour ranges."""
+
+    def __init__(self, lines: Iterable[Sequence[Cell]]) -> None:
+        self._lines = iter(lines)
+        self.count = 0
+
+    def __iter__(self) -> Iterator[Sequence[Cell]]:
+        for line in self._lines:
+            self.count += 1
+            yield line

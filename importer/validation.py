@@ -66,7 +66,7 @@ def validate_file(
     if write_report:
         report_path = Path(report) if report else default_report_path(source.input_path)
         summary = Summary(
-            counts={"Valid": seen.valid, "Invalid": seen.invalid},
+            counts={"Rows read": seen.rows_read, "Valid": seen.valid, "Invalid": seen.invalid},
             input_name=source.input_path.name,
             input_sha256=source.input_sha256,
             mapping=str(source.mapping_path),
@@ -74,7 +74,6 @@ def validate_file(
             started=started,
             finished=datetime.now(),
             extra={
-                "Rows read": seen.rows_read,
                 "Blank rows skipped": seen.skipped,
                 "Sheet": source.table.sheet or "",
                 **{f"Warning {i}": w for i, w in enumerate(source.table.warnings, 1)},

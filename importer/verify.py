@@ -1,0 +1,567 @@
+"""`verify`: read the imported opportunities back and reconcile them with what was sent.
+
+Each `Success` row of a results workbook names an opportunity (created, or the
+existing one LeadSquared kept as a duplicate) and its lead. Opportunities are
+read per lead through Get Opportunities by Lead Id, paging until the list ends;
+what was sent is rebuilt from the workbook's own input columns with the mapping,
+exactly as `run` built it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import re
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+import pandas as pd
+
+from .client import CallRecord, LeadSquaredClient
+from .config import Settings
+from .constants import OPPORTUNITIES_PAGE_SIZE
+from .errors import ApiError, AuthError, NotFound, RateLimited, TransientError, UserError
+from .limiter import SlidingWindowLimiter
+from .mapping import FieldSpec, Mapping, load_mapping, resolve_columns
+from .outcomes import RowStatus
+from .responses import OpportunityPage
+from .results import ResultsBook, read_results, write_reconciliation
+from .schema import Validator
+
+PRESENT = "Present"
+MISSING = "Missing"
+DIFFERS = "Differs"
+NOT_CHECKED = "Not checked"
+
+# A lead that keeps answering 429 is given up on (its rows "Not checked") after this many.
+MAX_429_PER_LEAD = 50
+DUPLICATE_NOTE = (
+    "duplicate: compared with the existing opportunity LeadSquared kept "
+    "(the import did not create it)"
+)
+
+_GROUPED_NUMBER = re.compile(r"[+-]?[0-9]{1,3}(?:,[0-9]{2,3})*(?:\.[0-9]+)?")
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+_DAY = re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2})(?: 00:00:00)?")
+
+T = TypeVar("T")
+
+
+# ---------------------------------------------------------------- the report
+
+
+@dataclass(frozen=True, slots=True)
+class ReconciliationLine:
+    """One line of the `Reconciliation` sheet."""
+
+    row_number: int
+    opportunity_id: str
+    lead_id: str
+    result: str  # PRESENT, MISSING, DIFFERS, NOT_CHECKED
+    field: str = ""
+    sent: str = ""
+    stored: str = ""
+    message: str = ""
+
+    def as_cells(self) -> list[str | int]:
+        return [
+            self.row_number,
+            self.opportunity_id,
+            self.lead_id,
+            self.result,
+            self.field,
+            self.sent,
+            self.stored,
+            self.message,
+        ]
+
+
+@dataclass
+class VerifyReport:
+    """What `verify` found; the CLI prints `summary_line()` and exits with `exit_code`."""
+
+    results_path: Path
+    report_path: Path
+    checked: int  # Success rows looked up in LeadSquared
+    present: int  # ... of which the opportunity was found (matching or not)
+    missing: int
+    differences: int  # differing fields, over all rows
+    differing_rows: int
+    not_checked: int  # Success rows that could not be looked up
+    api_calls: int = 0
+    rate_limited: int = 0
+    retries: int = 0
+    lines: list[ReconciliationLine] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        """0 only when every Success row was found and every field matched."""
+        clean = self.missing == 0 and self.differences == 0 and self.not_checked == 0
+        return 0 if clean else 1
+
+    def summary_line(self) -> str:
+        found = f"{self.present} present"
+        if self.differences:
+            fields = "field" if self.differences == 1 else "fields"
+            found += f" ({self.differing_rows} with {self.differences} differing {fields})"
+        unchecked = f", {self.not_checked} not checked" if self.not_checked else ""
+        return (
+            f"{self.results_path.name}: {self.checked} opportunities checked: {found}, "
+            f"{self.missing} missing{unchecked}. {self.api_calls} API calls. "
+            f"Report: {self.report_path}"
+        )
+
+
+def default_report_path(results_path: Path) -> Path:
+    return results_path.with_name(f"{results_path.stem}.verify.xlsx")
+
+
+# ---------------------------------------------------------------- comparing values
+
+
+def values_match(sent: str, stored: str, *, ignore_case: bool = False) -> bool:
+    """Equal as LeadSquared may store them: trimmed, as numbers, or as the same day.
+
+    The docs show a number sent as "200000" listed as "200,000", and a date field
+    answers `yyyy-mm-dd 00:00:00` for a `yyyy-mm-dd` sent.
+    """
+    a, b = sent.strip(), stored.strip()
+    if ignore_case:
+        a, b = a.casefold(), b.casefold()
+    if a == b:
+        return True
+    number = _as_number(a)
+    if number is not None and number == _as_number(b):
+        return True
+    day = _as_day(a)
+    return day is not None and day == _as_day(b)
+
+
+def _as_number(text: str) -> Decimal | None:
+    if not (_PLAIN_NUMBER.fullmatch(text) or _GROUPED_NUMBER.fullmatch(text)):
+        return None
+    try:
+        return Decimal(text.replace(",", ""))
+    except InvalidOperation:
+        return None
+
+
+def _as_day(text: str) -> str | None:
+    match = _DAY.fullmatch(text)
+    return match.group(1) if match else None
+
+
+def _stored_value(item: dict[str, Any], schema_name: str) -> tuple[bool, str]:
+    """(returned?, value as text) of a field in a listed opportunity, name ignoring case."""
+    if schema_name in item:
+        value = item[schema_name]
+    else:
+        wanted = schema_name.casefold()
+        keys = [key for key in item if str(key).casefold() == wanted]
+        if not keys:
+            return False, ""
+        value = item[keys[0]]
+    return True, "" if value is None else str(value)
+
+
+# ---------------------------------------------------------------- what each row expects
+
+
+@dataclass
+class _Check:
+    """One Success row to look up: where its opportunity should be and what it should hold."""
+
+    row_number: int
+    opportunity_id: str
+    lead_id: str
+    duplicate: bool
+    expected: dict[str, str]  # SchemaName -> sent value (non-empty only)
+    note: str = ""  # why fields are not compared, when they are not
+
+
+def _expected_values(
+    book: ResultsBook, mapping: Mapping, row_numbers: set[int]
+) -> tuple[dict[int, dict[str, str]], dict[int, str]]:
+    """Rebuild the sent `opportunity.*` values of these rows from the workbook's input cells.
+
+    The frame is built from the input columns only: a header such as `Status` in
+    the input would otherwise clash with the results' own `Status` column.
+    """
+    headers = book.input_headers
+    columns = resolve_columns(mapping, headers)
+    rows = [(cells, o.row_number) for cells, o in book.rows if o.row_number in row_numbers]
+    expected: dict[int, dict[str, str]] = {}
+    problems: dict[int, str] = {}
+    if not rows:
+        return expected, problems
+    data = {
+        label: [_cell(cells, headers.index(label)) for cells, _ in rows]
+        for label in dict.fromkeys(columns.values())
+    }
+    index = pd.Index([n for _, n in rows], name="RowNumber")
+    frame = pd.DataFrame(data, index=index, dtype=object)
+    checked = Validator(mapping, columns).validate(frame)
+    for error in checked.errors:
+        previous = problems.get(error.row_number)
+        problems[error.row_number] = (
+            error.message if previous is None else f"{previous}; {error.message}"
+        )
+    for row_number, values in checked.values.to_dict("index").items():
+        expected[int(row_number)] = {
+            name: str(values[f"opportunity.{name}"])
+            for name in mapping.opportunity
+            if str(values[f"opportunity.{name}"]) != ""
+        }
+    return expected, problems
+
+
+def _cell(cells: list[str], index: int) -> str:
+    return cells[index] if index < len(cells) else ""
+
+
+def _plan(book: ResultsBook, mapping: Mapping) -> tuple[list[_Check], list[ReconciliationLine]]:
+    """The rows to look up, and the lines of Success rows that cannot be looked up."""
+    checks: list[_Check] = []
+    unchecked: list[ReconciliationLine] = []
+    successes = [o for _, o in book.rows if o.status == RowStatus.SUCCESS]
+    expected, problems = _expected_values(book, mapping, {o.row_number for o in successes})
+    for outcome in successes:
+        opportunity_id = outcome.created_opportunity_id or outcome.conflicted_opportunity_id or ""
+        lead_id = outcome.related_prospect_id or ""
+        why = ""
+        if not opportunity_id:
+            why = "no opportunity id in the results"
+        elif not lead_id:
+            why = "no lead id in the results"
+            if mapping.operation == "update":
+                why += " (an update's results carry none, and opportunities are read by lead)"
+        if why:
+            unchecked.append(
+                ReconciliationLine(
+                    outcome.row_number, opportunity_id, lead_id, NOT_CHECKED, message=why
+                )
+            )
+            continue
+        note = ""
+        if outcome.row_number in problems:
+            note = (
+                "fields not compared: the row's input no longer passes validation ("
+                + problems[outcome.row_number]
+                + ")"
+            )
+        checks.append(
+            _Check(
+                row_number=outcome.row_number,
+                opportunity_id=opportunity_id,
+                lead_id=lead_id,
+                duplicate=not outcome.created_opportunity_id,
+                expected=expected.get(outcome.row_number, {}),
+                note=note,
+            )
+        )
+    return checks, unchecked
+
+
+# ---------------------------------------------------------------- reading back
+
+
+@dataclass
+class _Counters:
+    api_calls: int = 0
+    rate_limited: int = 0
+    retries: int = 0
+
+
+@dataclass
+class _LeadRead:
+    """A lead's opportunities we looked for, by id, or why they could not be read."""
+
+    found: dict[str, dict[str, Any]] = field(default_factory=dict)
+    error: str | None = None
+
+
+class _Reader:
+    """Pages through each lead's opportunities, paced by one sync-window limiter."""
+
+    def __init__(
+        self,
+        client: LeadSquaredClient,
+        settings: Settings,
+        counters: _Counters,
+        *,
+        page_size: int,
+        opportunity_type: int | None,
+        columns: list[str] | None,
+    ) -> None:
+        self.client = client
+        self.settings = settings
+        self.counters = counters
+        self.page_size = page_size
+        self.opportunity_type = opportunity_type
+        self.columns = columns
+        self.limiter = SlidingWindowLimiter(settings.rate)
+        self.rng = random.Random()
+
+    async def read_all(self, wanted: dict[str, set[str]]) -> dict[str, _LeadRead]:
+        """Every lead's wanted opportunities; a few leads at a time, all through one limiter."""
+        reads: dict[str, _LeadRead] = {}
+        leads = iter(wanted)
+        # The first lead goes alone: wrong keys then cost one call, not one per worker.
+        for lead_id in leads:
+            reads[lead_id] = await self.read_lead(lead_id, wanted[lead_id])
+            break
+
+        async def worker() -> None:
+            for lead_id in leads:  # one shared iterator: each lead is read once
+                reads[lead_id] = await self.read_lead(lead_id, wanted[lead_id])
+
+        tasks = [asyncio.create_task(worker()) for _ in range(max(1, self.settings.workers))]
+        try:
+            await asyncio.gather(*tasks)
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+        return reads
+
+    async def read_lead(self, lead_id: str, wanted: set[str]) -> _LeadRead:
+        """Page 1, 2, ... until a short page, all RecordCount items, or every wanted id is seen."""
+        read = _LeadRead()
+        collected = 0
+        page_index = 1
+        while True:
+            try:
+                page = await self._call(lambda i=page_index: self._page(lead_id, i))
+            except (AuthError, NotFound):
+                raise
+            except ApiError as exc:
+                read.error = f"could not read the lead's opportunities: {exc.message}"
+                return read
+            for item in page.items:
+                opportunity_id = str(item.get("OpportunityId") or "")
+                if opportunity_id in wanted:
+                    read.found[opportunity_id] = item
+            collected += len(page.items)
+            if (
+                len(page.items) < self.page_size
+                or collected >= page.record_count
+                or wanted <= read.found.keys()
+            ):
+                return read
+            page_index += 1
+
+    def _page(self, lead_id: str, page_index: int) -> Awaitable[OpportunityPage]:
+        return self.client.opportunities_of_lead(
+            lead_id,
+            page_index=page_index,
+            page_size=self.page_size,
+            opportunity_type=self.opportunity_type,
+            columns=self.columns,
+        )
+
+    async def _call(self, send: Callable[[], Awaitable[T]]) -> T:
+        """One API call through the limiter: 429 waits out the window, 5xx backs off and retries."""
+        attempts = 0
+        throttled = 0
+        while True:
+            await self.limiter.acquire()
+            try:
+                return await send()
+            except RateLimited:
+                self.limiter.on_rate_limited()
+                self.counters.rate_limited += 1
+                throttled += 1
+                if throttled > MAX_429_PER_LEAD:
+                    raise
+                self.counters.retries += 1
+            except TransientError:
+                attempts += 1
+                if attempts >= self.settings.max_attempts:
+                    raise
+                self.counters.retries += 1
+                await asyncio.sleep(self._backoff(attempts))
+
+    def _backoff(self, attempt: int) -> float:
+        """Exponential backoff with full jitter, between 0.25 s and 30 s."""
+        return max(0.25, self.rng.uniform(0, min(30.0, 0.5 * 2**attempt)))
+
+
+# ---------------------------------------------------------------- reconciling
+
+
+def _reconcile(check: _Check, read: _LeadRead, mapping: Mapping) -> Iterator[ReconciliationLine]:
+    """The lines of one row: one per differing field, else one for the whole row."""
+    line = ReconciliationLine(check.row_number, check.opportunity_id, check.lead_id, PRESENT)
+    notes = [DUPLICATE_NOTE] if check.duplicate else []
+    if read.error is not None:
+        yield _with(line, NOT_CHECKED, "; ".join([read.error, *notes]))
+        return
+    item = read.found.get(check.opportunity_id)
+    if item is None:
+        whose = "the existing opportunity it was a duplicate of" if check.duplicate else "it"
+        yield _with(line, MISSING, f"LeadSquared no longer lists {whose} on this lead")
+        return
+    differing = list(_differences(check, item, mapping.opportunity))
+    if not differing:
+        if check.note:
+            message = check.note
+        else:
+            count = len(check.expected)
+            message = f"{count} mapped field{'s' if count != 1 else ''} match"
+        yield _with(line, PRESENT, "; ".join([message, *notes]))
+        return
+    for name, sent, stored, why in differing:
+        yield ReconciliationLine(
+            check.row_number,
+            check.opportunity_id,
+            check.lead_id,
+            DIFFERS,
+            field=name,
+            sent=sent,
+            stored=stored,
+            message="; ".join([why, *notes]),
+        )
+
+
+def _differences(
+    check: _Check, item: dict[str, Any], specs: dict[str, FieldSpec]
+) -> Iterator[tuple[str, str, str, str]]:
+    """(SchemaName, sent, stored, why) of every sent field LeadSquared holds otherwise."""
+    for name, sent in check.expected.items():
+        returned, stored = _stored_value(item, name)
+        if not returned:
+            yield name, sent, "", "not returned by LeadSquared"
+        elif not values_match(sent, stored, ignore_case=bool(specs[name].allowed)):
+            yield name, sent, stored, "stored value differs from what was sent"
+
+
+def _with(line: ReconciliationLine, result: str, message: str) -> ReconciliationLine:
+    return ReconciliationLine(
+        line.row_number, line.opportunity_id, line.lead_id, result, message=message
+    )
+
+
+# ---------------------------------------------------------------- the Python API
+
+
+def verify_results(
+    results_path: str | Path,
+    mapping_path: str | Path,
+    *,
+    settings: Settings,
+    report: str | Path | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+    page_size: int = OPPORTUNITIES_PAGE_SIZE,
+) -> VerifyReport:
+    """Read back every Success row's opportunity and write the reconciliation workbook."""
+    started = datetime.now()
+    path = Path(results_path)
+    book = read_results(path)
+    mapping = load_mapping(mapping_path)
+    settings.require(sync=True, asynchronous=False)
+    checks, unchecked = _plan(book, mapping)
+    wanted: dict[str, set[str]] = defaultdict(set)
+    for check in checks:
+        wanted[check.lead_id].add(check.opportunity_id)
+    counters = _Counters()
+    reads = asyncio.run(_read_back(settings, transport, counters, wanted, mapping, page_size))
+    lines = list(unchecked)
+    for check in checks:
+        lines.extend(_reconcile(check, reads[check.lead_id], mapping))
+    lines.sort(key=lambda line: line.row_number)
+    return _report(path, report, book, mapping_path, lines, counters, started, len(wanted))
+
+
+async def _read_back(
+    settings: Settings,
+    transport: httpx.AsyncBaseTransport | None,
+    counters: _Counters,
+    wanted: dict[str, set[str]],
+    mapping: Mapping,
+    page_size: int,
+) -> dict[str, _LeadRead]:
+    if not wanted:
+        return {}
+
+    def count(record: CallRecord) -> None:
+        counters.api_calls += 1
+
+    async with LeadSquaredClient(settings, transport=transport, on_call=count) as client:
+        reader = _Reader(
+            client,
+            settings,
+            counters,
+            page_size=page_size,
+            opportunity_type=mapping.opportunity_event_code,
+            # Without Include_CSV the API lists only its default fields, not custom ones.
+            columns=list(mapping.opportunity) or None,
+        )
+        try:
+            return await reader.read_all(wanted)
+        except NotFound as exc:
+            raise UserError(
+                f"LeadSquared answered 404 Not Found ({exc.message}): check LSQ_HOST and "
+                "LSQ_PATH_OPPORTUNITIES_OF_LEAD"
+            ) from None
+
+
+def _report(
+    path: Path,
+    report: str | Path | None,
+    book: ResultsBook,
+    mapping_path: str | Path,
+    lines: list[ReconciliationLine],
+    counters: _Counters,
+    started: datetime,
+    leads: int,
+) -> VerifyReport:
+    by_row: dict[int, set[str]] = defaultdict(set)
+    for line in lines:
+        by_row[line.row_number].add(line.result)
+    not_checked = sum(1 for results in by_row.values() if NOT_CHECKED in results)
+    missing = sum(1 for results in by_row.values() if MISSING in results)
+    differing_rows = sum(1 for results in by_row.values() if DIFFERS in results)
+    present = sum(1 for results in by_row.values() if results & {PRESENT, DIFFERS})
+    result = VerifyReport(
+        results_path=path,
+        report_path=Path(report) if report else default_report_path(path),
+        checked=present + missing,
+        present=present,
+        missing=missing,
+        differences=sum(1 for line in lines if line.result == DIFFERS),
+        differing_rows=differing_rows,
+        not_checked=not_checked,
+        api_calls=counters.api_calls,
+        rate_limited=counters.rate_limited,
+        retries=counters.retries,
+        lines=lines,
+    )
+    summary: list[tuple[str, str | int]] = [
+        ("Results", str(path.resolve())),
+        ("Mapping", str(Path(mapping_path).resolve())),
+        ("Started", f"{started:%Y-%m-%d %H:%M:%S}"),
+        ("Finished", f"{datetime.now():%Y-%m-%d %H:%M:%S}"),
+        ("Rows in results", len(book.rows)),
+        ("Success rows", len(by_row)),
+        ("Checked", result.checked),
+        ("Present", result.present),
+        ("Present, all fields match", result.present - differing_rows),
+        ("Present, fields differ", differing_rows),
+        ("Differing fields", result.differences),
+        ("Missing", result.missing),
+        ("Not checked", result.not_checked),
+        ("Leads read", leads),
+        ("API calls", counters.api_calls),
+        ("Rate limited (429)", counters.rate_limited),
+        ("Retries", counters.retries),
+    ]
+    write_reconciliation(
+        result.report_path, lines=(line.as_cells() for line in lines), summary=summary
+    )
+    return result
