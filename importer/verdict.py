@@ -31,7 +31,10 @@ def from_capture(
         exception_type=result.exception_type,
         message=result.exception_message,
     )
-    if result.status == CAPTURE_STATUS_FAILURE:
+    refused = result.exception_type is not None and not (
+        result.created_opportunity_id or result.conflicted_opportunity_id
+    )
+    if result.status == CAPTURE_STATUS_FAILURE or (result.status is None and refused):
         outcome.status = RowStatus.FAILURE
         outcome.message = result.exception_message or "LeadSquared did not create the opportunity"
     elif result.status == CAPTURE_STATUS_PARTIAL:

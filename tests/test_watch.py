@@ -71,7 +71,7 @@ def inbox(tmp_path: Path) -> Path:
 
 def environment(running: RunningSandbox) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("LSQ_")}
-    env.update(running.env(), LSQ_RATE="1000/5s", PYTHONPATH=str(ROOT))
+    env.update(running.env(), LSQ_RATE="1000/5s", PYTHONPATH=str(ROOT), PYTHONFAULTHANDLER="1")
     return env
 
 
@@ -353,11 +353,13 @@ def test_sigterm_during_a_file_leaves_a_resumable_journal(inbox: Path, mapping: 
         try:
             accepted = lambda: len(slow.sandbox.snapshot()["requests"]) == 4  # noqa: E731
             wait_for(accepted, 20, "the rows to be accepted")
+            time.sleep(0.3)  # let the acceptances reach the journal
             watcher.send_signal(signal.SIGTERM)
             out, err = watcher.communicate(timeout=15)
         finally:
             if watcher.poll() is None:
-                watcher.kill()
+                watcher.send_signal(signal.SIGABRT)
+                print(watcher.communicate(timeout=15))
 
         assert watcher.returncode == 2, err
         assert "interrupted" in out
