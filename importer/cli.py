@@ -214,8 +214,16 @@ def watch(
         settings = build_settings(rate=rate, workers=workers, poll_timeout=poll_timeout)
         with sandbox_settings(settings, sandbox, quiet) as effective:
             report = watch_inbox(
-                inbox, mapping, archive=archive, failed=failed, once=once, interval=interval,
-                settle=settle, settings=effective, mode=chosen, state_dir=state_dir,
+                inbox,
+                mapping,
+                archive=archive,
+                failed=failed,
+                once=once,
+                interval=interval,
+                settle=settle,
+                settings=effective,
+                mode=chosen,
+                state_dir=state_dir,
                 log_file=log_file,
                 echo=None if quiet else echo_err,
             )
@@ -243,7 +251,10 @@ def retry(
         settings = build_settings(rate=rate, poll_timeout=poll_timeout)
         progress = TerminalProgress("Retrying") if want_progress(quiet) else None
         report = retry_results(
-            results, mapping_path=mapping, settings=settings, state_dir=state_dir,
+            results,
+            mapping_path=mapping,
+            settings=settings,
+            state_dir=state_dir,
             progress=progress,
         )
         typer.echo(report.summary_line("retried"))

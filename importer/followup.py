@@ -18,12 +18,12 @@ from .config import Settings, settings_from_env
 from .errors import ApiError, AuthError, MappingError, RateLimited
 from .journal import Journal, RowState, RunLock
 from .limiter import SlidingWindowLimiter
-from .loader import open_table
-from .mapping import load_mapping, resolve_columns
+from .mapping import load_mapping
 from .outcomes import RowOutcome, RowStatus
 from .payload import build_payloads, share_item
+from .pipeline import frame_from_results
 from .pool import Counters, ImportPool, Job
-from .results import RESULTS_SHEET, ResultsBook, Summary, read_results, write_results
+from .results import ResultsBook, Summary, read_results, write_results
 from .schema import Validator
 
 RETRYABLE = (RowStatus.FAILURE, RowStatus.PENDING)
@@ -95,32 +95,26 @@ def retry_results(
     mapping = load_mapping(mapping_file)
     targets = {o.row_number: o for _, o in book.rows if o.status in RETRYABLE}
     settings.require(sync=mode == "sync" or mapping.share is not None, asynchronous=mode == "async")
-    table = open_table(path, sheet=RESULTS_SHEET)
-    columns = resolve_columns(mapping, table.headers, table.duplicate_headers)
-    validator = Validator(mapping, columns)
-    jobs: list[Job] = []
+    frame, columns = frame_from_results(book, mapping, set(targets))
+    checked = Validator(mapping, columns).validate(frame)
+    records = checked.values.to_dict("index") if len(checked.values) else {}
     invalid: dict[int, RowOutcome] = {}
-    for frame in table.chunks():
-        frame.index = [int(float(n)) for n in frame["RowNumber"]]
-        frame.index.name = "RowNumber"
-        frame = frame[frame.index.isin(list(targets))]
-        if frame.empty:
-            continue
-        checked = validator.validate(frame)
-        records = checked.values.to_dict("index") if len(checked.values) else {}
-        for error in checked.errors:
-            previous = invalid.get(error.row_number)
-            text = error.message if previous is None else f"{previous.message}; {error.message}"
-            invalid[error.row_number] = RowOutcome(
-                error.row_number, RowStatus.INVALID, exception_type="ValidationError", message=text
-            )
-        for row_number, body in build_payloads(checked, mapping):
-            item = (
-                partial(share_item, values=records.get(row_number, {}), mapping=mapping)
-                if mapping.share
-                else None
-            )
-            jobs.append(Job(row_number=row_number, body=body, share_item=item))
+    for error in checked.errors:
+        previous = invalid.get(error.row_number)
+        text = error.message if previous is None else f"{previous.message}; {error.message}"
+        invalid[error.row_number] = RowOutcome(
+            error.row_number, RowStatus.INVALID, exception_type="ValidationError", message=text
+        )
+    jobs = [
+        Job(
+            row_number=row_number,
+            body=body,
+            share_item=partial(share_item, values=records.get(row_number, {}), mapping=mapping)
+            if mapping.share
+            else None,
+        )
+        for row_number, body in build_payloads(checked, mapping)
+    ]
     counters = Counters()
     journal_at = _journal_file(journal_file, path, Path(state_dir) if state_dir else None)
     with RunLock(journal_at, path.name), Journal(journal_at) as journal:

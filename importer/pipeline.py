@@ -14,6 +14,7 @@ from .loader import Table, open_table
 from .mapping import Mapping, load_mapping, resolve_columns
 from .outcomes import RowError, RowOutcome, RowStatus
 from .payload import build_payloads
+from .results import ResultsBook
 from .schema import ValidatedChunk, Validator
 
 
@@ -105,6 +106,28 @@ def tally(source: Source, preview_limit: int = 0) -> tuple[Tally, list[tuple[int
             preview.extend(build_payloads(checked.values.head(wanted), source.mapping))
     result.skipped = source.table.blank_rows
     return result, preview
+
+
+def frame_from_results(
+    book: ResultsBook, mapping: Mapping, row_numbers: set[int]
+) -> tuple[pd.DataFrame, dict[str, str]]:
+    """The input cells of these rows of a results workbook, as a loader frame, and their columns.
+
+    Built from the input columns only: an input header such as `Status` would otherwise
+    clash with the results' own `Status` column.
+    """
+    headers = book.input_headers
+    columns = resolve_columns(mapping, headers)
+    rows = [(cells, o.row_number) for cells, o in book.rows if o.row_number in row_numbers]
+    data = {
+        label: [
+            cells[headers.index(label)] if headers.index(label) < len(cells) else ""
+            for cells, _ in rows
+        ]
+        for label in dict.fromkeys(columns.values())
+    }
+    index = pd.Index([n for _, n in rows], name="RowNumber", dtype="int64")
+    return pd.DataFrame(data, index=index, dtype=object), columns
 
 
 def invalid_outcome(row_number: int, errors: list[RowError]) -> RowOutcome:

@@ -306,6 +306,7 @@ class ImportPool:
                 head = self._polls[0]
                 # Dues are recomputed from the current estimate: one slow answer pushes all later polls.
                 due = max(head.due, head.accepted + self._delay_estimate)
+                due = min(due, head.accepted + self.settings.poll_timeout)  # one last look
                 wait = due - self.clock()
                 if wait <= 0:
                     return heapq.heappop(self._polls)

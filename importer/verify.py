@@ -21,15 +21,15 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
-import pandas as pd
 
 from .client import CallRecord, LeadSquaredClient
 from .config import Settings
 from .constants import OPPORTUNITIES_PAGE_SIZE
 from .errors import ApiError, AuthError, NotFound, RateLimited, TransientError, UserError
 from .limiter import SlidingWindowLimiter
-from .mapping import FieldSpec, Mapping, load_mapping, resolve_columns
+from .mapping import FieldSpec, Mapping, load_mapping
 from .outcomes import RowStatus
+from .pipeline import frame_from_results
 from .responses import OpportunityPage
 from .results import ResultsBook, read_results, write_reconciliation
 from .schema import Validator
@@ -193,19 +193,11 @@ def _expected_values(
     The frame is built from the input columns only: a header such as `Status` in
     the input would otherwise clash with the results' own `Status` column.
     """
-    headers = book.input_headers
-    columns = resolve_columns(mapping, headers)
-    rows = [(cells, o.row_number) for cells, o in book.rows if o.row_number in row_numbers]
     expected: dict[int, dict[str, str]] = {}
     problems: dict[int, str] = {}
-    if not rows:
+    if not row_numbers:
         return expected, problems
-    data = {
-        label: [_cell(cells, headers.index(label)) for cells, _ in rows]
-        for label in dict.fromkeys(columns.values())
-    }
-    index = pd.Index([n for _, n in rows], name="RowNumber")
-    frame = pd.DataFrame(data, index=index, dtype=object)
+    frame, columns = frame_from_results(book, mapping, row_numbers)
     checked = Validator(mapping, columns).validate(frame)
     for error in checked.errors:
         previous = problems.get(error.row_number)
@@ -219,10 +211,6 @@ def _expected_values(
             if str(values[f"opportunity.{name}"]) != ""
         }
     return expected, problems
-
-
-def _cell(cells: list[str], index: int) -> str:
-    return cells[index] if index < len(cells) else ""
 
 
 def _plan(book: ResultsBook, mapping: Mapping) -> tuple[list[_Check], list[ReconciliationLine]]:

@@ -1,0 +1,116 @@
+"""`retry` and `status`: they start from a results workbook and update it in place."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import openpyxl
+import pytest
+from typer.testing import CliRunner
+
+from importer.cli import app
+from importer.outcomes import RowStatus
+from importer.results import read_results
+from importer.sandbox import SandboxConfig, serve_in_thread
+
+# No required_if on the comment: LeadSquared (the sandbox) is the one that refuses the row.
+MAPPING = """\
+version: 1
+operation: capture
+opportunity_event_code: 12000
+search_by: EmailAddress
+lead:
+  EmailAddress: {column: Email, type: email, required: true}
+opportunity:
+  mx_Custom_1: {column: Opportunity Name, required: true}
+  Status: {column: Status, allowed: [Open, Won, Lost], default: Open}
+  mx_Custom_19: {column: Status Comment}
+"""
+CSV = """\
+Email,Opportunity Name,Status,Status Comment
+a@example.com,Loan A,Open,
+b@example.com,Loan B,Won,
+c@example.com,Loan C,Lost,Too costly
+"""
+
+
+@pytest.fixture
+def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    for key in list(os.environ):
+        if key.startswith("LSQ_"):
+            monkeypatch.delenv(key)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "leads.csv").write_text(CSV)
+    (tmp_path / "map.yaml").write_text(MAPPING)
+    return tmp_path
+
+
+def invoke(env: dict[str, str], *args: str):
+    return CliRunner().invoke(app, list(args), env=env | {"LSQ_RATE": "1000/5s"})
+
+
+def statuses(path: Path) -> dict[int, RowStatus]:
+    return {o.row_number: o.status for _, o in read_results(path).rows}
+
+
+def test_retry_sends_the_fixed_failure_again_and_only_it(workspace: Path) -> None:
+    with serve_in_thread(SandboxConfig(async_delay=0.05, rate_limit=1000)) as running:
+        env = running.env()
+        first = invoke(env, "run", "leads.csv", "-m", "map.yaml", "--quiet")
+        assert first.exit_code == 1, first.output
+        results = workspace / "leads.results.xlsx"
+        assert statuses(results) == {2: "Success", 3: "Failure", 4: "Success"}
+        row = read_results(results).rows[1][1]
+        assert row.exception_type == "MXInvalidActivityFieldsException"
+
+        book = openpyxl.load_workbook(results)  # the user fixes the cell in the workbook
+        sheet = book["Results"]
+        sheet.cell(row=3, column=4, value="Signed today")
+        book.save(results)
+
+        captures_before = running.sandbox.snapshot()["counters"]["calls"]["/opportunity/capture"]
+        again = invoke(env, "retry", str(results), "--quiet")
+        assert again.exit_code == 0, again.output
+        assert statuses(results) == {2: "Success", 3: "Success", 4: "Success"}
+        captures = running.sandbox.snapshot()["counters"]["calls"]["/opportunity/capture"]
+        assert captures == captures_before + 1
+        assert len(running.sandbox.opportunities()) == 3
+        summary = read_results(results).summary
+        assert summary["Success"] == "3" and "Retried" in summary
+
+
+def test_retry_works_on_the_shipped_sample_whose_input_has_a_status_column(
+    workspace: Path,
+) -> None:
+    root = Path(__file__).resolve().parent.parent
+    with serve_in_thread(SandboxConfig(async_delay=0.05, rate_limit=1000)) as running:
+        env = running.env()
+        sample = workspace / "loans.csv"
+        sample.write_bytes((root / "samples" / "loans.csv").read_bytes())
+        mapping = str(root / "mappings" / "loan.yaml")
+        assert invoke(env, "run", str(sample), "-m", mapping, "--quiet").exit_code == 1
+        again = invoke(env, "retry", str(workspace / "loans.results.xlsx"), "--quiet")
+        assert again.exit_code == 1, again.output  # the Invalid rows stay Invalid
+        assert "retried 0 row(s)" in again.output
+
+
+def test_status_collects_rows_left_pending(workspace: Path) -> None:
+    with serve_in_thread(SandboxConfig(async_delay=1.5, rate_limit=1000)) as running:
+        env = running.env()
+        first = invoke(
+            env, "run", "leads.csv", "-m", "map.yaml", "--quiet", "--poll-timeout", "0.2"
+        )
+        assert first.exit_code == 1, first.output
+        results = workspace / "leads.results.xlsx"
+        book = read_results(results)
+        assert {o.status for _, o in book.rows} == {RowStatus.PENDING}
+        assert all(o.request_id for _, o in book.rows)
+        time.sleep(1.6)
+        later = invoke(env, "status", str(results), "--quiet")
+        assert later.exit_code == 1, later.output  # row 3 is a Failure (no comment on Won)
+        assert statuses(results) == {2: "Success", 3: "Failure", 4: "Success"}
+        rerun = invoke(env, "run", "leads.csv", "-m", "map.yaml", "--quiet")
+        assert "0 API calls" in rerun.output
+        assert statuses(results) == {2: "Success", 3: "Failure", 4: "Success"}
