@@ -69,7 +69,8 @@ class Journal:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
-        # NORMAL in WAL mode survives a killed process (not a power cut) at a fraction of FULL's cost.
+        # NORMAL in WAL mode survives a killed process (not a power cut), at a fraction of
+        # FULL's cost.
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(SCHEMA)
 
@@ -100,7 +101,7 @@ class Journal:
     # -- transitions -----------------------------------------------------------
 
     def mark_sending(self, row_number: int, *, uncertain: bool = False) -> None:
-        """Write the intent before the call goes out; a crash after this makes the send uncertain."""
+        """Write the intent before the call goes out; a crash after it makes the send uncertain."""
         self._db.execute(
             "INSERT INTO rows(row_number, state, attempts, uncertain, updated_at) "
             "VALUES (?, ?, 1, ?, ?) ON CONFLICT(row_number) DO UPDATE SET "
@@ -129,7 +130,8 @@ class Journal:
             "conflicted_opportunity_id, related_prospect_id, exception_type, message, extra, "
             "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT(row_number) DO UPDATE SET state = excluded.state, "
-            "status = excluded.status, request_id = COALESCE(excluded.request_id, rows.request_id), "
+            "status = excluded.status, "
+            "request_id = COALESCE(excluded.request_id, rows.request_id), "
             "created_opportunity_id = excluded.created_opportunity_id, "
             "conflicted_opportunity_id = excluded.conflicted_opportunity_id, "
             "related_prospect_id = excluded.related_prospect_id, "

@@ -17,6 +17,7 @@ from typing import Literal, Protocol
 from . import verdict
 from .client import LeadSquaredClient
 from .config import Settings
+from .constants import SHARE_ACCESS_EDIT
 from .errors import (
     ApiError,
     AuthError,
@@ -39,6 +40,7 @@ MIN_POLL_DELAY = 0.5
 INITIAL_POLL_DELAY = 2.0
 METRICS_EVERY = 60.0
 MAX_429_PER_ROW = 50
+SHARE_PENDING = "Pending"
 
 
 @dataclass(slots=True)
@@ -179,7 +181,14 @@ class ImportPool:
         async for job in _aiter(jobs):
             previous = resume.get(job.row_number)
             if previous is not None and previous.state == RowState.DONE and previous.outcome:
-                self._record(previous.outcome, write=False)
+                if (
+                    job.share_item is not None
+                    and previous.outcome.extra.get("ShareStatus") == SHARE_PENDING
+                ):
+                    self._outstanding += 1  # the capture is done; its share was cut short
+                    await self._finish(previous.outcome, job)
+                else:
+                    self._record(previous.outcome, write=False)
                 continue
             self._outstanding += 1
             if previous is not None and previous.state == RowState.ACCEPTED and previous.request_id:
@@ -304,7 +313,7 @@ class ImportPool:
         while True:
             if self._polls:
                 head = self._polls[0]
-                # Dues are recomputed from the current estimate: one slow answer pushes all later polls.
+                # Dues follow the current estimate: one slow answer pushes all later polls back.
                 due = max(head.due, head.accepted + self._delay_estimate)
                 due = min(due, head.accepted + self.settings.poll_timeout)  # one last look
                 wait = due - self.clock()
@@ -336,7 +345,8 @@ class ImportPool:
             except AuthError as exc:
                 raise Fatal(exc) from None
             except ApiError as exc:
-                # Transient trouble (or a status path that hiccups): try again later, until the poll timeout.
+                # Transient trouble (or a status path that hiccups): try again later,
+                # until the poll timeout.
                 item.errors += 1
                 self.counters.retries += 1
                 log.debug("status of row %s failed: %s", item.row_number, exc)
@@ -396,21 +406,26 @@ class ImportPool:
     # -- finishing -----------------------------------------------------------------------
 
     async def _finish(self, outcome: RowOutcome, job: Job | None) -> None:
-        if (
-            job is not None
-            and job.share_item is not None
-            and outcome.status == RowStatus.SUCCESS
-            and outcome.created_opportunity_id
-        ):
-            await self._share(outcome, job)
+        if job is not None and job.share_item is not None and _share_due(outcome):
+            if outcome.created_opportunity_id:
+                # Journal the capture first: a crash during the share then repeats only the share.
+                outcome.extra["ShareStatus"] = SHARE_PENDING
+                self.journal.mark_done(outcome)
+                await self._share(outcome, job)
+            else:
+                outcome.extra["ShareStatus"] = (
+                    "Not shared: LeadSquared kept an existing opportunity (duplicate)"
+                )
         self._record(outcome)
         self._job_done()
 
     async def _share(self, outcome: RowOutcome, job: Job) -> None:
+        """Share the new opportunity (sync window); a failed share makes the row PartialSuccess."""
         assert job.share_item is not None
         item = job.share_item(outcome.created_opportunity_id or "")
         outcome.extra["SharedWith"] = str(item.get("UserId", ""))
         attempts = 0
+        failure: str | None = None
         while True:
             await self.sync_limiter.acquire()
             try:
@@ -424,23 +439,22 @@ class ImportPool:
                     self.counters.retries += 1
                     await self.sleep(self._backoff(attempts))
                     continue
-                outcome.extra["ShareStatus"] = f"Failure: {exc.message}"
+                failure = exc.message
             except (AuthError, NotFound) as exc:
                 raise Fatal(_fatal_user_error(exc)) from None
             except ApiError as exc:
-                outcome.extra["ShareStatus"] = f"Failure: {exc.message}"
-            else:
-                access = "edit" if item.get("AccessType") == 2 else "read"
-                outcome.extra["ShareStatus"] = f"Shared ({access})"
-            if outcome.extra["ShareStatus"].startswith("Failure"):
-                outcome.status = RowStatus.PARTIAL_SUCCESS
-                outcome.message = (
-                    f"{outcome.message}; but sharing failed: {outcome.extra['ShareStatus'][9:]}"
-                )
-            return
+                failure = exc.message
+            break
+        if failure is None:
+            access = "edit" if item.get("AccessType") == SHARE_ACCESS_EDIT else "read"
+            outcome.extra["ShareStatus"] = f"Shared ({access})"
+        else:
+            outcome.extra["ShareStatus"] = f"Failure: {failure}"
+            outcome.status = RowStatus.PARTIAL_SUCCESS
+            outcome.message = f"{outcome.message}; but sharing failed: {failure}"
 
     def _record(self, outcome: RowOutcome, *, write: bool = True) -> None:
-        # A Pending row stays `accepted` in the journal, so the next run polls it instead of re-sending.
+        # A Pending row stays `accepted` in the journal: the next run polls it, never re-sends.
         if write and outcome.status != RowStatus.PENDING:
             self.journal.mark_done(outcome)
         self.outcomes[outcome.row_number] = outcome
@@ -453,6 +467,14 @@ class ImportPool:
     def _check_done(self) -> None:
         if not self._producing and self._outstanding <= 0:
             self._all_done.set()
+
+
+def _share_due(outcome: RowOutcome) -> bool:
+    """A Success whose share has not been done (or was cut short by a crash)."""
+    return outcome.status == RowStatus.SUCCESS and outcome.extra.get("ShareStatus") in (
+        None,
+        SHARE_PENDING,
+    )
 
 
 def _fatal_user_error(exc: ApiError) -> UserError:

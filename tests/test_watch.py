@@ -340,7 +340,7 @@ def test_watcher_imports_a_file_dropped_while_it_runs(
 
 
 def test_sigterm_during_a_file_leaves_a_resumable_journal(inbox: Path, mapping: Path) -> None:
-    with serve_in_thread(SandboxConfig(async_delay=2.5, rate_limit=1000)) as slow:
+    with serve_in_thread(SandboxConfig(async_delay=1.5, rate_limit=1000)) as slow:
         write_csv(inbox / "slow.csv", rows("slow", 4))
         watcher = subprocess.Popen(
             command(inbox, mapping, "--settle", "0", "--interval", "0.2"),
