@@ -41,6 +41,7 @@ OWN_OUTPUT_SUFFIXES = (RESULTS_SUFFIX, ".validation.xlsx")
 STAMP_FORMAT = "%Y%m%d-%H%M%S"
 SECOND_LOOK_SECONDS = 1.0  # longest pause between the two looks at a file's size
 LOCK_RETRY_SECONDS = 1.0  # how often a waiting watcher tries the inbox lock again
+INTERRUPT_GRACE_SECONDS = 10.0  # after SIGTERM, how long the sending may take to wind down
 STATE_DIR_NAME = ".lsq-state"
 LOG_NAME = "watch.log.jsonl"
 LOCK_NAME = "watch.lock"
@@ -462,7 +463,8 @@ class StopSignals:
     """SIGTERM/SIGINT: stop after the current step; during an import, interrupt it once.
 
     During an import SIGINT keeps Python's default handler, so `asyncio.run` cancels
-    the sending cleanly and raises KeyboardInterrupt; SIGTERM is turned into that SIGINT.
+    the sending cleanly and raises KeyboardInterrupt; SIGTERM is turned into that SIGINT,
+    and into a second one (asyncio's hard stop) if the first has not ended it in time.
     """
 
     WATCHED = (signal.SIGTERM, signal.SIGINT)
@@ -472,6 +474,7 @@ class StopSignals:
         self.signalled = False
         self.interrupted = False
         self._previous: dict[int, Any] = {}
+        self._escalation: threading.Timer | None = None
         self._active = threading.current_thread() is threading.main_thread()
 
     @property
@@ -498,6 +501,8 @@ class StopSignals:
         try:
             yield
         finally:
+            if self._escalation is not None:
+                self._escalation.cancel()
             signal.signal(signal.SIGINT, self._between_files)
             signal.signal(signal.SIGTERM, self._between_files)
 
@@ -509,6 +514,12 @@ class StopSignals:
         if not self.interrupted:
             self.interrupted = True
             signal.raise_signal(signal.SIGINT)
+            # A task that swallows its cancellation would keep us running until SIGKILL.
+            self._escalation = threading.Timer(
+                INTERRUPT_GRACE_SECONDS, os.kill, (os.getpid(), signal.SIGINT)
+            )
+            self._escalation.daemon = True
+            self._escalation.start()
 
     def _request_stop(self) -> None:
         self.signalled = True
