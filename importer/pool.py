@@ -322,8 +322,11 @@ class ImportPool:
             else:
                 wait = None
             self._poll_wakeup.clear()
+            # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation that
+            # lands as the event is set, and Ctrl-C would then never stop the run.
             try:
-                await asyncio.wait_for(self._poll_wakeup.wait(), timeout=wait)
+                async with asyncio.timeout(wait):
+                    await self._poll_wakeup.wait()
             except TimeoutError:
                 pass
 

@@ -13,7 +13,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from itertools import compress
-from operator import methodcaller
 
 import numpy as np
 import pandas as pd
@@ -21,6 +20,7 @@ import pandera.errors as pa_errors
 import pandera.pandas as pa
 from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
 
+from .codepoints import DIGITS, CodePoints
 from .constants import DATE_FORMAT, DATETIME_FORMAT
 from .errors import MappingError
 from .mapping import FieldSpec, Mapping, plain_number
@@ -149,11 +149,50 @@ def _sent_when(texts: list[str], formats: list[str], with_time: bool) -> list[st
     return out
 
 
+def _sent_numbers(texts: list[str]) -> list[str]:
+    """`sent_number` of every text; plain digits and `1,20,000` groupings in bulk."""
+    chars = CodePoints(texts)
+    digits = chars.only(DIGITS)
+    first = chars.points[:, 0]
+    plain = digits & ((first != ord("0")) | (chars.lengths == 0))
+    grouped = ~digits & chars.only(DIGITS + ",") & _grouped(chars)
+    sent = chars.array.astype(object)
+    if grouped.any():
+        bare = np.strings.lstrip(np.strings.replace(chars.array[grouped], ",", ""), "0")
+        sent[grouped] = np.where(np.strings.str_len(bare) == 0, "0", bare).tolist()
+    done = plain | grouped
+    return chars.texts_out(done, sent[done], sent_number)
+
+
+def _grouped(chars: CodePoints) -> np.ndarray:
+    """Rows of digits and commas shaped as `_GROUPED_INTEGER`: 1-3, then 2-3, last 3 digits."""
+    comma = chars.where(",")
+    width = comma.shape[1]
+    first = np.where(comma.any(axis=1), comma.argmax(axis=1), -1)
+    last = width - 1 - comma[:, ::-1].argmax(axis=1)
+    shaped = (first >= 1) & (first <= 3) & (chars.lengths - last == 4)
+    rows, columns = np.nonzero(comma)
+    same_row = rows[1:] == rows[:-1]
+    gap = columns[1:] - columns[:-1]
+    shaped[rows[1:][same_row & ((gap < 3) | (gap > 4))]] = False
+    return shaped
+
+
+def _sent_phones(texts: list[str]) -> list[str]:
+    """`sent_phone` of every text; digits with `+ - ( )` and spaces in bulk."""
+    chars = CodePoints(texts)
+    easy = chars.only(DIGITS + "+-() ")
+    compact = chars.array[easy]
+    for noise in " ()" if len(compact) else "":  # numpy's replace fails on an empty array
+        compact = np.strings.replace(compact, noise, "")
+    return chars.texts_out(easy, compact, sent_phone)
+
+
 Normaliser = Callable[[list[str], FieldSpec], list[str]]
 _NORMALISERS: dict[str, Normaliser] = {
-    "number": lambda texts, _spec: [sent_number(text) for text in texts],
-    "integer": lambda texts, _spec: [sent_number(text) for text in texts],
-    "phone": lambda texts, _spec: [sent_phone(text) for text in texts],
+    "number": lambda texts, _spec: _sent_numbers(texts),
+    "integer": lambda texts, _spec: _sent_numbers(texts),
+    "phone": lambda texts, _spec: _sent_phones(texts),
     "boolean": lambda texts, _spec: [sent_boolean(text) for text in texts],
     "date": lambda texts, spec: _sent_when(texts, spec.format or [], with_time=False),
     "datetime": lambda texts, spec: _sent_when(texts, spec.format or [], with_time=True),
@@ -195,38 +234,43 @@ def _lengths(values: pd.Series) -> np.ndarray:
     return np.fromiter(map(len, values.tolist()), np.int64, len(values))
 
 
-def _canonical(pattern: re.Pattern[str], digits_ok: Callable[[list[str]], np.ndarray]) -> Test:
-    """`pattern` decides, but most sent values are plain digits: `digits_ok` judges those."""
+def _canonical(pattern: re.Pattern[str], shape: Callable[[CodePoints], np.ndarray]) -> Test:
+    """`pattern` decides; the common shapes (`shape` marks them) are judged in bulk first."""
 
     def test(values: pd.Series) -> np.ndarray:
-        texts = values.tolist()
-        size = len(texts)
-        plain = np.fromiter(map(str.isdigit, texts), bool, size)
-        plain &= np.fromiter(map(str.isascii, texts), bool, size)
-        verdict = np.zeros(size, dtype=bool)
-        if plain.any():
-            verdict[plain] = digits_ok(list(compress(texts, plain)))
-        rest = np.flatnonzero(~plain)
-        if len(rest):
-            others = [texts[i] for i in rest]
-            verdict[rest] = np.fromiter(map(bool, map(pattern.fullmatch, others)), bool, len(rest))
-            verdict[rest] |= np.array([text == "" for text in others], dtype=bool)
-        return verdict
+        chars = CodePoints(values.tolist())
+        done, verdict = shape(chars)
+        return chars.verdicts(done, verdict, lambda text: text == "" or _full(pattern, text))
 
     return test
 
 
-def _no_leading_zero(texts: list[str]) -> np.ndarray:
-    zero = np.fromiter(map(_starts_with_zero, texts), bool, len(texts))
-    return ~zero | (np.fromiter(map(len, texts), np.int64, len(texts)) == 1)
+def _full(pattern: re.Pattern[str], text: str) -> bool:
+    return pattern.fullmatch(text) is not None
 
 
-def _phone_length(texts: list[str]) -> np.ndarray:
-    lengths = np.fromiter(map(len, texts), np.int64, len(texts))
-    return (lengths >= 7) & (lengths <= 15)
+def _number_shape(chars: CodePoints) -> tuple[np.ndarray, np.ndarray]:
+    """Plain digits (or nothing): canonical unless a leading zero starts a longer number."""
+    done = chars.only(DIGITS)
+    canonical = (chars.points[:, 0] != ord("0")) | (chars.lengths <= 1)
+    return done, canonical[done]
 
 
-_starts_with_zero = methodcaller("startswith", "0")
+def _phone_shape(chars: CodePoints) -> tuple[np.ndarray, np.ndarray]:
+    """`+`, digits and dashes: `+` first if at all, single dashes between digits, 7-15 digits."""
+    done = chars.only(DIGITS + "+-")
+    digit, plus, dash = chars.where(DIGITS), chars.where("+"), chars.where("-")
+    leading_plus = plus[:, 0]
+    count = digit.sum(axis=1)
+    canonical = (
+        (plus.sum(axis=1) == leading_plus)
+        & (chars.at(leading_plus.astype(np.int64)) != ord("-"))
+        & (chars.at(chars.lengths - 1) != ord("-"))
+        & ~(dash[:, 1:] & dash[:, :-1]).any(axis=1)
+        & (count >= 7)
+        & (count <= 15)
+    )
+    return done, (canonical | (chars.lengths == 0))[done]
 
 
 def _when(canonical: re.Pattern[str], fmt: str) -> Test:
@@ -270,9 +314,9 @@ def _numbers(values: pd.Series) -> np.ndarray:
 
 
 _TYPE_TESTS: dict[str, Test] = {
-    "number": _canonical(_NUMBER_OUT, _no_leading_zero),
-    "integer": _canonical(_INTEGER_OUT, _no_leading_zero),
-    "phone": _canonical(_PHONE_OUT, _phone_length),
+    "number": _canonical(_NUMBER_OUT, _number_shape),
+    "integer": _canonical(_INTEGER_OUT, _number_shape),
+    "phone": _canonical(_PHONE_OUT, _phone_shape),
     "date": _when(_DATE_OUT, DATE_FORMAT),
     "datetime": _when(_DATETIME_OUT, DATETIME_FORMAT),
     "boolean": lambda values: values.isin(["", "true", "false"]),

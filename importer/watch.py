@@ -283,6 +283,7 @@ class _Watcher:
             return
         except (ConfigError, ApiError) as exc:  # AuthError is an ApiError: nothing can work
             record.error = self._clean(exc)
+            record.results = results if _written_since(results, started) else None
             self.report.fatal = record.error
             self.say(f"lsq-import: {path.name}: {record.error}; left in the inbox")
         except UserError as exc:

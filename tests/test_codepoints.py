@@ -1,0 +1,69 @@
+"""The bulk (code point matrix) paths give exactly what the per-value functions give."""
+
+from __future__ import annotations
+
+import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from importer.codepoints import CodePoints
+from importer.schema import (
+    _INTEGER_OUT,
+    _NUMBER_OUT,
+    _PHONE_OUT,
+    _TYPE_TESTS,
+    _sent_numbers,
+    _sent_phones,
+    sent_number,
+    sent_phone,
+)
+
+# Mostly the characters the bulk paths look at, plus a few that must send a text back
+# to the per-value function (a dot, a NUL, a non-ASCII digit, a long run).
+_CHARS = st.sampled_from(list("0123456789,,,+-() .\x00\u0663\u00a0e"))
+_GROUPS = st.from_regex(r"[+-]?[0-9]{0,4}(,[0-9]{1,4}){0,3}(\.[0-9]{0,2})?", fullmatch=True)
+_PHONES = st.from_regex(r"\+?[0-9]{0,3}([ -]?[0-9]{1,5}){0,4}", fullmatch=True)
+_TEXT = st.text(_CHARS, max_size=20).map(str.strip) | _GROUPS | _PHONES | st.just("1" * 45)
+_TEXTS = st.lists(_TEXT, max_size=40)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_TEXTS)
+def test_bulk_normalisers_match_the_per_value_ones(texts: list[str]) -> None:
+    assert _sent_numbers(texts) == [sent_number(text) for text in texts]
+    assert _sent_phones(texts) == [sent_phone(text) for text in texts]
+
+
+@settings(max_examples=300, deadline=None)
+@given(_TEXTS)
+def test_bulk_type_tests_match_the_patterns(texts: list[str]) -> None:
+    values = pd.Series(texts, dtype=object)
+    for kind, pattern in (
+        ("number", _NUMBER_OUT),
+        ("integer", _INTEGER_OUT),
+        ("phone", _PHONE_OUT),
+    ):
+        expected = [text == "" or pattern.fullmatch(text) is not None for text in texts]
+        assert _TYPE_TESTS[kind](values).tolist() == expected, kind
+
+
+def test_common_shapes_are_decided_in_bulk() -> None:
+    assert _sent_numbers(["1,20,000", "0,000", "120000", "", "1,2000"]) == [
+        "120000",
+        "0",
+        "120000",
+        "",
+        "1,2000",
+    ]
+    assert _sent_phones(["+91 98765 43210", "(080) 2345-6789", "9876543210.0"]) == [
+        "+919876543210",
+        "0802345-6789",
+        "9876543210",
+    ]
+
+
+def test_texts_that_do_not_fit_are_left_to_the_caller() -> None:
+    chars = CodePoints(["12", "1" * 50, "3\x00", "4"])
+    assert chars.fits.tolist() == [True, False, False, True]
+    assert chars.array.tolist() == ["12", "4"]
+    assert chars.only("0123456789").tolist() == [True, True]
