@@ -22,8 +22,9 @@ from .mapping import load_mapping
 from .outcomes import RowOutcome, RowStatus
 from .payload import build_payloads, share_item
 from .pipeline import frame_from_results
-from .pool import Counters, ImportPool, Job
+from .pool import Counters, Job
 from .results import ResultsBook, Summary, read_results, write_results
+from .runner import send_jobs
 from .schema import Validator
 
 RETRYABLE = (RowStatus.FAILURE, RowStatus.PENDING)
@@ -132,23 +133,23 @@ def retry_results(
                 journal.mark_accepted(n, outcome.request_id)
         resume = journal.snapshot()
 
-        async def send() -> dict[int, RowOutcome]:
-            def count(record: CallRecord) -> None:
-                counters.api_calls += 1
-
-            async with LeadSquaredClient(settings, transport=transport, on_call=count) as client:
-                pool = ImportPool(
-                    client,
+        new = (
+            asyncio.run(
+                send_jobs(
+                    jobs,
                     journal,
+                    resume,
                     settings,
-                    mode=mode,  # type: ignore[arg-type]
-                    operation=operation,  # type: ignore[arg-type]
-                    progress=progress,
-                    counters=counters,
+                    mode,  # type: ignore[arg-type]
+                    operation,
+                    counters,
+                    progress,
+                    transport,
                 )
-                return await pool.run(jobs, resume)
-
-        new = asyncio.run(send()) if jobs else {}
+            )
+            if jobs
+            else {}
+        )
     new.update(invalid)
     return _rewrite(path, book, new, counters, started, "Retried")
 

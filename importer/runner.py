@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import Counter, defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
@@ -137,8 +137,8 @@ def run_import(
             progress.start(seen.valid)
         try:
             outcomes = asyncio.run(
-                _send_all(
-                    source,
+                send_jobs(
+                    _jobs(source),
                     journal,
                     resume,
                     settings,
@@ -172,8 +172,8 @@ def run_import(
     return report
 
 
-async def _send_all(
-    source: Source,
+async def send_jobs(
+    jobs: Iterable[Job],
     journal: Journal,
     resume: dict[int, JournalRow],
     settings: Settings,
@@ -183,6 +183,8 @@ async def _send_all(
     progress: Any,
     transport: httpx.AsyncBaseTransport | None,
 ) -> dict[int, RowOutcome]:
+    """Run the pool over these jobs with one client; every outcome also lands in the journal."""
+
     def count(record: CallRecord) -> None:
         counters.api_calls += 1
         if progress is not None and hasattr(progress, "call"):
@@ -198,7 +200,7 @@ async def _send_all(
             progress=progress,
             counters=counters,
         )
-        return await pool.run(_jobs(source), resume)
+        return await pool.run(jobs, resume)
 
 
 def _jobs(source: Source) -> Iterator[Job]:
