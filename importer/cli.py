@@ -300,6 +300,18 @@ def verify(
     raise typer.Exit(outcome.exit_code)
 
 
+@app.command()
+def rebuild(
+    journal: Annotated[Path, typer.Argument(help="A run's journal (*.journal.sqlite).")],
+    out: Annotated[Path | None, typer.Option("--out", help="Results workbook path.")] = None,
+) -> None:
+    """Write a run's results workbook again from its journal alone (no input, no network)."""
+    from .runner import rebuild_results
+
+    with user_errors():
+        typer.echo(f"Results rebuilt from the journal: {rebuild_results(journal, out)}")
+
+
 @app.command("sandbox")
 def sandbox_command(
     port: Annotated[int, typer.Option("--port", help="Port on 127.0.0.1.")] = 8765,

@@ -12,16 +12,20 @@ import json
 import os
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
 from .errors import LockedError
-from .outcomes import RowOutcome, RowStatus
+from .outcomes import RowError, RowOutcome, RowStatus
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS inputs (row_number INTEGER PRIMARY KEY, cells TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS problems (
+    row_number INTEGER NOT NULL, column_name TEXT, value TEXT, message TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS rows (
     row_number INTEGER PRIMARY KEY,
     state TEXT NOT NULL,
@@ -160,6 +164,46 @@ class Journal:
                 "updated_at = ? WHERE row_number = ?",
                 [(RowState.PLANNED, time.time(), n) for n in row_numbers],
             )
+
+    # -- the input, so the results can be rebuilt from the journal alone -------------
+
+    def has_inputs(self) -> bool:
+        return self._db.execute("SELECT 1 FROM inputs LIMIT 1").fetchone() is not None
+
+    def save_inputs(
+        self, headers: list[str], rows: Iterable[tuple[int, list[str]]], errors: list[RowError]
+    ) -> None:
+        """Every non-blank input row and every validation problem, in one transaction."""
+        with self._db:
+            self._db.execute("DELETE FROM inputs")
+            self._db.execute("DELETE FROM problems")
+            self._db.execute(
+                "INSERT OR REPLACE INTO meta(key, value) VALUES ('headers', ?)",
+                (json.dumps(headers),),
+            )
+            self._db.executemany(
+                "INSERT INTO inputs(row_number, cells) VALUES (?, ?)",
+                ((n, json.dumps(cells, ensure_ascii=False)) for n, cells in rows),
+            )
+            self._db.executemany(
+                "INSERT INTO problems(row_number, column_name, value, message) VALUES (?, ?, ?, ?)",
+                [(e.row_number, e.column, e.value, e.message) for e in errors],
+            )
+
+    def inputs(self) -> Iterator[tuple[int, list[str]]]:
+        for row_number, cells in self._db.execute(
+            "SELECT row_number, cells FROM inputs ORDER BY row_number"
+        ):
+            yield row_number, json.loads(cells)
+
+    def problems(self) -> list[RowError]:
+        return [
+            RowError(n, column or "", value or "", message)
+            for n, column, value, message in self._db.execute(
+                "SELECT row_number, column_name, value, message FROM problems "
+                "ORDER BY row_number, rowid"
+            )
+        ]
 
     # -- reading ---------------------------------------------------------------
 

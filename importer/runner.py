@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -129,6 +130,8 @@ def run_import(
             operation=operation,
             results=str(results_path.resolve()),
         )
+        if not journal.has_inputs():
+            journal.save_inputs(source.table.original_headers, _input_cells(source), seen.errors)
         resume = journal.snapshot()
         counters = Counters()
         outcomes: dict[int, RowOutcome] = {}
@@ -208,6 +211,12 @@ def _jobs(source: Source) -> Iterator[Job]:
     for row_number, body, values in source.payloads():
         item = partial(share_item, values=values, mapping=source.mapping) if share else None
         yield Job(row_number=row_number, body=body, share_item=item)
+
+
+def _input_cells(source: Source) -> Iterator[tuple[int, list[str]]]:
+    for frame in source.table.chunks():
+        for row_number, cells in zip(frame.index, frame.itertuples(index=False), strict=True):
+            yield int(row_number), list(cells)
 
 
 def _stop_reason(exc: BaseException) -> str:
@@ -324,6 +333,59 @@ def _outcome_for(
         status=RowStatus.FAILURE,
         message=NOT_SENT.format(reason=stop_reason or "unknown"),
     )
+
+
+def rebuild_results(journal_file: str | Path, out: str | Path | None = None) -> Path:
+    """Write a run's results workbook again from its journal alone: no input file, no network.
+
+    For a workbook lost or left stale by a crash; rows the crash caught mid-flight show as
+    Pending (accepted) or Failure ("not sent"), and the same `run` command then resumes them.
+    """
+    path = Path(journal_file)
+    if not path.is_file():
+        raise UserError(f"Journal {path} does not exist")
+    with Journal(path) as journal:
+        meta = journal.meta()
+        if not journal.has_inputs():
+            raise UserError(f"{path} holds no input rows (it was made by an older lsq-import)")
+        rows = journal.snapshot()
+        errors = journal.problems()
+        by_row: dict[int, list[RowError]] = defaultdict(list)
+        for error in errors:
+            by_row[error.row_number].append(error)
+        stop = "the run stopped; run the same command again"
+        cells = [
+            (cells, _outcome_for(n, {}, rows, set(by_row), by_row, stop))
+            for n, cells in journal.inputs()
+        ]
+    counts = Counter(str(o.status) for _, o in cells)
+    now = datetime.now()
+    summary = Summary(
+        counts={str(s): counts.get(str(s), 0) for s in RowStatus},
+        input_name=Path(meta.get("input", "")).name,
+        input_sha256=meta.get("input_sha256", ""),
+        mapping=meta.get("mapping", ""),
+        mode=meta.get("mode", ""),
+        started=now,
+        finished=now,
+        extra={
+            "Operation": meta.get("operation", ""),
+            "Journal": str(path.resolve()),
+            "Rebuilt": f"{now:%Y-%m-%d %H:%M:%S} from the journal",
+        },
+    )
+    target = Path(out or meta.get("results") or path.with_suffix(".results.xlsx"))
+    headers = json.loads(meta.get("headers", "[]"))
+    extra = ["SharedWith", "ShareStatus"] if any(o.extra for _, o in cells) else []
+    write_results(
+        target,
+        input_headers=headers,
+        rows=cells,
+        errors=errors,
+        summary=summary,
+        extra_columns=extra,
+    )
+    return target
 
 
 def _fresh(path: Path) -> Path:
