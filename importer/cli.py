@@ -153,6 +153,9 @@ def run(
                 fresh=fresh,
                 progress=progress,
             )
+        if not quiet:
+            for warning in report.warnings:
+                echo_err(f"warning: {warning}")
         typer.echo(report.summary_line())
     raise typer.Exit(report.exit_code)
 

@@ -48,6 +48,7 @@ class ImportReport:
     skipped: int = 0
     resumed: int = 0
     counts: dict[str, int] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)  # odd headers, encoding fallbacks...
 
     @property
     def exit_code(self) -> int:
@@ -294,6 +295,7 @@ def _finish(
         skipped=source.table.blank_rows,
         resumed=resumed,
         counts=summary.counts,
+        warnings=list(source.table.warnings),
     )
 
 
