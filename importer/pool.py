@@ -196,7 +196,8 @@ class ImportPool:
                 self._schedule_poll(
                     job.row_number,
                     previous.request_id,
-                    accepted=self.clock() - max(0.0, waited),
+                    # Poll soon, and give this run its own --poll-timeout from now on.
+                    accepted=self.clock() - min(max(0.0, waited), self._delay_estimate),
                     uncertain=previous.uncertain,
                     job=job,
                 )
