@@ -680,12 +680,19 @@ def _blank_mask(frame: pd.DataFrame) -> np.ndarray:
         undecided = np.flatnonzero(blank)
         if not undecided.size:
             break
-        values = frame.iloc[undecided, position].to_numpy(dtype=object)
-        filled = np.fromiter(
-            (bool(v) and not v.isspace() for v in values), dtype=bool, count=len(values)
-        )
-        blank[undecided[filled]] = False
+        values = frame.iloc[undecided, position].to_numpy(dtype=object).tolist()
+        blank[undecided[_filled(values)]] = False
     return blank
+
+
+def _filled(values: list[Any]) -> np.ndarray:
+    """True for a cell with something besides whitespace (strip is C: no Python frame each)."""
+    try:
+        return np.fromiter(map(bool, map(str.strip, values)), dtype=bool, count=len(values))
+    except TypeError:  # a cell that is not text (a missing value): judged one by one
+        return np.fromiter(
+            (isinstance(v, str) and bool(v.strip()) for v in values), dtype=bool, count=len(values)
+        )
 
 
 def _open_csv(path: Path, sheet: str | None, chunk_rows: int) -> Table:

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import hashlib
-import queue
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
 
 import pandas as pd
 
@@ -21,7 +18,6 @@ from .results import ResultsBook
 from .schema import ValidatedChunk, Validator
 
 CHUNK_ROWS = 50_000  # pandera's cost per chunk fades by here; memory stays a few tens of MB
-Item = TypeVar("Item")
 
 
 @dataclass
@@ -39,7 +35,7 @@ class Source:
     def chunks(self) -> Iterator[tuple[pd.DataFrame, ValidatedChunk]]:
         """Every chunk with its validation; a fresh validator each pass (unique is file-wide)."""
         validator = Validator(self.mapping, self.columns)
-        for frame in read_ahead(self.table.chunks()):
+        for frame in self.table.chunks():
             yield frame, validator.validate(frame)
 
     def payloads(self) -> Iterator[tuple[int, dict, dict[str, str]]]:
@@ -96,54 +92,13 @@ def open_source(
     )
 
 
-def read_ahead(items: Iterator[Item]) -> Iterator[Item]:
-    """`items`, produced one step ahead in a thread: the CSV parser reads the next chunk
-    (partly without the GIL) while the caller validates this one."""
-    ready: queue.Queue[tuple[str, object]] = queue.Queue(maxsize=1)
-    stop = threading.Event()
-
-    def produce() -> None:
-        try:
-            for item in items:
-                if not _hand_over(ready, ("item", item), stop):
-                    return
-            _hand_over(ready, ("end", None), stop)
-        except BaseException as error:  # re-raised in the caller's thread, class and all
-            _hand_over(ready, ("error", error), stop)
-
-    worker = threading.Thread(target=produce, name="read-ahead", daemon=True)
-    worker.start()
-    try:
-        while True:
-            kind, value = ready.get()
-            if kind == "end":
-                return
-            if kind == "error":
-                raise value  # type: ignore[misc]
-            yield value  # type: ignore[misc]
-    finally:
-        stop.set()
-        worker.join()
-
-
-def _hand_over(ready: queue.Queue, message: tuple[str, object], stop: threading.Event) -> bool:
-    """Put `message` once there is room; False when the caller has stopped reading."""
-    while not stop.is_set():
-        try:
-            ready.put(message, timeout=0.1)
-            return True
-        except queue.Full:
-            continue
-    return False
-
-
 def tally(source: Source, preview_limit: int = 0) -> tuple[Tally, list[tuple[int, dict]]]:
     """One full validation pass: counts, every error, and the first payloads for a preview."""
     result = Tally()
     preview: list[tuple[int, dict]] = []
     for frame, checked in source.chunks():
         result.rows_read += len(frame)
-        result.row_numbers.extend(int(n) for n in frame.index)
+        result.row_numbers.extend(frame.index.tolist())
         result.valid += len(checked.values)
         result.invalid += len(checked.invalid_rows)
         result.invalid_rows.update(checked.invalid_rows)

@@ -8,11 +8,11 @@ catches it. `unique` runs after pandera because only otherwise valid rows count.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from itertools import compress
 
 import numpy as np
 import pandas as pd
@@ -77,6 +77,10 @@ _SIMPLE_EMAIL = re.compile(
 )
 _EMAIL_CACHE_LIMIT = 500_000
 _MESSAGE_VALUE_LIMIT = 60
+
+# pandera registers its pandas backends (importing much of itself) on the first
+# validation; doing it on import keeps that start-up cost out of the first file's time.
+pa.DataFrameSchema.register_default_backends(pd.DataFrame)
 
 
 def sent_number(text: str) -> str:
@@ -310,7 +314,16 @@ class _EmailTest:
 
 def _numbers(values: pd.Series) -> np.ndarray:
     """Numeric view for min/max; unreadable text is NaN (its type check reports it)."""
-    return pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    chars = CodePoints(values.tolist())
+    plain = chars.only(DIGITS) & (chars.lengths > 0) & (chars.lengths <= 15)  # exact as floats
+    out = np.full(len(values), np.nan)
+    out[np.flatnonzero(chars.fits)[plain]] = chars.array[plain].astype(np.float64)
+    rest = np.ones(len(values), dtype=bool)
+    rest[np.flatnonzero(chars.fits)[plain]] = False
+    if rest.any():
+        others = pd.to_numeric(values[rest], errors="coerce")
+        out[rest] = others.to_numpy(dtype=float, na_value=np.nan)
+    return out
 
 
 _TYPE_TESTS: dict[str, Test] = {
@@ -423,7 +436,7 @@ class Validator:
 
     def _build_schema(self, targets: list[_Target]) -> pa.DataFrameSchema:
         """One pandera Column per read target, one Check per rule; wide checks for required_if."""
-        columns = {target.key: pa.Column(checks=self._checks(target)) for target in targets}
+        columns = {target.key: _column(self._checks(target)) for target in targets}
         wide = [
             check
             for target in targets
@@ -456,7 +469,7 @@ class Validator:
         if spec.pattern is not None:
             pattern = re.compile(spec.pattern)
             tests.append(("pattern", lambda s: (s == "").to_numpy() | _matches(s, pattern)))
-        return [pa.Check(_per_value(test), name=name) for name, test in tests]
+        return [pa.Check(_per_value(test), name=name, ignore_na=False) for name, test in tests]
 
     def _required_if_checks(self, target: _Target, read: set[str]) -> list[pa.Check]:
         checks = []
@@ -487,7 +500,7 @@ class Validator:
     def _check_single(self, target: _Target, text: str, what: str) -> str:
         """Validate a constant or default once, at mapping time; return its sent form."""
         sent = _texts(self._normalise([text.strip()], target.spec))
-        schema = pa.DataFrameSchema({target.key: pa.Column(checks=self._checks(target))})
+        schema = pa.DataFrameSchema({target.key: _column(self._checks(target))})
         try:
             schema.validate(pd.DataFrame({target.key: sent}), lazy=True)
         except pa_errors.SchemaErrors as exc:
@@ -678,16 +691,12 @@ class Validator:
         for part in parts:
             candidate &= part != ""
         rows = sent.index.to_numpy()[candidate]
-        keys = list(zip(*(part[candidate].tolist() for part in parts), strict=True))
-        earlier = np.array([*map(self._seen.get, keys), None], dtype=object)[:-1]
-        first_here = dict(zip(reversed(keys), reversed(rows.tolist()), strict=True))
-        first = np.fromiter(map(first_here.__getitem__, keys), np.int64, len(keys))
-        new = np.equal(earlier, None)
-        self._seen.update(compress(zip(keys, rows.tolist(), strict=True), new & (first == rows)))
-        repeats = np.flatnonzero(~new | (first != rows))
+        keys = zip(*(part[candidate].tolist() for part in parts), strict=True)
+        # setdefault records a key's first row and answers every later row with it
+        first = np.fromiter(map(self._seen.setdefault, keys, rows.tolist()), np.int64, len(rows))
         return [
-            self._repeat_error(sent, frame, int(rows[i]), int(first[i] if new[i] else earlier[i]))
-            for i in repeats
+            self._repeat_error(sent, frame, int(rows[i]), int(first[i]))
+            for i in np.flatnonzero(first != rows)
         ]
 
     def _repeat_error(
@@ -715,6 +724,11 @@ class Validator:
         return self._constants[key] if key in self._constants else str(sent.at[row, key])
 
 
+def _column(checks: list[pa.Check]) -> pa.Column:
+    """A sent column holds text only, never a null: pandera need not scan it for nulls."""
+    return pa.Column(checks=checks, nullable=True)
+
+
 def _texts(items: object) -> pd.Series:
     """An object-dtype Series of str (pandas would otherwise re-check every string)."""
     return pd.Series(np.asarray(items, dtype=object), dtype=object)
@@ -728,9 +742,20 @@ def _cell(frame: pd.DataFrame, row: int, column: str | None) -> str:
 
 
 def _mostly_distinct(values: pd.Series, sample: int = 2000) -> bool:
-    """Judged on the first rows: factorizing a near-unique column only costs time."""
+    """Judged on the first rows: factorizing a near-unique column only costs time.
+
+    Repeats in the sample estimate how many values the column draws from (the
+    birthday problem), hence how many distinct ones the whole chunk will hold.
+    """
     head = values.iloc[:sample].tolist()
-    return len(head) >= 100 and len(set(head)) > 0.8 * len(head)
+    if len(head) < 100:
+        return False
+    repeats = len(head) - len(set(head))
+    if not repeats:
+        return True
+    kinds = len(head) ** 2 / (2 * repeats)
+    expected = kinds * -math.expm1(-len(values) / kinds)
+    return expected > 0.5 * len(values)
 
 
 def _as_text(values: pd.Series) -> pd.Series:
