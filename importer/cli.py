@@ -33,6 +33,11 @@ SheetOpt = Annotated[
 VerboseOpt = Annotated[bool, typer.Option("--verbose", help="Log every API call (keys redacted).")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", help="Print only the summary.")]
 StateOpt = Annotated[Path | None, typer.Option("--state-dir", help="Journal and logs folder.")]
+RateOpt = Annotated[str | None, typer.Option("--rate", help="e.g. 25/5s or a plan name.")]
+WorkersOpt = Annotated[int | None, typer.Option("--workers", min=1, max=64)]
+SandboxOpt = Annotated[bool, typer.Option("--sandbox", help="Use the built-in simulator.")]
+InputArg = Annotated[Path, typer.Argument(help="CSV, XLSX, XLS or ODS file.")]
+ResultsArg = Annotated[Path, typer.Argument(help="A results workbook written by `run`.")]
 PollOpt = Annotated[
     float | None, typer.Option("--poll-timeout", help="Seconds to wait for queued requests.")
 ]
@@ -92,7 +97,7 @@ def build_settings(**overrides: object) -> Settings:
 
 @app.command()
 def validate(
-    input: Annotated[Path, typer.Argument(help="CSV, XLSX, XLS or ODS file.")],
+    input: InputArg,
     mapping: MappingOpt,
     sheet: SheetOpt = None,
     report: Annotated[Path | None, typer.Option("--report", help="Report workbook path.")] = None,
@@ -114,14 +119,14 @@ def validate(
 
 @app.command()
 def run(
-    input: Annotated[Path, typer.Argument(help="CSV, XLSX, XLS or ODS file.")],
+    input: InputArg,
     mapping: MappingOpt,
     out: Annotated[Path | None, typer.Option("--out", help="Results workbook path.")] = None,
     mode: ModeOpt = "async",
-    rate: Annotated[str | None, typer.Option("--rate", help="e.g. 25/5s or a plan name.")] = None,
-    workers: Annotated[int | None, typer.Option("--workers", min=1, max=64)] = None,
+    rate: RateOpt = None,
+    workers: WorkersOpt = None,
     fresh: Annotated[bool, typer.Option("--fresh", help="Ignore the journal; start over.")] = False,
-    sandbox: Annotated[bool, typer.Option("--sandbox", help="Use the built-in simulator.")] = False,
+    sandbox: SandboxOpt = False,
     sheet: SheetOpt = None,
     state_dir: StateOpt = None,
     poll_timeout: PollOpt = None,
@@ -197,9 +202,9 @@ def watch(
         float, typer.Option("--settle", help="A file must be unchanged this long (s) to be read.")
     ] = 5.0,
     mode: ModeOpt = "async",
-    rate: Annotated[str | None, typer.Option("--rate", help="e.g. 25/5s or a plan name.")] = None,
-    workers: Annotated[int | None, typer.Option("--workers", min=1, max=64)] = None,
-    sandbox: Annotated[bool, typer.Option("--sandbox", help="Use the built-in simulator.")] = False,
+    rate: RateOpt = None,
+    workers: WorkersOpt = None,
+    sandbox: SandboxOpt = False,
     state_dir: StateOpt = None,
     poll_timeout: PollOpt = None,
     log_file: Annotated[
@@ -236,11 +241,11 @@ def watch(
 
 @app.command()
 def retry(
-    results: Annotated[Path, typer.Argument(help="A results workbook written by `run`.")],
+    results: ResultsArg,
     mapping: Annotated[
         Path | None, typer.Option("--mapping", "-m", help="Mapping (default: the one recorded).")
     ] = None,
-    rate: Annotated[str | None, typer.Option("--rate", help="e.g. 25/5s or a plan name.")] = None,
+    rate: RateOpt = None,
     state_dir: StateOpt = None,
     poll_timeout: PollOpt = None,
     verbose: VerboseOpt = False,
@@ -266,7 +271,7 @@ def retry(
 
 @app.command()
 def status(
-    results: Annotated[Path, typer.Argument(help="A results workbook written by `run`.")],
+    results: ResultsArg,
     verbose: VerboseOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
@@ -283,12 +288,12 @@ def status(
 
 @app.command()
 def verify(
-    results: Annotated[Path, typer.Argument(help="A results workbook written by `run`.")],
+    results: ResultsArg,
     mapping: MappingOpt,
     report: Annotated[
         Path | None, typer.Option("--report", help="Reconciliation workbook path.")
     ] = None,
-    rate: Annotated[str | None, typer.Option("--rate", help="e.g. 25/5s or a plan name.")] = None,
+    rate: RateOpt = None,
     verbose: VerboseOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
