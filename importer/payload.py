@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections import abc
 
 import pandas as pd
@@ -89,14 +88,3 @@ def share_item(opportunity_id: str, values: abc.Mapping[str, str], mapping: Mapp
     if mapping.share.duration_minutes is not None:
         item["DurationInMinutes"] = mapping.share.duration_minutes
     return item
-
-
-def preview_rows(
-    chunk: ValidatedChunk | pd.DataFrame, mapping: Mapping, limit: int = 50
-) -> list[tuple[int, str]]:
-    """(RowNumber, body as indented JSON) of the first `limit` valid rows, for a Preview sheet."""
-    values = chunk.values if isinstance(chunk, ValidatedChunk) else chunk
-    return [
-        (row_number, json.dumps(body, ensure_ascii=False, indent=1))
-        for row_number, body in build_payloads(values.head(limit), mapping)
-    ]

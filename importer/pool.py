@@ -77,7 +77,6 @@ class Counters:
     api_calls: int = 0
     rate_limited: int = 0
     retries: int = 0
-    status_calls: int = 0
 
 
 @dataclass(order=True, slots=True)
@@ -132,7 +131,6 @@ class ImportPool:
         self._outstanding = 0
         self._producing = True
         self._all_done = asyncio.Event()
-        self._fatal: BaseException | None = None
         self._delay_estimate = INITIAL_POLL_DELAY
         self._metrics_enabled = True
         self._metrics_next = 0.0

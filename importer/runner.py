@@ -22,7 +22,7 @@ from .journal import Journal, JournalRow, RunLock, journal_path
 from .outcomes import RowError, RowOutcome, RowStatus
 from .payload import share_item
 from .pipeline import Source, Tally, invalid_outcome, open_source, tally
-from .pool import Counters, ImportPool, Job, Progress
+from .pool import Counters, ImportPool, Job
 from .results import Summary, write_results
 
 Mode = Literal["async", "sync"]
@@ -65,13 +65,6 @@ class ImportReport:
             f"{self.rate_limited} answered 429, {self.retries} retries, {seconds:.1f} s. "
             f"Results: {self.results_path}"
         )
-
-
-class ProgressHooks(Progress):
-    """What `run_import` adds to the pool's progress protocol: the total and the end."""
-
-    def start(self, total: int) -> None: ...
-    def close(self) -> None: ...
 
 
 def default_results_path(input_path: Path) -> Path:
@@ -163,11 +156,10 @@ def run_import(
             report = _finish(
                 source,
                 results_path,
-                journal_file,
+                journal,
                 mode,
                 seen,
                 outcomes,
-                journal.snapshot(),
                 counters,
                 started,
                 stop_reason,
@@ -231,28 +223,25 @@ def _stop_reason(exc: BaseException) -> str:
 def _finish(
     source: Source,
     results_path: Path,
-    journal_file: Path,
+    journal: Journal,
     mode: str,
     seen: Tally,
     outcomes: dict[int, RowOutcome],
-    journal_rows: dict[int, JournalRow],
     counters: Counters,
     started: datetime,
     stop_reason: str | None,
     *,
     resumed: int,
 ) -> ImportReport:
-    """Write the results workbook: every non-blank input row, with its status."""
-    errors_by_row: dict[int, list[RowError]] = defaultdict(list)
-    for error in seen.errors:
-        errors_by_row[error.row_number].append(error)
+    """Write the results workbook: every non-blank input row (read back from the journal)."""
+    journal_rows = journal.snapshot()
+    errors_by_row = _by_row(seen.errors)
     final = {
         n: _outcome_for(n, outcomes, journal_rows, seen.invalid_rows, errors_by_row, stop_reason)
         for n in seen.row_numbers
     }
-    counts = Counter(str(o.status) for o in final.values())
     summary = Summary(
-        counts={str(s): counts.get(str(s), 0) for s in RowStatus},
+        counts=_counts(final.values()),
         input_name=source.input_path.name,
         input_sha256=source.input_sha256,
         mapping=str(source.mapping_path.resolve()),
@@ -266,7 +255,7 @@ def _finish(
             "Operation": source.mapping.operation,
             "Rows read": seen.rows_read,
             "Blank rows skipped": source.table.blank_rows,
-            "Journal": str(journal_file),
+            "Journal": str(journal.path),
         },
     )
     if stop_reason:
@@ -274,7 +263,7 @@ def _finish(
     write_results(
         results_path,
         input_headers=source.table.original_headers,
-        rows=_input_rows(source, final),
+        rows=((cells, final[n]) for n, cells in journal.inputs()),
         errors=seen.errors,
         summary=summary,
         extra_columns=["SharedWith", "ShareStatus"] if source.mapping.share else [],
@@ -283,7 +272,7 @@ def _finish(
         input_path=source.input_path,
         mapping_path=source.mapping_path,
         results_path=results_path,
-        journal_path=journal_file,
+        journal_path=journal.path,
         mode=mode,
         outcomes=list(final.values()),
         errors=seen.errors,
@@ -299,13 +288,17 @@ def _finish(
     )
 
 
-def _input_rows(
-    source: Source, final: dict[int, RowOutcome]
-) -> Iterator[tuple[list[str], RowOutcome]]:
-    """The input cells of every row beside its outcome: one more pass over the file."""
-    for frame in source.table.chunks():
-        for row_number, cells in zip(frame.index, frame.itertuples(index=False), strict=True):
-            yield list(cells), final[int(row_number)]
+def _by_row(errors: Iterable[RowError]) -> dict[int, list[RowError]]:
+    grouped: dict[int, list[RowError]] = defaultdict(list)
+    for error in errors:
+        grouped[error.row_number].append(error)
+    return grouped
+
+
+def _counts(outcomes: Iterable[RowOutcome]) -> dict[str, int]:
+    """Rows per status, every status listed (the Summary sheet's counts)."""
+    counts = Counter(str(o.status) for o in outcomes)
+    return {str(status): counts.get(str(status), 0) for status in RowStatus}
 
 
 def _outcome_for(
@@ -352,18 +345,15 @@ def rebuild_results(journal_file: str | Path, out: str | Path | None = None) -> 
             raise UserError(f"{path} holds no input rows (it was made by an older lsq-import)")
         rows = journal.snapshot()
         errors = journal.problems()
-        by_row: dict[int, list[RowError]] = defaultdict(list)
-        for error in errors:
-            by_row[error.row_number].append(error)
+        by_row = _by_row(errors)
         stop = "the run stopped; run the same command again"
         cells = [
             (cells, _outcome_for(n, {}, rows, set(by_row), by_row, stop))
             for n, cells in journal.inputs()
         ]
-    counts = Counter(str(o.status) for _, o in cells)
     now = datetime.now()
     summary = Summary(
-        counts={str(s): counts.get(str(s), 0) for s in RowStatus},
+        counts=_counts(o for _, o in cells),
         input_name=Path(meta.get("input", "")).name,
         input_sha256=meta.get("input_sha256", ""),
         mapping=meta.get("mapping", ""),

@@ -225,10 +225,6 @@ def _per_value(test: Test) -> Callable[[pd.Series], pd.Series]:
     return check
 
 
-def _each(values: pd.Series, test: Callable[[str], object]) -> np.ndarray:
-    return np.fromiter((bool(test(text)) for text in values.tolist()), bool, len(values))
-
-
 def _matches(values: pd.Series, pattern: re.Pattern[str]) -> np.ndarray:
     """Full match of every value (map over a C method: no Python frame per value)."""
     return np.fromiter(map(bool, map(pattern.fullmatch, values.tolist())), bool, len(values))

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import csv
-import json
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from importer.mapping import Mapping, load_mapping, resolve_columns
-from importer.payload import build_payloads, preview_rows, share_item
+from importer.payload import build_payloads, share_item
 from importer.schema import Validator
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -254,14 +253,3 @@ def test_a_plain_values_frame_works_too(tmp_path: Path) -> None:
     ]
     with pytest.raises(ValueError, match="note"):
         build_payloads(frame.drop(columns=["note"]), mapping)
-
-
-def test_preview_rows_are_json_of_the_bodies() -> None:
-    mapping = load_mapping(ROOT / "mappings" / "loan.yaml")
-    frame = pd.read_csv(ROOT / "samples" / "loans.csv", dtype=str, keep_default_na=False)
-    frame.index = pd.RangeIndex(2, 2 + len(frame), name="RowNumber")
-    frame = frame[~frame.eq("").all(axis=1)]
-    chunk = Validator(mapping, resolve_columns(mapping, list(frame.columns))).validate(frame)
-    preview = preview_rows(chunk, mapping, limit=3)
-    assert [row for row, _ in preview] == [2, 3, 4]
-    assert json.loads(preview[0][1]) == build_payloads(chunk, mapping)[0][1]
