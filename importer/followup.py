@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import random
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,14 +16,14 @@ import httpx
 from . import verdict
 from .client import CallRecord, LeadSquaredClient
 from .config import Settings, settings_from_env
-from .errors import ApiError, AuthError, MappingError, RateLimited
+from .errors import ApiError, AuthError, MappingError
 from .journal import Journal, RowState, RunLock
 from .limiter import SlidingWindowLimiter
 from .mapping import load_mapping
 from .outcomes import RowOutcome, RowStatus
 from .payload import build_payloads, share_item
 from .pipeline import frame_from_results
-from .pool import Counters, Job
+from .pool import Counters, Job, call_paced
 from .results import ResultsBook, Summary, read_results, write_results
 from .runner import send_jobs
 from .schema import Validator
@@ -180,31 +181,27 @@ def refresh_status(
             counters.api_calls += 1
 
         async with LeadSquaredClient(settings, transport=transport, on_call=count) as client:
+            check = client.update_status if operation == "update" else client.capture_status
             for outcome in pending:
                 request_id = outcome.request_id or ""
-                for _ in range(20):
-                    await limiter.acquire()
-                    try:
-                        task = await (
-                            client.update_status(request_id)
-                            if operation == "update"
-                            else client.capture_status(request_id)
-                        )
-                    except RateLimited:
-                        limiter.on_rate_limited()
-                        counters.rate_limited += 1
-                        continue
-                    except AuthError:
-                        raise
-                    except ApiError:
-                        break
-                    fresh = verdict.from_task(
-                        outcome.row_number, task, uncertain=False, operation=operation
+                try:
+                    task = await call_paced(
+                        partial(check, request_id),
+                        limiter,
+                        counters,
+                        max_attempts=settings.max_attempts,
+                        rng=random.Random(),
                     )
-                    if fresh is not None:
-                        fresh.request_id = fresh.request_id or request_id
-                        updated[outcome.row_number] = fresh
-                    break
+                except AuthError:
+                    raise
+                except ApiError:
+                    continue  # still unknown: the row stays Pending
+                fresh = verdict.from_task(
+                    outcome.row_number, task, uncertain=False, operation=operation
+                )
+                if fresh is not None:
+                    fresh.request_id = fresh.request_id or request_id
+                    updated[outcome.row_number] = fresh
 
     asyncio.run(poll())
     if journal_file and journal_file.exists():

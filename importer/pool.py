@@ -12,7 +12,7 @@ import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Literal, Protocol, TypeVar
 
 from . import verdict
 from .client import LeadSquaredClient
@@ -34,6 +34,7 @@ from .outcomes import RowOutcome, RowStatus
 log = logging.getLogger("importer.pool")
 
 Mode = Literal["async", "sync"]
+T = TypeVar("T")
 Operation = Literal["capture", "update"]
 # Status answers are polled no sooner than this after acceptance, and then at least this far apart.
 MIN_POLL_DELAY = 0.5
@@ -287,8 +288,7 @@ class ImportPool:
         return await self.client.capture_async(body)
 
     def _backoff(self, attempt: int) -> float:
-        """Exponential backoff with full jitter, between 0.25 s and 30 s."""
-        return max(0.25, self.rng.uniform(0, min(30.0, 0.5 * 2**attempt)))
+        return backoff(attempt, self.rng)
 
     def _on_429(self, limiter: SlidingWindowLimiter) -> None:
         limiter.on_rate_limited()
@@ -426,27 +426,20 @@ class ImportPool:
         assert job.share_item is not None
         item = job.share_item(outcome.created_opportunity_id or "")
         outcome.extra["SharedWith"] = str(item.get("UserId", ""))
-        attempts = 0
         failure: str | None = None
-        while True:
-            await self.sync_limiter.acquire()
-            try:
-                await self.client.share([item])
-            except RateLimited:
-                self._on_429(self.sync_limiter)
-                continue
-            except TransientError as exc:
-                attempts += 1
-                if attempts < self.settings.max_attempts:
-                    self.counters.retries += 1
-                    await self.sleep(self._backoff(attempts))
-                    continue
-                failure = exc.message
-            except (AuthError, NotFound) as exc:
-                raise Fatal(_fatal_user_error(exc)) from None
-            except ApiError as exc:
-                failure = exc.message
-            break
+        try:
+            await call_paced(
+                lambda: self.client.share([item]),
+                self.sync_limiter,
+                self.counters,
+                max_attempts=self.settings.max_attempts,
+                rng=self.rng,
+                sleep=self.sleep,
+            )
+        except (AuthError, NotFound) as exc:
+            raise Fatal(_fatal_user_error(exc)) from None
+        except ApiError as exc:
+            failure = exc.message
         if failure is None:
             access = "edit" if item.get("AccessType") == SHARE_ACCESS_EDIT else "read"
             outcome.extra["ShareStatus"] = f"Shared ({access})"
@@ -469,6 +462,46 @@ class ImportPool:
     def _check_done(self) -> None:
         if not self._producing and self._outstanding <= 0:
             self._all_done.set()
+
+
+def backoff(attempt: int, rng: random.Random) -> float:
+    """Exponential backoff with full jitter, between 0.25 s and 30 s."""
+    return max(0.25, rng.uniform(0, min(30.0, 0.5 * 2**attempt)))
+
+
+async def call_paced(
+    send: Callable[[], Awaitable[T]],
+    limiter: SlidingWindowLimiter,
+    counters: Counters,
+    *,
+    max_attempts: int,
+    rng: random.Random,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    max_throttled: int = MAX_429_PER_ROW,
+) -> T:
+    """One call through the limiter, for calls outside the row pipeline (share, read-back, status).
+
+    A 429 waits out the window and tries again; a transient error backs off and tries again,
+    up to `max_attempts`; the last failure, and every other error, is raised.
+    """
+    attempts = throttled = 0
+    while True:
+        await limiter.acquire()
+        try:
+            return await send()
+        except RateLimited:
+            limiter.on_rate_limited()
+            counters.rate_limited += 1
+            throttled += 1
+            if throttled > max_throttled:
+                raise
+            counters.retries += 1
+        except TransientError:
+            attempts += 1
+            if attempts >= max_attempts:
+                raise
+            counters.retries += 1
+            await sleep(backoff(attempts, rng))
 
 
 def _share_due(outcome: RowOutcome) -> bool:

@@ -25,11 +25,12 @@ import httpx
 from .client import CallRecord, LeadSquaredClient
 from .config import Settings
 from .constants import OPPORTUNITIES_PAGE_SIZE
-from .errors import ApiError, AuthError, NotFound, RateLimited, TransientError, UserError
+from .errors import ApiError, AuthError, NotFound, UserError
 from .limiter import SlidingWindowLimiter
 from .mapping import FieldSpec, Mapping, load_mapping
 from .outcomes import RowStatus
 from .pipeline import frame_from_results
+from .pool import call_paced
 from .responses import OpportunityPage
 from .results import ResultsBook, read_results, write_reconciliation
 from .schema import Validator
@@ -354,30 +355,14 @@ class _Reader:
         )
 
     async def _call(self, send: Callable[[], Awaitable[T]]) -> T:
-        """One API call through the limiter: 429 waits out the window, 5xx backs off and retries."""
-        attempts = 0
-        throttled = 0
-        while True:
-            await self.limiter.acquire()
-            try:
-                return await send()
-            except RateLimited:
-                self.limiter.on_rate_limited()
-                self.counters.rate_limited += 1
-                throttled += 1
-                if throttled > MAX_429_PER_LEAD:
-                    raise
-                self.counters.retries += 1
-            except TransientError:
-                attempts += 1
-                if attempts >= self.settings.max_attempts:
-                    raise
-                self.counters.retries += 1
-                await asyncio.sleep(self._backoff(attempts))
-
-    def _backoff(self, attempt: int) -> float:
-        """Exponential backoff with full jitter, between 0.25 s and 30 s."""
-        return max(0.25, self.rng.uniform(0, min(30.0, 0.5 * 2**attempt)))
+        return await call_paced(
+            send,
+            self.limiter,
+            self.counters,  # type: ignore[arg-type]
+            max_attempts=self.settings.max_attempts,
+            rng=self.rng,
+            max_throttled=MAX_429_PER_LEAD,
+        )
 
 
 # ---------------------------------------------------------------- reconciling
