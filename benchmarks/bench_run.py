@@ -18,12 +18,12 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from importer.client import LeadSquaredClient
-from importer.config import Rate, Settings
-from importer.errors import AuthError
-from importer.journal import Journal
-from importer.pool import ImportPool, Job
+from importer.core.config import Rate, Settings
+from importer.core.errors import AuthError
+from importer.io.journal import Journal
+from importer.lsq.client import LeadSquaredClient
 from importer.sandbox import SandboxConfig, serve_in_thread
+from importer.send.pool import ImportPool, Job
 
 LATENCY = 0.12
 RATE = Rate(25, 5.0)

@@ -67,7 +67,7 @@ import json, resource, sys, time
 what, path = sys.argv[1], sys.argv[2]
 # Imports happen before the clock starts: the figure compares the work, not start-up.
 import pandas as pd
-from importer.validation import validate_file
+from importer.commands.validate import validate_file
 started = time.perf_counter()
 if what == "baseline":
     rows = len(pd.read_csv(path, dtype=str, keep_default_na=False))

@@ -9,8 +9,8 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Any
 
-from .config import Rate, Settings, settings_from_env
-from .errors import (
+from importer.core.config import Rate, Settings, settings_from_env
+from importer.core.errors import (
     ApiError,
     AuthError,
     ImporterError,
@@ -20,19 +20,19 @@ from .errors import (
     TransientError,
     UserError,
 )
-from .outcomes import RowError, RowOutcome, RowStatus
+from importer.core.outcomes import RowError, RowOutcome, RowStatus
 
 _LAZY = {
-    "validate_file": "validation",
-    "ValidationReport": "validation",
-    "run_import": "runner",
-    "ImportReport": "runner",
-    "rebuild_results": "runner",
-    "retry_results": "followup",
-    "refresh_status": "followup",
-    "FollowupReport": "followup",
-    "watch_inbox": "watch",
-    "verify_results": "verify",
+    "validate_file": "importer.commands.validate",
+    "ValidationReport": "importer.commands.validate",
+    "run_import": "importer.commands.run",
+    "ImportReport": "importer.commands.run",
+    "rebuild_results": "importer.commands.run",
+    "retry_results": "importer.commands.followup",
+    "refresh_status": "importer.commands.followup",
+    "FollowupReport": "importer.commands.followup",
+    "watch_inbox": "importer.commands.watch",
+    "verify_results": "importer.commands.verify",
 }
 
 __all__ = [
@@ -65,5 +65,5 @@ __all__ = [
 
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
-        return getattr(import_module(f".{_LAZY[name]}", __name__), name)
+        return getattr(import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'importer' has no attribute {name!r}")

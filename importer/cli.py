@@ -14,9 +14,9 @@ from typing import Annotated, Literal
 
 import typer
 
-from .config import Settings, settings_from_env
-from .errors import UserError
-from .progress import TerminalProgress
+from importer.core.config import Settings, settings_from_env
+from importer.core.errors import UserError
+from importer.terminal import TerminalProgress
 
 app = typer.Typer(
     add_completion=False,
@@ -105,7 +105,7 @@ def validate(
     quiet: QuietOpt = False,
 ) -> None:
     """Dry run: load, validate and map every row; no network. Writes a validation report."""
-    from .validation import validate_file
+    from importer.commands.validate import validate_file
 
     setup_logging(verbose, quiet)
     with user_errors(verbose):
@@ -134,7 +134,7 @@ def run(
     quiet: QuietOpt = False,
 ) -> None:
     """Import: send every valid row, then write the results workbook."""
-    from .runner import run_import
+    from importer.commands.run import run_import
 
     setup_logging(verbose, quiet)
     with user_errors(verbose):
@@ -171,7 +171,7 @@ def sandbox_settings(settings: Settings, enabled: bool, quiet: bool) -> Iterator
     if not enabled:
         yield settings
         return
-    from .sandbox import SandboxConfig, serve_in_thread
+    from importer.sandbox import SandboxConfig, serve_in_thread
 
     with serve_in_thread(SandboxConfig()) as running:
         env = running.env()
@@ -214,7 +214,7 @@ def watch(
     quiet: QuietOpt = False,
 ) -> None:
     """Import every new spreadsheet dropped into INBOX, one at a time, then archive it."""
-    from .watch import watch_inbox
+    from importer.commands.watch import watch_inbox
 
     setup_logging(verbose, quiet)
     with user_errors(verbose):
@@ -252,7 +252,7 @@ def retry(
     quiet: QuietOpt = False,
 ) -> None:
     """Send again the rows whose Status is Failure or Pending, and update the workbook."""
-    from .followup import retry_results
+    from importer.commands.followup import retry_results
 
     setup_logging(verbose, quiet)
     with user_errors(verbose):
@@ -276,7 +276,7 @@ def status(
     quiet: QuietOpt = False,
 ) -> None:
     """Ask LeadSquared again about the Pending rows, and update the workbook."""
-    from .followup import refresh_status
+    from importer.commands.followup import refresh_status
 
     setup_logging(verbose, quiet)
     with user_errors(verbose):
@@ -298,7 +298,7 @@ def verify(
     quiet: QuietOpt = False,
 ) -> None:
     """Read the imported opportunities back and report missing ones and fields that differ."""
-    from .verify import verify_results
+    from importer.commands.verify import verify_results
 
     setup_logging(verbose, quiet)
     with user_errors(verbose):
@@ -314,7 +314,7 @@ def rebuild(
     out: Annotated[Path | None, typer.Option("--out", help="Results workbook path.")] = None,
 ) -> None:
     """Write a run's results workbook again from its journal alone (no input, no network)."""
-    from .runner import rebuild_results
+    from importer.commands.run import rebuild_results
 
     with user_errors():
         typer.echo(f"Results rebuilt from the journal: {rebuild_results(journal, out)}")
@@ -334,7 +334,7 @@ def sandbox_command(
     seed: Annotated[int | None, typer.Option("--seed", help="Repeatable faults.")] = None,
 ) -> None:
     """Run the LeadSquared simulator and print the LSQ_… lines that point lsq-import at it."""
-    from .sandbox import SandboxConfig, run_forever
+    from importer.sandbox import SandboxConfig, run_forever
 
     with user_errors():
         config = SandboxConfig.from_options(

@@ -17,10 +17,9 @@ from typing import Any
 import httpx
 import pytest
 
-from importer.client import CallRecord, LeadSquaredClient
-from importer.config import Settings
-from importer.constants import DEFAULT_PATHS
-from importer.errors import (
+from importer.core.config import Settings
+from importer.core.constants import DEFAULT_PATHS
+from importer.core.errors import (
     AuthError,
     ConfigError,
     NotFound,
@@ -28,8 +27,9 @@ from importer.errors import (
     RowRejected,
     TransientError,
 )
-from importer.redaction import redact, redact_url
-from importer.responses import (
+from importer.lsq.client import CallRecord, LeadSquaredClient
+from importer.lsq.redaction import redact, redact_url
+from importer.lsq.responses import (
     TaskStatus,
     error_fields,
     parse_capture_result,

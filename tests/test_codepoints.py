@@ -6,8 +6,8 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from importer.codepoints import CodePoints
-from importer.schema import (
+from importer.rules.codepoints import CodePoints
+from importer.rules.schema import (
     _INTEGER_OUT,
     _NUMBER_OUT,
     _PHONE_OUT,

@@ -11,8 +11,8 @@ import pytest
 from typer.testing import CliRunner
 
 from importer.cli import app
-from importer.outcomes import RowStatus
-from importer.results import read_results
+from importer.core.outcomes import RowStatus
+from importer.io.results import read_results
 from importer.sandbox import SandboxConfig, serve_in_thread
 
 # No required_if on the comment: LeadSquared (the sandbox) is the one that refuses the row.

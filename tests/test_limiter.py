@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from importer.config import Rate
-from importer.limiter import SlidingWindowLimiter
+from importer.core.config import Rate
+from importer.send.limiter import SlidingWindowLimiter
 
 
 class FakeClock:

@@ -12,8 +12,8 @@ import pytest
 import xlsxwriter
 import xlwt
 
-from importer.errors import InputFileError, UserError
-from importer.loader import Table, normalize_header, open_table
+from importer.core.errors import InputFileError, UserError
+from importer.io.loader import Table, normalize_header, open_table
 
 
 def rows_of(table: Table) -> dict[int, list[str]]:

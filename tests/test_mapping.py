@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from importer.errors import MappingError
-from importer.mapping import load_mapping, resolve_columns
+from importer.core.errors import MappingError
+from importer.rules.mapping import load_mapping, resolve_columns
 
 ROOT = Path(__file__).resolve().parents[1]
 

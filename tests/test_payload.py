@@ -8,9 +8,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from importer.mapping import Mapping, load_mapping, resolve_columns
-from importer.payload import build_payloads, share_item
-from importer.schema import Validator
+from importer.rules.mapping import Mapping, load_mapping, resolve_columns
+from importer.rules.payload import build_payloads, share_item
+from importer.rules.schema import Validator
 
 ROOT = Path(__file__).resolve().parents[1]
 

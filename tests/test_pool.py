@@ -9,13 +9,13 @@ from pathlib import Path
 import httpx
 import pytest
 
-from importer.client import LeadSquaredClient
-from importer.config import Rate, Settings
-from importer.errors import AuthError
-from importer.journal import Journal
-from importer.outcomes import RowStatus
-from importer.pool import Counters, ImportPool, Job
+from importer.core.config import Rate, Settings
+from importer.core.errors import AuthError
+from importer.core.outcomes import RowStatus
+from importer.io.journal import Journal
+from importer.lsq.client import LeadSquaredClient
 from importer.sandbox import SandboxConfig, create_app
+from importer.send.pool import Counters, ImportPool, Job
 
 FAST = Rate(1000, 0.3)  # short windows: a 429 pause then costs 0.5 s, not 5
 

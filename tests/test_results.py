@@ -13,9 +13,9 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from importer.errors import InputFileError, UserError
-from importer.outcomes import RESULT_COLUMNS, RowError, RowOutcome, RowStatus
-from importer.results import (
+from importer.core.errors import InputFileError, UserError
+from importer.core.outcomes import RESULT_COLUMNS, RowError, RowOutcome, RowStatus
+from importer.io.results import (
     EXCEL_MAX_CELL_CHARS,
     PREVIEW_ROWS,
     ResultsBook,

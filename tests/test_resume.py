@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from importer.journal import Journal
-from importer.outcomes import RowOutcome, RowStatus
-from importer.results import read_results
+from importer.core.outcomes import RowOutcome, RowStatus
+from importer.io.journal import Journal
+from importer.io.results import read_results
 from importer.sandbox import SandboxConfig, serve_in_thread
 
 ROWS = 40
@@ -143,8 +143,8 @@ def test_journal_survives_a_half_written_last_transaction(tmp_path: Path) -> Non
     script = f"""
 import os
 from pathlib import Path
-from importer.journal import Journal
-from importer.outcomes import RowOutcome, RowStatus
+from importer.io.journal import Journal
+from importer.core.outcomes import RowOutcome, RowStatus
 j = Journal(Path({str(path)!r}))
 for n in range(2, 12):
     j.mark_sending(n)

@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from importer.constants import (
+from importer.core.constants import (
     ACCEPTED_STATUS_TEXT,
     DEFAULT_PATHS,
     SHARE_DEFAULT_MINUTES,

@@ -13,9 +13,9 @@ from email_validator import validate_email
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from importer.errors import MappingError
-from importer.mapping import Mapping, load_mapping, resolve_columns
-from importer.schema import _SIMPLE_EMAIL, ValidatedChunk, Validator, sent_number, sent_phone
+from importer.core.errors import MappingError
+from importer.rules.mapping import Mapping, load_mapping, resolve_columns
+from importer.rules.schema import _SIMPLE_EMAIL, ValidatedChunk, Validator, sent_number, sent_phone
 
 ROOT = Path(__file__).resolve().parents[1]
 

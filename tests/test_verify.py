@@ -13,13 +13,13 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from importer.config import Settings, settings_from_env
-from importer.errors import AuthError
-from importer.outcomes import RowOutcome, RowStatus
-from importer.results import RECONCILIATION_COLUMNS, Summary, write_results
-from importer.runner import ImportReport, run_import
+from importer.commands.run import ImportReport, run_import
+from importer.commands.verify import values_match, verify_results
+from importer.core.config import Settings, settings_from_env
+from importer.core.errors import AuthError
+from importer.core.outcomes import RowOutcome, RowStatus
+from importer.io.results import RECONCILIATION_COLUMNS, Summary, write_results
 from importer.sandbox import RunningSandbox, SandboxConfig, serve_in_thread
-from importer.verify import values_match, verify_results
 
 RATE = "1000/5s"
 LIST_PATH = "/v2/OpportunityManagement.svc/GetOpportunitiesOfLead"

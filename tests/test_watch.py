@@ -18,9 +18,9 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from importer.commands.watch import is_candidate, scan_inbox, stamped_base
 from importer.sandbox import SandboxConfig, serve_in_thread
 from importer.sandbox.server import RunningSandbox
-from importer.watch import is_candidate, scan_inbox, stamped_base
 
 ROOT = Path(__file__).resolve().parents[1]
 HEADERS = ["Email", "First Name", "Opportunity Name", "Status", "Status Comment"]

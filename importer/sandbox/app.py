@@ -21,7 +21,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from importer.constants import API_KEY_HEADER, DEFAULT_PATHS
+from importer.core.constants import API_KEY_HEADER, DEFAULT_PATHS
 
 from .config import SandboxConfig
 from .errors import BadRequest, MissingAttribute, NotFound, SandboxError, Unauthorized

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from importer.constants import RATE_PLANS, RATE_WINDOW_SECONDS
+from importer.core.constants import RATE_PLANS, RATE_WINDOW_SECONDS
 
 
 @dataclass

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from importer.constants import (
+from importer.core.constants import (
     OPPORTUNITIES_PAGE_SIZE,
     SEARCH_BY_ATTRIBUTE,
     SHARE_ACCESS_EDIT,

@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from importer.constants import ACCEPTED_STATUS_TEXT, RATE_LIMIT_MESSAGE
+from importer.core.constants import ACCEPTED_STATUS_TEXT, RATE_LIMIT_MESSAGE
 
 from .config import SandboxConfig
 from .errors import InjectedFailure, NotFound, Rejected, TooManyRequests

@@ -15,7 +15,7 @@ from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 
-from importer.constants import (
+from importer.core.constants import (
     ACTION_CAPTURED_ACTIVITY,
     ACTION_CREATE_OPPORTUNITY,
     ACTION_DUPLICATE_DETECTED,

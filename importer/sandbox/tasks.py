@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from importer.constants import TASK_FAILURE, TASK_IN_QUEUE, TASK_SUCCESS
+from importer.core.constants import TASK_FAILURE, TASK_IN_QUEUE, TASK_SUCCESS
 
 from .shapes import CaptureRequest, UpdateRequest
 

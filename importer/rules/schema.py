@@ -20,11 +20,11 @@ import pandera.errors as pa_errors
 import pandera.pandas as pa
 from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
 
-from .codepoints import DIGITS, CodePoints
-from .constants import DATE_FORMAT, DATETIME_FORMAT
-from .errors import MappingError
-from .mapping import FieldSpec, Mapping, plain_number
-from .outcomes import RowError
+from importer.core.constants import DATE_FORMAT, DATETIME_FORMAT
+from importer.core.errors import MappingError
+from importer.core.outcomes import RowError
+from importer.rules.codepoints import DIGITS, CodePoints
+from importer.rules.mapping import FieldSpec, Mapping, plain_number
 
 
 @dataclass

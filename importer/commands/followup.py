@@ -13,20 +13,20 @@ from typing import Any
 
 import httpx
 
-from . import verdict
-from .client import CallRecord, LeadSquaredClient
-from .config import Settings, settings_from_env
-from .errors import ApiError, AuthError, MappingError
-from .journal import Journal, RowState, RunLock
-from .limiter import SlidingWindowLimiter
-from .mapping import load_mapping
-from .outcomes import RowOutcome, RowStatus
-from .payload import build_payloads, share_item
-from .pipeline import frame_from_results
-from .pool import Counters, Job, call_paced
-from .results import ResultsBook, Summary, read_results, write_results
-from .runner import send_jobs
-from .schema import Validator
+from importer.commands.run import send_jobs
+from importer.commands.source import frame_from_results
+from importer.core.config import Settings, settings_from_env
+from importer.core.errors import ApiError, AuthError, MappingError
+from importer.core.outcomes import RowOutcome, RowStatus
+from importer.io.journal import Journal, RowState, RunLock
+from importer.io.results import ResultsBook, Summary, read_results, write_results
+from importer.lsq import verdicts as verdict
+from importer.lsq.client import CallRecord, LeadSquaredClient
+from importer.rules.mapping import load_mapping
+from importer.rules.payload import build_payloads, share_item
+from importer.rules.schema import Validator
+from importer.send.limiter import SlidingWindowLimiter
+from importer.send.pool import Counters, Job, call_paced
 
 RETRYABLE = (RowStatus.FAILURE, RowStatus.PENDING)
 

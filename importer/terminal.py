@@ -8,7 +8,7 @@ from typing import Any
 
 from tqdm import tqdm
 
-from .outcomes import RowOutcome, RowStatus
+from importer.core.outcomes import RowOutcome, RowStatus
 
 
 class TerminalProgress:

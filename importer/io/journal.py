@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
-from .errors import LockedError
-from .outcomes import RowError, RowOutcome, RowStatus
+from importer.core.errors import LockedError
+from importer.core.outcomes import RowError, RowOutcome, RowStatus
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);

@@ -17,9 +17,9 @@ from typing import Any
 
 import httpx
 
-from .config import Settings
-from .constants import API_KEY_HEADER, DEFAULT_PATHS
-from .errors import (
+from importer.core.config import Settings
+from importer.core.constants import API_KEY_HEADER, DEFAULT_PATHS
+from importer.core.errors import (
     ApiError,
     AuthError,
     ConfigError,
@@ -28,8 +28,8 @@ from .errors import (
     RowRejected,
     TransientError,
 )
-from .redaction import guard_logger, redact, redact_url
-from .responses import (
+from importer.lsq.redaction import guard_logger, redact, redact_url
+from importer.lsq.responses import (
     CaptureResult,
     OpportunityPage,
     QueueMetrics,

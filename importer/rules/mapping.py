@@ -10,8 +10,8 @@ from typing import Any, Literal, get_args
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
-from .errors import MappingError
-from .loader import normalize_header
+from importer.core.errors import MappingError
+from importer.io.loader import normalize_header
 
 FieldType = Literal["string", "email", "phone", "number", "integer", "date", "datetime", "boolean"]
 Operation = Literal["capture", "update"]

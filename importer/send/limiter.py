@@ -13,7 +13,7 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 
-from .config import Rate
+from importer.core.config import Rate
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]

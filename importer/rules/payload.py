@@ -6,15 +6,15 @@ from collections import abc
 
 import pandas as pd
 
-from .constants import (
+from importer.core.constants import (
     SEARCH_BY_ATTRIBUTE,
     SHARE_ACCESS_EDIT,
     SHARE_ACCESS_READ,
     SHARE_ENTITY_OPPORTUNITY,
     SHARE_ENTITY_TYPE_USER,
 )
-from .mapping import Mapping
-from .schema import ValidatedChunk
+from importer.rules.mapping import Mapping
+from importer.rules.schema import ValidatedChunk
 
 _ACCESS_TYPES = {"read": SHARE_ACCESS_READ, "edit": SHARE_ACCESS_EDIT}
 

@@ -22,18 +22,18 @@ from typing import Any, TypeVar
 
 import httpx
 
-from .client import CallRecord, LeadSquaredClient
-from .config import Settings
-from .constants import OPPORTUNITIES_PAGE_SIZE
-from .errors import ApiError, AuthError, NotFound, UserError
-from .limiter import SlidingWindowLimiter
-from .mapping import FieldSpec, Mapping, load_mapping
-from .outcomes import RowStatus
-from .pipeline import frame_from_results
-from .pool import call_paced
-from .responses import OpportunityPage
-from .results import ResultsBook, read_results, write_reconciliation
-from .schema import Validator
+from importer.commands.source import frame_from_results
+from importer.core.config import Settings
+from importer.core.constants import OPPORTUNITIES_PAGE_SIZE
+from importer.core.errors import ApiError, AuthError, NotFound, UserError
+from importer.core.outcomes import RowStatus
+from importer.io.results import ResultsBook, read_results, write_reconciliation
+from importer.lsq.client import CallRecord, LeadSquaredClient
+from importer.lsq.responses import OpportunityPage
+from importer.rules.mapping import FieldSpec, Mapping, load_mapping
+from importer.rules.schema import Validator
+from importer.send.limiter import SlidingWindowLimiter
+from importer.send.pool import call_paced
 
 PRESENT = "Present"
 MISSING = "Missing"

@@ -15,15 +15,15 @@ from typing import Any, Literal
 
 import httpx
 
-from .client import CallRecord, LeadSquaredClient
-from .config import Settings, settings_from_env
-from .errors import ConfigError, UserError
-from .journal import Journal, JournalRow, RunLock, journal_path
-from .outcomes import RowError, RowOutcome, RowStatus
-from .payload import share_item
-from .pipeline import Source, Tally, invalid_outcome, open_source, tally
-from .pool import Counters, ImportPool, Job
-from .results import Summary, write_results
+from importer.commands.source import Source, Tally, invalid_outcome, open_source, tally
+from importer.core.config import Settings, settings_from_env
+from importer.core.errors import ConfigError, UserError
+from importer.core.outcomes import RowError, RowOutcome, RowStatus
+from importer.io.journal import Journal, JournalRow, RunLock, journal_path
+from importer.io.results import Summary, write_results
+from importer.lsq.client import CallRecord, LeadSquaredClient
+from importer.rules.payload import share_item
+from importer.send.pool import Counters, ImportPool, Job
 
 Mode = Literal["async", "sync"]
 NOT_SENT = "Not sent: the run stopped before this row's turn ({reason}); run the same command again"

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .constants import (
+from importer.core.constants import (
     CAPTURE_STATUS_FAILURE,
     CAPTURE_STATUS_PARTIAL,
     CAPTURE_STATUS_SUCCESS,

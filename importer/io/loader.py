@@ -30,7 +30,7 @@ from python_calamine import (
     SheetVisibleEnum,
 )
 
-from .errors import InputFileError
+from importer.core.errors import InputFileError
 
 __all__ = ["Table", "normalize_header", "open_table"]
 

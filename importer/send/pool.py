@@ -14,11 +14,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Literal, Protocol, TypeVar
 
-from . import verdict
-from .client import LeadSquaredClient
-from .config import Settings
-from .constants import SHARE_ACCESS_EDIT
-from .errors import (
+from importer.core.config import Settings
+from importer.core.constants import SHARE_ACCESS_EDIT
+from importer.core.errors import (
     ApiError,
     AuthError,
     NotFound,
@@ -27,9 +25,11 @@ from .errors import (
     TransientError,
     UserError,
 )
-from .journal import Journal, JournalRow, RowState
-from .limiter import SlidingWindowLimiter
-from .outcomes import RowOutcome, RowStatus
+from importer.core.outcomes import RowOutcome, RowStatus
+from importer.io.journal import Journal, JournalRow, RowState
+from importer.lsq import verdicts as verdict
+from importer.lsq.client import LeadSquaredClient
+from importer.send.limiter import SlidingWindowLimiter
 
 log = logging.getLogger("importer.pool")
 

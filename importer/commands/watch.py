@@ -26,12 +26,12 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, cast
 
-from .config import Settings
-from .errors import ApiError, ConfigError, InputFileError, LockedError, UserError
-from .mapping import load_mapping
-from .pipeline import file_sha256
-from .redaction import redact
-from .runner import Mode, default_results_path, run_import
+from importer.commands.run import Mode, default_results_path, run_import
+from importer.commands.source import file_sha256
+from importer.core.config import Settings
+from importer.core.errors import ApiError, ConfigError, InputFileError, LockedError, UserError
+from importer.lsq.redaction import redact
+from importer.rules.mapping import load_mapping
 
 INPUT_SUFFIXES = (".csv", ".xlsx", ".xls", ".ods")
 NOT_READY_SUFFIXES = (".part", ".tmp", ".crdownload")  # browsers' and copy tools' temp names

@@ -13,8 +13,8 @@ from pathlib import Path
 
 from dotenv import dotenv_values
 
-from .constants import DEFAULT_PATHS, DEFAULT_RATE, RATE_PLANS, RATE_WINDOW_SECONDS
-from .errors import ConfigError
+from importer.core.constants import DEFAULT_PATHS, DEFAULT_RATE, RATE_PLANS, RATE_WINDOW_SECONDS
+from importer.core.errors import ConfigError
 
 ENV_PREFIX = "LSQ_"
 _RATE_RE = re.compile(r"^\s*(\d+)\s*/\s*(\d+(?:\.\d+)?)\s*s?\s*$", re.IGNORECASE)

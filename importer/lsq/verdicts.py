@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from .constants import (
+from importer.core.constants import (
     CAPTURE_STATUS_FAILURE,
     CAPTURE_STATUS_PARTIAL,
     TASK_IN_QUEUE,
     TASK_SUCCESS,
 )
-from .outcomes import RowOutcome, RowStatus
-from .responses import CaptureResult, TaskStatus, error_fields, parse_capture_result
+from importer.core.outcomes import RowOutcome, RowStatus
+from importer.lsq.responses import CaptureResult, TaskStatus, error_fields, parse_capture_result
 
 EARLIER_ATTEMPT = (
     "Created by an earlier attempt whose reply was lost; LeadSquared's duplicate check "

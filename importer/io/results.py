@@ -28,8 +28,8 @@ from xlsxwriter.utility import xl_range
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
-from .errors import InputFileError, UserError
-from .outcomes import RESULT_COLUMNS, RowError, RowOutcome, RowStatus
+from importer.core.errors import InputFileError, UserError
+from importer.core.outcomes import RESULT_COLUMNS, RowError, RowOutcome, RowStatus
 
 RESULTS_SHEET = "Results"
 ERRORS_SHEET = "Errors"

@@ -6,9 +6,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from .outcomes import RowError
-from .pipeline import open_source, tally
-from .results import Summary, write_validation_report
+from importer.commands.source import open_source, tally
+from importer.core.outcomes import RowError
+from importer.io.results import Summary, write_validation_report
 
 PREVIEW_ROWS = 50
 
