@@ -6,17 +6,9 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from importer.rules.checks import _INTEGER_OUT, _NUMBER_OUT, _PHONE_OUT, TYPE_TESTS
 from importer.rules.codepoints import CodePoints
-from importer.rules.schema import (
-    _INTEGER_OUT,
-    _NUMBER_OUT,
-    _PHONE_OUT,
-    _TYPE_TESTS,
-    _sent_numbers,
-    _sent_phones,
-    sent_number,
-    sent_phone,
-)
+from importer.rules.normalise import _sent_numbers, _sent_phones, sent_number, sent_phone
 
 # Mostly the characters the bulk paths look at, plus a few that must send a text back
 # to the per-value function (a dot, a NUL, a non-ASCII digit, a long run).
@@ -44,7 +36,7 @@ def test_bulk_type_tests_match_the_patterns(texts: list[str]) -> None:
         ("phone", _PHONE_OUT),
     ):
         expected = [text == "" or pattern.fullmatch(text) is not None for text in texts]
-        assert _TYPE_TESTS[kind](values).tolist() == expected, kind
+        assert TYPE_TESTS[kind](values).tolist() == expected, kind
 
 
 def test_common_shapes_are_decided_in_bulk() -> None:

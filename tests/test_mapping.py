@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from importer.core.errors import MappingError
-from importer.rules.mapping import load_mapping, resolve_columns
+from importer.rules.columns import resolve_columns
+from importer.rules.mapping_file import load_mapping
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -22,9 +22,9 @@ from importer.io.journal import Journal, RowState, RunLock
 from importer.io.results import ResultsBook, Summary, read_results, write_results
 from importer.lsq import verdicts as verdict
 from importer.lsq.client import CallRecord, LeadSquaredClient
-from importer.rules.mapping import load_mapping
+from importer.rules.mapping_file import load_mapping
 from importer.rules.payload import build_payloads, share_item
-from importer.rules.schema import Validator
+from importer.rules.validator import Validator
 from importer.send.limiter import SlidingWindowLimiter
 from importer.send.pool import Counters, Job, call_paced
 

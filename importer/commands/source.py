@@ -13,9 +13,11 @@ from importer.core.errors import InputFileError, MappingError
 from importer.core.outcomes import RowError, RowOutcome, RowStatus
 from importer.io.loader import Table, open_table
 from importer.io.results import ResultsBook
-from importer.rules.mapping import Mapping, load_mapping, resolve_columns
+from importer.rules.columns import resolve_columns
+from importer.rules.mapping import Mapping
+from importer.rules.mapping_file import load_mapping
 from importer.rules.payload import build_payloads
-from importer.rules.schema import ValidatedChunk, Validator
+from importer.rules.validator import ValidatedChunk, Validator
 
 CHUNK_ROWS = 50_000  # pandera's cost per chunk fades by here; memory stays a few tens of MB
 

@@ -30,8 +30,9 @@ from importer.core.outcomes import RowStatus
 from importer.io.results import ResultsBook, read_results, write_reconciliation
 from importer.lsq.client import CallRecord, LeadSquaredClient
 from importer.lsq.responses import OpportunityPage
-from importer.rules.mapping import FieldSpec, Mapping, load_mapping
-from importer.rules.schema import Validator
+from importer.rules.mapping import FieldSpec, Mapping
+from importer.rules.mapping_file import load_mapping
+from importer.rules.validator import Validator
 from importer.send.limiter import SlidingWindowLimiter
 from importer.send.pool import call_paced
 

@@ -31,7 +31,7 @@ from importer.commands.source import file_sha256
 from importer.core.config import Settings
 from importer.core.errors import ApiError, ConfigError, InputFileError, LockedError, UserError
 from importer.lsq.redaction import redact
-from importer.rules.mapping import load_mapping
+from importer.rules.mapping_file import load_mapping
 
 INPUT_SUFFIXES = (".csv", ".xlsx", ".xls", ".ods")
 NOT_READY_SUFFIXES = (".part", ".tmp", ".crdownload")  # browsers' and copy tools' temp names

@@ -14,7 +14,7 @@ from importer.core.constants import (
     SHARE_ENTITY_TYPE_USER,
 )
 from importer.rules.mapping import Mapping
-from importer.rules.schema import ValidatedChunk
+from importer.rules.validator import ValidatedChunk
 
 _ACCESS_TYPES = {"read": SHARE_ACCESS_READ, "edit": SHARE_ACCESS_EDIT}
 

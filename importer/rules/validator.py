@@ -10,21 +10,31 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import Decimal
 
 import numpy as np
 import pandas as pd
 import pandera.errors as pa_errors
 import pandera.pandas as pa
-from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
 
-from importer.core.constants import DATE_FORMAT, DATETIME_FORMAT
 from importer.core.errors import MappingError
 from importer.core.outcomes import RowError
-from importer.rules.codepoints import DIGITS, CodePoints
-from importer.rules.mapping import FieldSpec, Mapping, plain_number
+from importer.rules.checks import (
+    TYPE_TESTS,
+    EmailTest,
+    Test,
+    lengths,
+    matches,
+    numbers,
+    per_value,
+)
+from importer.rules.mapping import FieldSpec, Mapping
+from importer.rules.messages import quote, reason
+from importer.rules.normalise import as_series, normalise
+
+# pandera registers its pandas backends (importing much of itself) on the first
+# validation; doing it on import keeps that start-up cost out of the first file's time.
+pa.DataFrameSchema.register_default_backends(pd.DataFrame)
 
 
 @dataclass
@@ -34,340 +44,6 @@ class ValidatedChunk:
     values: pd.DataFrame  # valid rows only; index RowNumber; one column per target; sent text
     invalid_rows: list[int] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
-
-
-# ---------------------------------------------------------------- sent forms
-#
-# pandas without pyarrow runs every `.str` method as a Python loop, so a chain of
-# them costs one loop each. Instead each distinct cell text (spreadsheet columns
-# repeat a lot) goes once through a small function below; dates lean on the
-# vectorised `pd.to_datetime`. A text a function cannot read is kept as it is,
-# and the type check (which looks for the canonical form) rejects it.
-
-_NUMBER_IN = re.compile(
-    r"[+-]?(?:[0-9]{1,3}(?:,[0-9]{2,3})*,[0-9]{3}|[0-9]+)(?:\.[0-9]*)?|[+-]?\.[0-9]+"
-)
-_GROUPED_INTEGER = re.compile(r"[0-9]{1,3}(?:,[0-9]{2,3})*,[0-9]{3}")  # 1,20,000 / 120,000
-_EXPONENT_IN = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)[eE][+-]?[0-9]{1,2}")
-_NUMBER_OUT = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]*[1-9])?")
-_INTEGER_OUT = re.compile(r"-?(?:0|[1-9][0-9]*)")
-_PHONE_CELL = re.compile(r"(\+?[0-9]+)\.0+")  # a phone read from a number cell: 9876543210.0
-_PHONE_NOISE = re.compile(r"[\s().]")
-_PHONE_OUT = re.compile(r"\+?[0-9](?:-?[0-9]){6,14}")  # 7 to 15 digits, dashes between
-_DATE_OUT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-_DATETIME_OUT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}")
-_ISO_IN = re.compile(
-    r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})"
-    r"(?:[ T]([0-9]{1,2}):([0-9]{2})(?::([0-9]{2})(?:\.[0-9]+)?)?)?"
-)
-_BOOLEAN_IN = {"true": "true", "yes": "true", "y": "true", "1": "true"} | {
-    "false": "false",
-    "no": "false",
-    "n": "false",
-    "0": "false",
-}
-# Plain ASCII addresses this pattern accepts are always accepted by email-validator
-# (lengths, labels and its special-use domains included); everything else (rare)
-# goes through email-validator itself, cached.
-_SIMPLE_EMAIL = re.compile(
-    r"(?=[^@]{1,64}@)(?=.{1,254}\Z)"
-    r"[A-Za-z0-9_%+-]+(?:\.[A-Za-z0-9_%+-]+)*"
-    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+"
-    r"(?!(?i:" + "|".join(map(re.escape, SPECIAL_USE_DOMAIN_NAMES)) + r")\Z)[A-Za-z]{2,63}"
-)
-_EMAIL_CACHE_LIMIT = 500_000
-_MESSAGE_VALUE_LIMIT = 60
-
-# pandera registers its pandas backends (importing much of itself) on the first
-# validation; doing it on import keeps that start-up cost out of the first file's time.
-pa.DataFrameSchema.register_default_backends(pd.DataFrame)
-
-
-def sent_number(text: str) -> str:
-    """`1,20,000` → `120000`, `1,200.50` → `1200.5`, `3.0` → `3`, `1.2E+5` → `120000`."""
-    if text.isascii() and text.isdigit() and text[0] != "0":
-        return text  # the common case, already in its sent form
-    if _GROUPED_INTEGER.fullmatch(text):
-        return text.replace(",", "").lstrip("0") or "0"
-    if _NUMBER_IN.fullmatch(text):
-        body = text.replace(",", "")
-    elif _EXPONENT_IN.fullmatch(text):  # exponent capped at 2 digits: bounded output
-        body = format(Decimal(text), "f")
-    else:
-        return text
-    whole, _, fraction = body.lstrip("+-").partition(".")
-    whole = whole.lstrip("0") or "0"
-    fraction = fraction.rstrip("0")
-    number = f"{whole}.{fraction}" if fraction else whole
-    return f"-{number}" if body.startswith("-") and number != "0" else number
-
-
-def sent_phone(text: str) -> str:
-    """Keep `+`, digits and dashes; `9876543210.0` (a number cell) → `9876543210`."""
-    if text.isdigit():
-        return text
-    cell = _PHONE_CELL.fullmatch(text) if "." in text else None
-    if cell:
-        return cell.group(1)
-    compact = text.replace(" ", "").replace("(", "").replace(")", "").replace(".", "")
-    if compact.isascii() and compact.isprintable():
-        return compact
-    return _PHONE_NOISE.sub("", compact)  # tabs, non-breaking and other Unicode spaces
-
-
-def sent_boolean(text: str) -> str:
-    return _BOOLEAN_IN.get(text.casefold(), text)
-
-
-def _sent_when(texts: list[str], formats: list[str], with_time: bool) -> list[str]:
-    """ISO text (any zero padding, optional time) or one of the mapping's formats."""
-    out_format = DATETIME_FORMAT if with_time else DATE_FORMAT
-    out = list(texts)
-    todo: list[int] = []
-    for position, text in enumerate(texts):
-        match = _ISO_IN.fullmatch(text)
-        if match is None:
-            todo.append(position)
-            continue
-        year, month, day, hour, minute, second = match.groups(default="0")
-        built = f"{year}-{month.zfill(2)}-{day.zfill(2)}"
-        if with_time:
-            built += f" {hour.zfill(2)}:{minute.zfill(2)}:{second.zfill(2)}"
-        elif int(hour) or int(minute) or int(second):
-            continue  # a date with a time of day is not a date: left for the check to reject
-        out[position] = built
-    for fmt in formats:
-        if not todo:
-            break
-        parsed = pd.to_datetime(_texts([texts[i] for i in todo]), format=fmt, errors="coerce")
-        if not with_time:
-            parsed = parsed.where(parsed == parsed.dt.normalize())
-        written = parsed.dt.strftime(out_format)
-        still = []
-        for position, when in zip(todo, written, strict=True):
-            if isinstance(when, str):
-                out[position] = when
-            else:
-                still.append(position)
-        todo = still
-    return out
-
-
-def _sent_numbers(texts: list[str]) -> list[str]:
-    """`sent_number` of every text; plain digits and `1,20,000` groupings in bulk."""
-    chars = CodePoints(texts)
-    digits = chars.only(DIGITS)
-    first = chars.points[:, 0]
-    plain = digits & ((first != ord("0")) | (chars.lengths == 0))
-    grouped = ~digits & chars.only(DIGITS + ",") & _grouped(chars)
-    sent = chars.array.astype(object)
-    if grouped.any():
-        bare = np.strings.lstrip(np.strings.replace(chars.array[grouped], ",", ""), "0")
-        sent[grouped] = np.where(np.strings.str_len(bare) == 0, "0", bare).tolist()
-    done = plain | grouped
-    return chars.texts_out(done, sent[done], sent_number)
-
-
-def _grouped(chars: CodePoints) -> np.ndarray:
-    """Rows of digits and commas shaped as `_GROUPED_INTEGER`: 1-3, then 2-3, last 3 digits."""
-    comma = chars.where(",")
-    width = comma.shape[1]
-    first = np.where(comma.any(axis=1), comma.argmax(axis=1), -1)
-    last = width - 1 - comma[:, ::-1].argmax(axis=1)
-    shaped = (first >= 1) & (first <= 3) & (chars.lengths - last == 4)
-    rows, columns = np.nonzero(comma)
-    same_row = rows[1:] == rows[:-1]
-    gap = columns[1:] - columns[:-1]
-    shaped[rows[1:][same_row & ((gap < 3) | (gap > 4))]] = False
-    return shaped
-
-
-def _sent_phones(texts: list[str]) -> list[str]:
-    """`sent_phone` of every text; digits with `+ - ( )` and spaces in bulk."""
-    chars = CodePoints(texts)
-    easy = chars.only(DIGITS + "+-() ")
-    compact = chars.array[easy]
-    for noise in " ()" if len(compact) else "":  # numpy's replace fails on an empty array
-        compact = np.strings.replace(compact, noise, "")
-    return chars.texts_out(easy, compact, sent_phone)
-
-
-Normaliser = Callable[[list[str], FieldSpec], list[str]]
-_NORMALISERS: dict[str, Normaliser] = {
-    "number": lambda texts, _spec: _sent_numbers(texts),
-    "integer": lambda texts, _spec: _sent_numbers(texts),
-    "phone": lambda texts, _spec: _sent_phones(texts),
-    "boolean": lambda texts, _spec: [sent_boolean(text) for text in texts],
-    "date": lambda texts, spec: _sent_when(texts, spec.format or [], with_time=False),
-    "datetime": lambda texts, spec: _sent_when(texts, spec.format or [], with_time=True),
-}
-
-
-# ---------------------------------------------------------------- tests of sent values
-#
-# The checked frame holds each column as a Categorical (its distinct sent texts plus
-# one code per row), so a per-value test runs once per distinct text.
-
-Test = Callable[[pd.Series], "np.ndarray | pd.Series"]
-
-
-def _per_value(test: Test) -> Callable[[pd.Series], pd.Series]:
-    """Run `test` on the distinct values of a column and spread the verdicts to its rows."""
-
-    def check(values: pd.Series) -> pd.Series:
-        if isinstance(values.dtype, pd.CategoricalDtype):
-            distinct = _texts(values.cat.categories)
-            verdict = np.asarray(test(distinct), dtype=bool)
-            codes = values.cat.codes.to_numpy()
-            return pd.Series(verdict[codes] if len(verdict) else False, index=values.index)
-        return pd.Series(np.asarray(test(_texts(values)), dtype=bool), index=values.index)
-
-    return check
-
-
-def _matches(values: pd.Series, pattern: re.Pattern[str]) -> np.ndarray:
-    """Full match of every value (map over a C method: no Python frame per value)."""
-    return np.fromiter(map(bool, map(pattern.fullmatch, values.tolist())), bool, len(values))
-
-
-def _lengths(values: pd.Series) -> np.ndarray:
-    return np.fromiter(map(len, values.tolist()), np.int64, len(values))
-
-
-def _canonical(pattern: re.Pattern[str], shape: Callable[[CodePoints], np.ndarray]) -> Test:
-    """`pattern` decides; the common shapes (`shape` marks them) are judged in bulk first."""
-
-    def test(values: pd.Series) -> np.ndarray:
-        chars = CodePoints(values.tolist())
-        done, verdict = shape(chars)
-        return chars.verdicts(done, verdict, lambda text: text == "" or _full(pattern, text))
-
-    return test
-
-
-def _full(pattern: re.Pattern[str], text: str) -> bool:
-    return pattern.fullmatch(text) is not None
-
-
-def _number_shape(chars: CodePoints) -> tuple[np.ndarray, np.ndarray]:
-    """Plain digits (or nothing): canonical unless a leading zero starts a longer number."""
-    done = chars.only(DIGITS)
-    canonical = (chars.points[:, 0] != ord("0")) | (chars.lengths <= 1)
-    return done, canonical[done]
-
-
-def _phone_shape(chars: CodePoints) -> tuple[np.ndarray, np.ndarray]:
-    """`+`, digits and dashes: `+` first if at all, single dashes between digits, 7-15 digits."""
-    done = chars.only(DIGITS + "+-")
-    digit, plus, dash = chars.where(DIGITS), chars.where("+"), chars.where("-")
-    leading_plus = plus[:, 0]
-    count = digit.sum(axis=1)
-    canonical = (
-        (plus.sum(axis=1) == leading_plus)
-        & (chars.at(leading_plus.astype(np.int64)) != ord("-"))
-        & (chars.at(chars.lengths - 1) != ord("-"))
-        & ~(dash[:, 1:] & dash[:, :-1]).any(axis=1)
-        & (count >= 7)
-        & (count <= 15)
-    )
-    return done, (canonical | (chars.lengths == 0))[done]
-
-
-def _when(canonical: re.Pattern[str], fmt: str) -> Test:
-    def test(values: pd.Series) -> pd.Series:
-        shaped = pd.Series(_matches(values, canonical), index=values.index)
-        real = pd.to_datetime(values.where(shaped), format=fmt, errors="coerce").notna()
-        return (values == "") | (shaped & real)
-
-    return test
-
-
-class _EmailTest:
-    """Email validity: a fast pattern for plain addresses, email-validator (cached) for the rest."""
-
-    def __init__(self) -> None:
-        self._cache: dict[str, bool] = {}
-
-    def __call__(self, values: pd.Series) -> np.ndarray:
-        verdict = (values == "").to_numpy() | _matches(values, _SIMPLE_EMAIL)
-        for position in np.flatnonzero(~verdict):
-            verdict[position] = self._full_check(values.iat[position])
-        return verdict
-
-    def _full_check(self, text: str) -> bool:
-        known = self._cache.get(text)
-        if known is None:
-            try:
-                validate_email(text, check_deliverability=False)
-                known = True
-            except (EmailNotValidError, UnicodeError, ValueError):
-                known = False
-            if len(self._cache) >= _EMAIL_CACHE_LIMIT:
-                self._cache.clear()
-            self._cache[text] = known
-        return known
-
-
-def _numbers(values: pd.Series) -> np.ndarray:
-    """Numeric view for min/max; unreadable text is NaN (its type check reports it)."""
-    chars = CodePoints(values.tolist())
-    plain = chars.only(DIGITS) & (chars.lengths > 0) & (chars.lengths <= 15)  # exact as floats
-    out = np.full(len(values), np.nan)
-    out[np.flatnonzero(chars.fits)[plain]] = chars.array[plain].astype(np.float64)
-    rest = np.ones(len(values), dtype=bool)
-    rest[np.flatnonzero(chars.fits)[plain]] = False
-    if rest.any():
-        others = pd.to_numeric(values[rest], errors="coerce")
-        out[rest] = others.to_numpy(dtype=float, na_value=np.nan)
-    return out
-
-
-_TYPE_TESTS: dict[str, Test] = {
-    "number": _canonical(_NUMBER_OUT, _number_shape),
-    "integer": _canonical(_INTEGER_OUT, _number_shape),
-    "phone": _canonical(_PHONE_OUT, _phone_shape),
-    "date": _when(_DATE_OUT, DATE_FORMAT),
-    "datetime": _when(_DATETIME_OUT, DATETIME_FORMAT),
-    "boolean": lambda values: values.isin(["", "true", "false"]),
-}
-
-_TYPE_WORDS = {
-    "email": "is not a valid email address",
-    "phone": "is not a valid phone number (7 to 15 digits; + at the start, spaces, dashes "
-    "and brackets allowed)",
-    "number": "is not a number",
-    "integer": "is not a whole number",
-    "boolean": "is not a yes/no value (use true, false, yes, no, 1 or 0)",
-}
-
-_STRFTIME_WORDS = {
-    "%Y": "YYYY",
-    "%y": "YY",
-    "%m": "MM",
-    "%d": "DD",
-    "%H": "hh",
-    "%I": "hh",
-    "%M": "mm",
-    "%S": "ss",
-    "%p": "AM/PM",
-    "%b": "Mon",
-    "%B": "Month",
-}
-
-
-def _human_format(fmt: str) -> str:
-    for directive, word in _STRFTIME_WORDS.items():
-        fmt = fmt.replace(directive, word)
-    return fmt
-
-
-def _type_message(spec: FieldSpec) -> str:
-    if spec.type in ("date", "datetime"):
-        forms = ["YYYY-MM-DD" if spec.type == "date" else "YYYY-MM-DD hh:mm:ss"]
-        forms += [_human_format(fmt) for fmt in spec.format or []]
-        noun = "date" if spec.type == "date" else "date and time"
-        return f"is not a valid {noun} (use {' or '.join(forms)})"
-    return _TYPE_WORDS[spec.type]
 
 
 # ---------------------------------------------------------------- the validator
@@ -392,7 +68,7 @@ class Validator:
 
     def __init__(self, mapping: Mapping, columns: dict[str, str]) -> None:
         self._mapping = mapping
-        self._email_test = _EmailTest()
+        self._email_test = EmailTest()
         self._targets = self._collect(mapping, columns)
         self._schema = self._build_schema(self._read_targets())
         self._constants: dict[str, str] = {}
@@ -448,24 +124,24 @@ class Validator:
             tests.append(("required", lambda s: s != ""))
         if spec.type == "email":
             tests.append(("type", self._email_test))
-        elif spec.type in _TYPE_TESTS:
-            tests.append(("type", _TYPE_TESTS[spec.type]))
+        elif spec.type in TYPE_TESTS:
+            tests.append(("type", TYPE_TESTS[spec.type]))
         if spec.allowed:
             allowed = [*spec.allowed, ""]
             tests.append(("allowed", lambda s: s.isin(allowed)))
         if spec.max_length is not None:
             limit = spec.max_length
-            tests.append(("max_length", lambda s: _lengths(s) <= limit))
+            tests.append(("max_length", lambda s: lengths(s) <= limit))
         if spec.min is not None:
             low = spec.min
-            tests.append(("min", lambda s: ~(_numbers(s) < low)))
+            tests.append(("min", lambda s: ~(numbers(s) < low)))
         if spec.max is not None:
             high = spec.max
-            tests.append(("max", lambda s: ~(_numbers(s) > high)))
+            tests.append(("max", lambda s: ~(numbers(s) > high)))
         if spec.pattern is not None:
             pattern = re.compile(spec.pattern)
-            tests.append(("pattern", lambda s: (s == "").to_numpy() | _matches(s, pattern)))
-        return [pa.Check(_per_value(test), name=name, ignore_na=False) for name, test in tests]
+            tests.append(("pattern", lambda s: (s == "").to_numpy() | matches(s, pattern)))
+        return [pa.Check(per_value(test), name=name, ignore_na=False) for name, test in tests]
 
     def _required_if_checks(self, target: _Target, read: set[str]) -> list[pa.Check]:
         checks = []
@@ -478,7 +154,7 @@ class Validator:
             def holds(
                 frame: pd.DataFrame, key: str = target.key, other: str = other, wanted=wanted
             ) -> pd.Series:
-                triggered = _per_value(lambda s: s.str.casefold().isin(wanted))(frame[other])
+                triggered = per_value(lambda s: s.str.casefold().isin(wanted))(frame[other])
                 return ~(triggered & (frame[key] == ""))
 
             checks.append(pa.Check(holds, name=f"required_if {target.key} {other}"))
@@ -495,7 +171,7 @@ class Validator:
 
     def _check_single(self, target: _Target, text: str, what: str) -> str:
         """Validate a constant or default once, at mapping time; return its sent form."""
-        sent = _texts(self._normalise([text.strip()], target.spec))
+        sent = as_series(normalise([text.strip()], target.spec))
         schema = pa.DataFrameSchema({target.key: _column(self._checks(target))})
         try:
             schema.validate(pd.DataFrame({target.key: sent}), lazy=True)
@@ -554,18 +230,7 @@ class Validator:
         if spec.default is not None:
             default = spec.default.strip()
             texts = [text or default for text in texts]
-        return self._normalise(texts, spec)
-
-    @staticmethod
-    def _normalise(texts: list[str], spec: FieldSpec) -> list[str]:
-        """Trimmed texts → the forms sent: canonical number/phone/date, listed spelling."""
-        normaliser = _NORMALISERS.get(spec.type)
-        if normaliser is not None:
-            texts = normaliser(texts, spec)
-        if spec.allowed:
-            spelling = {item.strip().casefold(): item for item in spec.allowed}
-            texts = [spelling.get(text.casefold(), text) for text in texts]
-        return texts
+        return normalise(texts, spec)
 
     def _failures(self, sent: pd.DataFrame) -> pd.DataFrame:
         """pandera's failure table, one line per (row, target, rule), required_if folded in."""
@@ -648,33 +313,17 @@ class Validator:
         row: int | None = None,
     ) -> str:
         """The part of the message after `Row N, Column:`."""
-        spec = target.spec
-        shown = _quote(text if text != "" else value)
-        if rule == "required":
-            return "required but empty"
-        if rule == "type":
-            return f"{shown} {_type_message(spec)}"
-        if rule == "allowed":
-            return f"{shown} is not one of {', '.join(spec.allowed or [])}"
-        if rule == "max_length":
-            return f"{shown} is longer than {spec.max_length} characters ({len(value)})"
-        if rule == "min":
-            return f"{shown} is below the minimum {plain_number(spec.min or 0)}"
-        if rule == "max":
-            return f"{shown} is above the maximum {plain_number(spec.max or 0)}"
-        if rule == "pattern":
-            return f"{shown} does not have the expected form (pattern {spec.pattern})"
+        condition: tuple[str, str] | None = None
         if rule == "required_if":
             other = check.split(" ")[2]
-            other_label = self._targets[other].label
             if other in self._constants:
                 other_value = self._constants[other]
             elif sent is not None:
-                other_value = sent.at[row, other]
+                other_value = str(sent.at[row, other])
             else:
                 other_value = ""
-            return f"required when {other_label} is {other_value}"
-        return f"{shown} failed the {rule} rule"
+            condition = (self._targets[other].label, other_value)
+        return reason(rule, target.spec, text, value, condition)
 
     def _check_unique(
         self, sent: pd.DataFrame, frame: pd.DataFrame, invalid: set[int]
@@ -700,7 +349,7 @@ class Validator:
     ) -> RowError:
         target = self._targets[self._unique[0]]
         raw = _cell(frame, row, target.column)
-        shown = _quote(raw.strip() or self._value(sent, row, target.key))
+        shown = quote(raw.strip() or self._value(sent, row, target.key))
         names = ", ".join(self._mapping.unique)
         message = f"Row {row}, {target.label}: {shown} repeats row {first} (unique: {names})"
         return RowError(int(row), target.label, raw, message)
@@ -723,11 +372,6 @@ class Validator:
 def _column(checks: list[pa.Check]) -> pa.Column:
     """A sent column holds text only, never a null: pandera need not scan it for nulls."""
     return pa.Column(checks=checks, nullable=True)
-
-
-def _texts(items: object) -> pd.Series:
-    """An object-dtype Series of str (pandas would otherwise re-check every string)."""
-    return pd.Series(np.asarray(items, dtype=object), dtype=object)
 
 
 def _cell(frame: pd.DataFrame, row: int, column: str | None) -> str:
@@ -759,10 +403,3 @@ def _as_text(values: pd.Series) -> pd.Series:
     if isinstance(values.dtype, pd.StringDtype) and not values.isna().any():
         return values
     return values.map(lambda item: "" if item is None or item != item else str(item)).astype("str")
-
-
-def _quote(text: str) -> str:
-    text = str(text)
-    if len(text) > _MESSAGE_VALUE_LIMIT:
-        text = text[: _MESSAGE_VALUE_LIMIT - 1] + "…"
-    return f'"{text}"'

@@ -14,8 +14,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from importer.core.errors import MappingError
-from importer.rules.mapping import Mapping, load_mapping, resolve_columns
-from importer.rules.schema import _SIMPLE_EMAIL, ValidatedChunk, Validator, sent_number, sent_phone
+from importer.rules.checks import _SIMPLE_EMAIL
+from importer.rules.columns import resolve_columns
+from importer.rules.mapping import Mapping
+from importer.rules.mapping_file import load_mapping
+from importer.rules.normalise import sent_number, sent_phone
+from importer.rules.validator import ValidatedChunk, Validator
 
 ROOT = Path(__file__).resolve().parents[1]
 

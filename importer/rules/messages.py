@@ -1,0 +1,76 @@
+"""The words of validation messages: what a user reads about a bad cell."""
+
+from __future__ import annotations
+
+from importer.rules.mapping import FieldSpec, plain_number
+
+MESSAGE_VALUE_LIMIT = 60
+
+_TYPE_WORDS = {
+    "email": "is not a valid email address",
+    "phone": "is not a valid phone number (7 to 15 digits; + at the start, spaces, dashes "
+    "and brackets allowed)",
+    "number": "is not a number",
+    "integer": "is not a whole number",
+    "boolean": "is not a yes/no value (use true, false, yes, no, 1 or 0)",
+}
+
+_STRFTIME_WORDS = {
+    "%Y": "YYYY",
+    "%y": "YY",
+    "%m": "MM",
+    "%d": "DD",
+    "%H": "hh",
+    "%I": "hh",
+    "%M": "mm",
+    "%S": "ss",
+    "%p": "AM/PM",
+    "%b": "Mon",
+    "%B": "Month",
+}
+
+
+def _human_format(fmt: str) -> str:
+    for directive, word in _STRFTIME_WORDS.items():
+        fmt = fmt.replace(directive, word)
+    return fmt
+
+
+def type_message(spec: FieldSpec) -> str:
+    if spec.type in ("date", "datetime"):
+        forms = ["YYYY-MM-DD" if spec.type == "date" else "YYYY-MM-DD hh:mm:ss"]
+        forms += [_human_format(fmt) for fmt in spec.format or []]
+        noun = "date" if spec.type == "date" else "date and time"
+        return f"is not a valid {noun} (use {' or '.join(forms)})"
+    return _TYPE_WORDS[spec.type]
+
+
+def quote(text: str) -> str:
+    text = str(text)
+    if len(text) > MESSAGE_VALUE_LIMIT:
+        text = text[: MESSAGE_VALUE_LIMIT - 1] + "…"
+    return f'"{text}"'
+
+
+def reason(
+    rule: str, spec: FieldSpec, text: str, value: str, condition: tuple[str, str] | None = None
+) -> str:
+    """The part of a message after `Row N, Column:`; `condition` is required_if's (label, value)."""
+    shown = quote(text if text != "" else value)
+    if rule == "required":
+        return "required but empty"
+    if rule == "type":
+        return f"{shown} {type_message(spec)}"
+    if rule == "allowed":
+        return f"{shown} is not one of {', '.join(spec.allowed or [])}"
+    if rule == "max_length":
+        return f"{shown} is longer than {spec.max_length} characters ({len(value)})"
+    if rule == "min":
+        return f"{shown} is below the minimum {plain_number(spec.min or 0)}"
+    if rule == "max":
+        return f"{shown} is above the maximum {plain_number(spec.max or 0)}"
+    if rule == "pattern":
+        return f"{shown} does not have the expected form (pattern {spec.pattern})"
+    if rule == "required_if" and condition is not None:
+        return f"required when {condition[0]} is {condition[1]}"
+    return f"{shown} failed the {rule} rule"
