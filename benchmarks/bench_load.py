@@ -45,7 +45,7 @@ import json, resource, sys, time
 sys.path.insert(0, {root!r})
 kind, path = sys.argv[1], sys.argv[2]
 import openpyxl, pandas as pd  # imports are not what is measured
-from importer.io.loader import open_table
+from importer.io.tables import open_table
 start = time.perf_counter()
 rows = 0
 if kind == "loader":

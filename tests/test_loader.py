@@ -13,7 +13,7 @@ import xlsxwriter
 import xlwt
 
 from importer.core.errors import InputFileError, UserError
-from importer.io.loader import Table, normalize_header, open_table
+from importer.io.tables import Table, normalize_header, open_table
 
 
 def rows_of(table: Table) -> dict[int, list[str]]:

@@ -11,8 +11,8 @@ import pandas as pd
 
 from importer.core.errors import InputFileError, MappingError
 from importer.core.outcomes import RowError, RowOutcome, RowStatus
-from importer.io.loader import Table, open_table
 from importer.io.results import ResultsBook
+from importer.io.tables import Table, open_table
 from importer.rules.columns import resolve_columns
 from importer.rules.mapping import Mapping
 from importer.rules.mapping_file import load_mapping

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from importer.core.errors import MappingError
-from importer.io.loader import normalize_header
+from importer.io.tables import normalize_header
 from importer.rules.mapping import Mapping
 
 # ---------------------------------------------------------------- columns

@@ -1,0 +1,22 @@
+"""Names and sizes the product's own files share, so every command agrees on them."""
+
+from __future__ import annotations
+
+# Input files the loader reads; `watch` takes exactly these from an inbox.
+DELIMITED_SUFFIXES = (".csv", ".txt", ".tsv")
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
+INPUT_SUFFIXES = DELIMITED_SUFFIXES + WORKBOOK_SUFFIXES
+
+# What lsq-import writes beside an input.
+RESULTS_SUFFIX = ".results.xlsx"
+VALIDATION_SUFFIX = ".validation.xlsx"
+VERIFY_SUFFIX = ".verify.xlsx"
+STATE_DIR_NAME = ".lsq-state"  # journals and logs, beside the results by default
+
+# The validation report's Preview sheet shows this many rows as they would be sent.
+PREVIEW_ROWS = 50
+
+# Extra result columns of a mapping with a `share:` section.
+SHARED_WITH = "SharedWith"
+SHARE_STATUS = "ShareStatus"
+SHARE_COLUMNS = (SHARED_WITH, SHARE_STATUS)

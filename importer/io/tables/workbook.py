@@ -1,0 +1,174 @@
+"""XLSX, XLSM, XLS and ODS sheets through python-calamine, streamed in chunks of text."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from python_calamine import (
+    CalamineError,
+    CalamineSheet,
+    CalamineWorkbook,
+    PasswordError,
+    SheetTypeEnum,
+    SheetVisibleEnum,
+)
+
+from importer.core.errors import InputFileError
+from importer.io.tables.cells import is_blank, row_texts
+from importer.io.tables.headers import Header, build_header, normalize_header
+from importer.io.tables.table import HEADER_ROW, Table, frame_of, make_table, require_header
+
+_FORMAT_NAMES = {
+    ".xlsx": "Excel workbook",
+    ".xlsm": "Excel workbook",
+    ".xls": "Excel 97-2003 workbook",
+    ".ods": "OpenDocument spreadsheet",
+}
+
+
+def _load_workbook(path: Path, by_content: bool) -> CalamineWorkbook:
+    """Open with calamine, by extension or (for a misnamed file) by content."""
+    if by_content:
+        with path.open("rb") as handle:
+            return CalamineWorkbook.from_filelike(handle)
+    return CalamineWorkbook.from_path(path)
+
+
+def _open_workbook_checked(path: Path) -> tuple[CalamineWorkbook, bool]:
+    """Open a workbook; translate calamine's errors into one user sentence."""
+    kind = _FORMAT_NAMES[path.suffix.lower()]
+    try:
+        return _load_workbook(path, by_content=False), False
+    except PasswordError:
+        raise InputFileError(
+            f"{path.name} is password-protected; save it without a password"
+        ) from None
+    except (CalamineError, OSError, ValueError) as first:
+        try:  # an .xlsx saved as .xls (or the reverse) is common in exports
+            return _load_workbook(path, by_content=True), True
+        except (CalamineError, OSError, ValueError):
+            raise InputFileError(f"{path.name} is not a valid {kind}") from first
+
+
+def _choose_sheet(path: Path, workbook: CalamineWorkbook, wanted: str | None) -> str:
+    """The sheet named by the user, else the first visible worksheet."""
+    metadata = workbook.sheets_metadata
+    if wanted is not None:
+        names = [m.name for m in metadata]
+        if wanted in names:
+            return wanted
+        loose = [n for n in names if normalize_header(n) == normalize_header(wanted)]
+        if len(loose) == 1:
+            return loose[0]
+        listing = ", ".join(
+            f'"{m.name}"' + ("" if m.visible == SheetVisibleEnum.Visible else " (hidden)")
+            for m in metadata
+        )
+        raise InputFileError(f'{path.name} has no sheet "{wanted}"; its sheets are: {listing}')
+    worksheets = [m for m in metadata if m.typ == SheetTypeEnum.WorkSheet] or metadata
+    visible = [m for m in worksheets if m.visible == SheetVisibleEnum.Visible] or worksheets
+    if not visible:
+        raise InputFileError(f"{path.name} has no sheets")
+    return visible[0].name
+
+
+def _read_sheet(path: Path, workbook: CalamineWorkbook, name: str) -> CalamineSheet:
+    try:
+        return workbook.get_sheet_by_name(name)
+    except (CalamineError, ValueError) as error:
+        raise InputFileError(f'Sheet "{name}" of {path.name} cannot be read') from error
+
+
+@dataclass
+class _SheetSource:
+    """Rows of one worksheet, streamed from calamine and turned into text."""
+
+    path: Path
+    sheet: str
+    by_content: bool
+    header: Header
+    width: int
+    chunk_rows: int
+    # calamine parses a whole sheet even to read its header: the first pass
+    # reuses what open_table parsed instead of parsing the file twice
+    parsed: CalamineSheet | None = field(default=None, repr=False)
+
+    def frames(self, table: Table) -> Iterator[pd.DataFrame]:
+        data, self.parsed = self.parsed, None
+        if data is None:
+            data = self._parse()
+        rows = data.iter_rows()
+        del data
+        next(rows, None)  # the header
+        yield from self._frames(table, rows)
+
+    def _parse(self) -> CalamineSheet:
+        try:
+            workbook = _load_workbook(self.path, self.by_content)
+        except (CalamineError, OSError, ValueError) as error:
+            raise InputFileError(f"{self.path.name} can no longer be read") from error
+        with workbook:
+            return _read_sheet(self.path, workbook, self.sheet)
+
+    def _frames(self, table: Table, rows: Iterator[list[Any]]) -> Iterator[pd.DataFrame]:
+        indexes = self.header.indexes
+        pick = None if indexes == list(range(self.width)) else indexes
+        batch: list[list[str]] = []
+        numbers: list[int] = []
+        read = 0
+        for row_number, row in enumerate(rows, start=HEADER_ROW + 1):
+            texts = row_texts(row if pick is None else [row[i] for i in pick])
+            if is_blank(texts):
+                table.blank_rows += 1
+            else:
+                batch.append(texts)
+                numbers.append(row_number)
+            read += 1
+            if read == self.chunk_rows:
+                if batch:
+                    yield frame_of(batch, numbers, self.header.labels)
+                batch, numbers, read = [], [], 0
+        if batch:
+            yield frame_of(batch, numbers, self.header.labels)
+
+
+def open_workbook_table(path: Path, sheet: str | None, chunk_rows: int) -> Table:
+    workbook, by_content = _open_workbook_checked(path)
+    with workbook:
+        name = _choose_sheet(path, workbook, sheet)
+        data = _read_sheet(path, workbook, name)
+        start = data.start
+        if start is None:
+            raise InputFileError(f'Sheet "{name}" of {path.name} is empty: there is no header row')
+        rows = data.iter_rows()
+        cells = row_texts(next(rows)) if start[0] == 0 else []
+        require_header(cells, f'sheet "{name}" of {path.name}')
+
+        def has_data(columns: list[int]) -> set[int]:
+            return _sheet_columns_with_data(rows, columns)
+
+        # calamine starts every row at the first used column, not at column A
+        header = build_header(cells, has_data, column_offset=start[1])
+    warnings = list(header.warnings)
+    if by_content:
+        warnings.insert(0, f"{path.name} does not match its extension; it was read by content")
+    source = _SheetSource(path, name, by_content, header, len(cells), chunk_rows, data)
+    return make_table(path, name, header, warnings, None, None, source)
+
+
+def _sheet_columns_with_data(rows: Iterator[list[Any]], columns: list[int]) -> set[int]:
+    """Which of `columns` hold a non-blank cell below the header."""
+    found: set[int] = set()
+    wanted = set(columns)
+    for row in rows:
+        for i in wanted - found:
+            value = row[i]
+            if value.__class__ is not str or value.strip():
+                found.add(i)
+        if found == wanted:
+            break
+    return found
