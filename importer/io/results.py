@@ -15,7 +15,7 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, timedelta
 from itertools import chain, islice
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from importer.core.errors import InputFileError, UserError
 from importer.core.outcomes import RESULT_COLUMNS, RowError, RowOutcome, RowStatus
+from importer.core.text import cell_text
 
 RESULTS_SHEET = "Results"
 ERRORS_SHEET = "Errors"
@@ -309,7 +310,7 @@ def _start_sheet(
         sheet.set_column(column, column, width)
     sheet.freeze_panes(1, 0)
     for column, header in enumerate(headers):
-        sheet.write_string(0, column, _cell_text(header), styles.header)
+        sheet.write_string(0, column, _cellcell_text(header), styles.header)
     return sheet
 
 
@@ -343,16 +344,16 @@ def _write_row(sheet: Worksheet, row: int, cells: Sequence[Cell]) -> None:
         if value is None or value == "":
             continue
         if isinstance(value, str):
-            sheet.write_string(row, column, _cell_text(value))
+            sheet.write_string(row, column, _cellcell_text(value))
         elif isinstance(value, bool):
             sheet.write_string(row, column, str(value))
         elif isinstance(value, int | float):
             sheet.write_number(row, column, value)
         else:
-            sheet.write_string(row, column, _cell_text(str(value)))
+            sheet.write_string(row, column, _cellcell_text(str(value)))
 
 
-def _cell_text(text: str) -> str:
+def _cellcell_text(text: str) -> str:
     """Text a cell can hold: no XML-illegal characters, at most 32,767 UTF-16 units."""
     if _XML_ILLEGAL.search(text):
         text = _XML_ILLEGAL.sub("", text)
@@ -495,7 +496,7 @@ def _read_book(
 
 def _header(cells: list[Any]) -> list[str]:
     """Header names, without the blank cells calamine pads a wider sheet with."""
-    names = [_text(value) for value in cells]
+    names = [cell_text(value) for value in cells]
     while names and names[-1] == "":
         names.pop()
     return names
@@ -545,7 +546,7 @@ def _parse_result(
     """One `Results` line back into input texts and a RowOutcome."""
     cells = cells + [""] * (len(header) - len(cells))
     extra_start = start + len(RESULT_COLUMNS)
-    status, *fields = (_text(value) or None for value in cells[start + 1 : extra_start])
+    status, *fields = (cell_text(value) or None for value in cells[start + 1 : extra_start])
     try:
         row_status = RowStatus(status)
     except ValueError:
@@ -564,18 +565,18 @@ def _parse_result(
         message=message,
     )
     for name, value in zip(header[extra_start:], cells[extra_start:], strict=False):
-        if (text := _text(value)) != "":
+        if (text := cell_text(value)) != "":
             outcome.extra[name] = text
-    return [_text(value) for value in cells[:start]], outcome
+    return [cell_text(value) for value in cells[:start]], outcome
 
 
 def _parse_error(path: Path, sheet: str, line: int, cells: list[Any]) -> RowError:
     cells = cells + [""] * (len(ERROR_COLUMNS) - len(cells))
     return RowError(
         row_number=_row_number(path, sheet, line, cells[0]),
-        column=_text(cells[1]),
-        value=_text(cells[2]),
-        message=_text(cells[3]),
+        column=cell_text(cells[1]),
+        value=cell_text(cells[2]),
+        message=cell_text(cells[3]),
     )
 
 
@@ -583,7 +584,9 @@ def _read_summary(workbook: python_calamine.CalamineWorkbook, names: set[str]) -
     if SUMMARY_SHEET not in names:
         return {}
     lines = islice(_sheet_lines(workbook, SUMMARY_SHEET), 1, None)
-    return {_text(cells[0]): _text(cells[1]) for cells in lines if len(cells) > 1 and cells[0]}
+    return {
+        cell_text(cells[0]): cell_text(cells[1]) for cells in lines if len(cells) > 1 and cells[0]
+    }
 
 
 def _row_number(path: Path, sheet: str, line: int, value: Any) -> int:
@@ -594,22 +597,10 @@ def _row_number(path: Path, sheet: str, line: int, value: Any) -> int:
         number = float("nan")
     if not number.is_integer():
         raise InputFileError(
-            f"{path}: sheet {sheet!r} line {line}: RowNumber {_text(value)!r} is not a row number"
+            f"{path}: sheet {sheet!r} line {line}: "
+            f"RowNumber {cell_text(value)!r} is not a row number"
         )
     return int(number)
-
-
-def _text(value: Any) -> str:
-    """A cell as the text a user sees (cells we write are already strings)."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, datetime | date | time):
-        return value.isoformat(sep=" ") if isinstance(value, datetime) else value.isoformat()
-    return str(value)
 
 
 # ---------------------------------------------------------------- reconciliation (verify)

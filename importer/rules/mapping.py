@@ -9,6 +9,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
+from importer.core.text import cell_text
+
 FieldType = Literal["string", "email", "phone", "number", "integer", "date", "datetime", "boolean"]
 Operation = Literal["capture", "update"]
 
@@ -30,13 +32,9 @@ def _as_text(value: Any) -> Any:
     """YAML reads `value: 5` as an int and `yes` as a bool; every value we send is text."""
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, int | float):
-        return str(value)
-    if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M:%S")
-    if hasattr(value, "isoformat") and not isinstance(value, str):
-        return value.isoformat()  # a bare YAML date
-    return value
+    if isinstance(value, str | list | dict) or value is None:
+        return value
+    return cell_text(value)
 
 
 def plain_number(number: float) -> str:
