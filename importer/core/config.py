@@ -17,6 +17,7 @@ from importer.core.constants import DEFAULT_PATHS, DEFAULT_RATE, RATE_PLANS, RAT
 from importer.core.errors import ConfigError
 
 ENV_PREFIX = "LSQ_"
+STATE_HOME_PARTS = (".local", "state", "lsq-import")  # CONTRACT 6b: ~/.local/state/lsq-import/
 _RATE_RE = re.compile(r"^\s*(\d+)\s*/\s*(\d+(?:\.\d+)?)\s*s?\s*$", re.IGNORECASE)
 
 
@@ -62,6 +63,8 @@ class Settings:
     poll_timeout: float = 600.0
     workers: int = 8
     max_attempts: int = 6
+    # Per-account state shared by every process: the ledger and the rate budget (CONTRACT 6b, 8).
+    state_home: Path = field(default_factory=lambda: Path.home().joinpath(*STATE_HOME_PARTS))
 
     def __repr__(self) -> str:  # keys must never reach a log through repr()
         return (
@@ -125,6 +128,8 @@ def settings_from_env(
         "rate": Rate.parse(env.get("LSQ_RATE") or DEFAULT_RATE),
         "paths": paths,
     }
+    if env.get("LSQ_STATE_HOME", "").strip():
+        values["state_home"] = Path(env["LSQ_STATE_HOME"].strip()).expanduser()
     for key, value in overrides.items():
         if value is None:
             continue
