@@ -27,7 +27,7 @@ _LAZY = {
     "ValidationReport": "importer.commands.validate",
     "run_import": "importer.commands.run",
     "ImportReport": "importer.commands.run",
-    "rebuild_results": "importer.commands.run",
+    "rebuild_results": "importer.commands.rebuild",
     "retry_results": "importer.commands.followup",
     "refresh_status": "importer.commands.followup",
     "FollowupReport": "importer.commands.followup",

@@ -10,11 +10,11 @@ import logging
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated
 
 import typer
 
-from importer.core.config import Settings, settings_from_env
+from importer.core.config import Mode, Settings, settings_from_env
 from importer.core.errors import UserError
 from importer.terminal import TerminalProgress
 
@@ -59,7 +59,7 @@ def user_errors(verbose: bool = False) -> Iterator[None]:
         raise typer.Exit(2) from None
     except KeyboardInterrupt:
         echo_err("lsq-import: interrupted; run the same command again to resume")
-        raise typer.Exit(130) from None
+        raise typer.Exit(2) from None
     except typer.Exit:
         raise
     except Exception as exc:  # a bug of ours: one line, the traceback only with --verbose
@@ -85,10 +85,8 @@ def want_progress(quiet: bool) -> bool:
     return not quiet and sys.stderr.isatty()
 
 
-def check_mode(mode: str) -> Literal["async", "sync"]:
-    if mode not in ("async", "sync"):
-        raise UserError(f'--mode must be "async" or "sync", not "{mode}"')
-    return mode  # type: ignore[return-value]
+def check_mode(mode: str) -> Mode:
+    return Mode.parse(mode)
 
 
 def build_settings(**overrides: object) -> Settings:
@@ -135,6 +133,7 @@ def run(
 ) -> None:
     """Import: send every valid row, then write the results workbook."""
     from importer.commands.run import run_import
+    from importer.commands.signals import sigterm_as_interrupt
 
     setup_logging(verbose, quiet)
     with user_errors(verbose):
@@ -146,7 +145,7 @@ def run(
                 "again and LeadSquared's duplicate detection will flag them"
             )
         progress = TerminalProgress() if want_progress(quiet) else None
-        with sandbox_settings(settings, sandbox, quiet) as effective:
+        with sandbox_settings(settings, sandbox, quiet) as effective, sigterm_as_interrupt():
             report = run_import(
                 input,
                 mapping,
@@ -314,7 +313,7 @@ def rebuild(
     out: Annotated[Path | None, typer.Option("--out", help="Results workbook path.")] = None,
 ) -> None:
     """Write a run's results workbook again from its journal alone (no input, no network)."""
-    from importer.commands.run import rebuild_results
+    from importer.commands.rebuild import rebuild_results
 
     with user_errors():
         typer.echo(f"Results rebuilt from the journal: {rebuild_results(journal, out)}")

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import Any
 
 from tqdm import tqdm
 
 from importer.core.outcomes import RowOutcome, RowStatus
+from importer.lsq.client import CallRecord
+from importer.send.progress import Progress
 
 
-class TerminalProgress:
+class TerminalProgress(Progress):
     """Rows finished on the bar; sent, failed, calls per second and 429s beside it."""
 
     def __init__(self, description: str = "Importing") -> None:
@@ -33,7 +34,7 @@ class TerminalProgress:
     def sent(self, row_number: int) -> None:
         self.sent_rows += 1
 
-    def call(self, record: Any) -> None:
+    def call(self, record: CallRecord) -> None:
         self.calls += 1
 
     def rate_limited(self) -> None:

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from importer.cli import app
 from importer.core.outcomes import RowStatus
-from importer.io.results import read_results
+from importer.io.workbooks.reader import read_results
 from importer.sandbox import SandboxConfig, serve_in_thread
 
 # No required_if on the comment: LeadSquared (the sandbox) is the one that refuses the row.

@@ -9,13 +9,15 @@ from pathlib import Path
 import httpx
 import pytest
 
-from importer.core.config import Rate, Settings
+from importer.core.config import Mode, Rate, Settings
 from importer.core.errors import AuthError
 from importer.core.outcomes import RowStatus
 from importer.io.journal import Journal
-from importer.lsq.client import LeadSquaredClient
+from importer.lsq.client import CallRecord
 from importer.sandbox import SandboxConfig, create_app
-from importer.send.pool import Counters, ImportPool, Job
+from importer.send.pool import ImportPool, Job
+from importer.send.progress import Counters, Progress
+from importer.send.session import Session
 
 FAST = Rate(1000, 0.3)  # short windows: a 429 pause then costs 0.5 s, not 5
 
@@ -49,17 +51,28 @@ def settings_for(config: SandboxConfig, **changes) -> Settings:
     return base.with_(**changes)
 
 
+class CallLog(Progress):
+    """Keeps every call the pool made."""
+
+    def __init__(self) -> None:
+        self.calls: list[CallRecord] = []
+
+    def call(self, record: CallRecord) -> None:
+        self.calls.append(record)
+
+
 def run_pool(tmp_path: Path, config: SandboxConfig, jobs, *, mode="async", resume=None, **changes):
     app = create_app(config)
     settings = settings_for(config, **changes)
-    calls = []
+    log = CallLog()
+    calls = log.calls
     counters = Counters()
 
     async def go():
         transport = httpx.ASGITransport(app=app)
-        async with LeadSquaredClient(settings, transport=transport, on_call=calls.append) as client:
+        async with Session(settings, transport=transport, progress=log, counters=counters) as s:
             with Journal(tmp_path / "journal.sqlite") as journal:
-                pool = ImportPool(client, journal, settings, mode=mode, counters=counters)
+                pool = ImportPool(s, journal, mode=Mode(mode))
                 return await pool.run(jobs, resume or journal.snapshot())
 
     outcomes = asyncio.run(go())
@@ -109,14 +122,14 @@ def test_wrong_keys_stop_the_run_after_one_call(tmp_path: Path) -> None:
     config = SandboxConfig()
     app = create_app(config)
     settings = settings_for(config, secret_key="wrong-secret")
-    calls = []
+    log = CallLog()
+    calls = log.calls
 
     async def go():
-        async with LeadSquaredClient(
-            settings, transport=httpx.ASGITransport(app=app), on_call=calls.append
-        ) as client:
+        transport = httpx.ASGITransport(app=app)
+        async with Session(settings, transport=transport, progress=log) as session:
             with Journal(tmp_path / "j.sqlite") as journal:
-                pool = ImportPool(client, journal, settings, mode="async")
+                pool = ImportPool(session, journal, mode=Mode.ASYNC)
                 await pool.run([Job(i, body(i)) for i in range(2, 50)], {})
 
     with pytest.raises(AuthError) as caught:

@@ -13,17 +13,14 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from importer.core.conventions import PREVIEW_ROWS
 from importer.core.errors import InputFileError, UserError
-from importer.core.outcomes import RESULT_COLUMNS, RowError, RowOutcome, RowStatus
-from importer.io.results import (
-    EXCEL_MAX_CELL_CHARS,
-    PREVIEW_ROWS,
-    ResultsBook,
-    Summary,
-    read_results,
-    write_results,
-    write_validation_report,
-)
+from importer.core.outcomes import RESULT_COLUMNS, STATUS_COLOURS, RowError, RowOutcome, RowStatus
+from importer.io.workbooks.reader import ResultsBook, read_results
+from importer.io.workbooks.report import write_validation_report
+from importer.io.workbooks.results import write_results
+from importer.io.workbooks.sheets import EXCEL_MAX_CELL_CHARS
+from importer.io.workbooks.summary import Summary
 
 HEADERS = ["Email", "First Name", "Mobile", "Loan Amount", "Notes"]
 TRICKY = [
@@ -251,9 +248,9 @@ def test_workbook_is_readable(tmp_path: Path) -> None:
         for rule in cf.rules
     }
     assert set(rules) == {f'"{status}"' for status in RowStatus}
-    assert rules['"Success"'].endswith("C6EFCE")
-    assert rules['"Pending"'].endswith("FFEB9C") and rules['"PartialSuccess"'].endswith("FFEB9C")
-    assert rules['"Failure"'].endswith("FFC7CE") and rules['"Invalid"'].endswith("FFC7CE")
+    # Success green, Pending amber, PartialSuccess orange, Failure red, Invalid grey (UI.md).
+    for status, (fill, _text) in STATUS_COLOURS.items():
+        assert rules[f'"{status}"'].endswith(fill.lstrip("#"))
 
 
 def _column_letter(number: int) -> str:

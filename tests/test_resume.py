@@ -19,7 +19,7 @@ import pytest
 
 from importer.core.outcomes import RowOutcome, RowStatus
 from importer.io.journal import Journal
-from importer.io.results import read_results
+from importer.io.workbooks.reader import read_results
 from importer.sandbox import SandboxConfig, serve_in_thread
 
 ROWS = 40

@@ -18,7 +18,9 @@ from importer.commands.verify import values_match, verify_results
 from importer.core.config import Settings, settings_from_env
 from importer.core.errors import AuthError
 from importer.core.outcomes import RowOutcome, RowStatus
-from importer.io.results import RECONCILIATION_COLUMNS, Summary, write_results
+from importer.io.workbooks.reconciliation import RECONCILIATION_COLUMNS
+from importer.io.workbooks.results import write_results
+from importer.io.workbooks.summary import Summary
 from importer.sandbox import RunningSandbox, SandboxConfig, serve_in_thread
 
 RATE = "1000/5s"

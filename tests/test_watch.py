@@ -18,7 +18,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from importer.commands.watch import is_candidate, scan_inbox, stamped_base
+from importer.io.inbox import is_candidate, scan_inbox, stamped_base
 from importer.sandbox import SandboxConfig, serve_in_thread
 from importer.sandbox.server import RunningSandbox
 
@@ -197,6 +197,32 @@ def test_scan_leaves_recent_files_and_sorts_oldest_first(tmp_path: Path) -> None
     assert waiting == [growing]
 
 
+def test_once_waits_for_a_file_written_just_before_it_started(
+    sandbox: RunningSandbox, inbox: Path, mapping: Path
+) -> None:
+    write_csv(inbox / "late.csv", rows("late", 2), age=0)
+
+    done = watch_once(sandbox, inbox, mapping, "--settle", "2")
+
+    assert done.returncode == 0, done.stderr
+    assert "still being written" in done.stderr
+    assert [n.split(".", 1)[0] for n in names(inbox / "archive")] == ["late", "late"]
+    assert captured_names(sandbox) == ["late loan 0", "late loan 1"]
+
+
+def test_a_header_only_file_goes_to_failed_with_no_data_rows(
+    sandbox: RunningSandbox, inbox: Path, mapping: Path
+) -> None:
+    write_csv(inbox / "empty.csv", [])
+
+    done = watch_once(sandbox, inbox, mapping, "--settle", "0")
+
+    assert done.returncode == 1, done.stderr
+    failed = names(inbox / "failed")
+    note = next(n for n in failed if n.endswith(".error.txt"))
+    assert "no data rows" in (inbox / "failed" / note).read_text()
+
+
 def test_stamped_names_never_overwrite(tmp_path: Path) -> None:
     when = datetime(2025, 3, 1, 2, 0, 5)
     assert stamped_base(tmp_path, "leads", ".csv", when) == "leads.20250301-020005"
@@ -218,7 +244,6 @@ def test_once_files_each_ready_file_and_leaves_the_rest(
     not_ready = ["~$good.xlsx", ".hidden.csv", "late.csv.part", "late.TMP", "dl.csv.crdownload"]
     for name in not_ready:
         write_csv(inbox / name, rows(name[:3], 1))
-    write_csv(inbox / "growing.csv", rows("growing", 1), age=0)
     write_xlsx(inbox / "earlier.results.xlsx", rows("ours", 1))
 
     first = watch_once(sandbox, inbox, mapping, "--settle", "30")
@@ -234,7 +259,7 @@ def test_once_files_each_ready_file_and_leaves_the_rest(
     error_note = next(n for n in failed if n.endswith(".error.txt"))
     assert "broken.xlsx" in (inbox / "failed" / error_note).read_text()
     left = names(inbox)
-    assert set(not_ready) | {"growing.csv", "earlier.results.xlsx"} <= set(left)
+    assert set(not_ready) | {"earlier.results.xlsx"} <= set(left)
     assert "good.csv" not in left and "mixed.xlsx" not in left
     assert captured_names(sandbox) == sorted(
         [f"good loan {i}" for i in range(3)] + [f"mixed loan {i}" for i in range(2)]

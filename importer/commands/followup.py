@@ -3,30 +3,30 @@
 from __future__ import annotations
 
 import asyncio
-import random
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 from pathlib import Path
-from typing import Any
 
 import httpx
 
-from importer.commands.run import send_jobs
 from importer.commands.source import frame_from_results
-from importer.core.config import Settings, settings_from_env
+from importer.core.config import Mode, Settings, settings_from_env
 from importer.core.errors import ApiError, AuthError, MappingError
 from importer.core.outcomes import RowOutcome, RowStatus
-from importer.io.journal import Journal, RowState, RunLock
-from importer.io.results import ResultsBook, Summary, read_results, write_results
+from importer.io.journal import Journal, RowState
+from importer.io.locks import FileLock
+from importer.io.workbooks.reader import ResultsBook, read_results
+from importer.io.workbooks.results import write_results
+from importer.io.workbooks.summary import Summary
 from importer.lsq import verdicts as verdict
-from importer.lsq.client import CallRecord, LeadSquaredClient
 from importer.rules.mapping_file import load_mapping
 from importer.rules.payload import build_payloads, share_item
 from importer.rules.validator import Validator
-from importer.send.limiter import SlidingWindowLimiter
-from importer.send.pool import Counters, Job, call_paced
+from importer.send.pool import Job, send_rows
+from importer.send.progress import Counters, Progress
+from importer.send.session import Session
 
 RETRYABLE = (RowStatus.FAILURE, RowStatus.PENDING)
 
@@ -75,7 +75,7 @@ def retry_results(
     mapping_path: str | Path | None = None,
     settings: Settings | None = None,
     state_dir: str | Path | None = None,
-    progress: Any = None,
+    progress: Progress | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> FollowupReport:
     """Send again the rows whose Status is Failure; collect Pending ones; rewrite the workbook.
@@ -119,7 +119,8 @@ def retry_results(
     ]
     counters = Counters()
     journal_at = _journal_file(journal_file, path, Path(state_dir) if state_dir else None)
-    with RunLock(journal_at, path.name), Journal(journal_at) as journal:
+    busy = f"Another lsq-import is already working on {path.name}; wait for it to finish"
+    with FileLock(journal_at.with_suffix(".lock"), busy), Journal(journal_at) as journal:
         known = journal.snapshot()
         failures = [n for n, o in targets.items() if o.status == RowStatus.FAILURE]
         journal.reopen([n for n in failures if n in known])
@@ -135,18 +136,16 @@ def retry_results(
         resume = journal.snapshot()
 
         new = (
-            asyncio.run(
-                send_jobs(
-                    jobs,
-                    journal,
-                    resume,
-                    settings,
-                    mode,  # type: ignore[arg-type]
-                    operation,
-                    counters,
-                    progress,
-                    transport,
-                )
+            send_rows(
+                jobs,
+                resume,
+                settings=settings,
+                journal=journal,
+                mode=Mode.parse(mode),
+                operation="update" if operation == "update" else "capture",
+                counters=counters,
+                progress=progress,
+                transport=transport,
             )
             if jobs
             else {}
@@ -175,23 +174,13 @@ def refresh_status(
     updated: dict[int, RowOutcome] = {}
 
     async def poll() -> None:
-        limiter = SlidingWindowLimiter(settings.rate)
-
-        def count(record: CallRecord) -> None:
-            counters.api_calls += 1
-
-        async with LeadSquaredClient(settings, transport=transport, on_call=count) as client:
+        async with Session(settings, transport=transport, counters=counters) as session:
+            client = session.client
             check = client.update_status if operation == "update" else client.capture_status
             for outcome in pending:
                 request_id = outcome.request_id or ""
                 try:
-                    task = await call_paced(
-                        partial(check, request_id),
-                        limiter,
-                        counters,
-                        max_attempts=settings.max_attempts,
-                        rng=random.Random(),
-                    )
+                    task = await session.call(partial(check, request_id), window=Mode.ASYNC)
                 except AuthError:
                     raise
                 except ApiError:

@@ -4,29 +4,28 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
-from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
 from pathlib import Path
-from typing import Any, Literal
 
 import httpx
 
-from importer.commands.source import Source, Tally, invalid_outcome, open_source, tally
-from importer.core.config import Settings, settings_from_env
-from importer.core.errors import ConfigError, UserError
+from importer.commands.assemble import errors_by_row, final_outcome, status_counts
+from importer.commands.source import Source, Tally, open_source, tally
+from importer.core.config import Mode, Settings, settings_from_env
+from importer.core.conventions import RESULTS_SUFFIX, SHARE_COLUMNS, STATE_DIR_NAME
+from importer.core.errors import ConfigError, ImportCancelled, ImportStopped, UserError
 from importer.core.outcomes import RowError, RowOutcome, RowStatus
-from importer.io.journal import Journal, JournalRow, RunLock, journal_path
-from importer.io.results import Summary, write_results
-from importer.lsq.client import CallRecord, LeadSquaredClient
+from importer.io.journal import Journal, journal_path
+from importer.io.locks import FileLock
+from importer.io.workbooks.results import write_results
+from importer.io.workbooks.summary import Summary
 from importer.rules.payload import share_item
-from importer.send.pool import Counters, ImportPool, Job
-
-Mode = Literal["async", "sync"]
-NOT_SENT = "Not sent: the run stopped before this row's turn ({reason}); run the same command again"
+from importer.send.pool import Job, send_rows
+from importer.send.progress import Counters, Progress
 
 
 @dataclass
@@ -49,9 +48,12 @@ class ImportReport:
     resumed: int = 0
     counts: dict[str, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)  # odd headers, encoding fallbacks...
+    stopped: str | None = None  # why the run ended before every row finished
 
     @property
     def exit_code(self) -> int:
+        if self.stopped:
+            return 2
         ok = all(o.status == RowStatus.SUCCESS for o in self.outcomes)
         return 0 if ok else 1
 
@@ -68,11 +70,11 @@ class ImportReport:
 
 
 def default_results_path(input_path: Path) -> Path:
-    return input_path.with_name(f"{input_path.stem}.results.xlsx")
+    return input_path.with_name(f"{input_path.stem}{RESULTS_SUFFIX}")
 
 
 def default_state_dir(results_path: Path) -> Path:
-    return results_path.parent / ".lsq-state"
+    return results_path.parent / STATE_DIR_NAME
 
 
 def run_import(
@@ -80,24 +82,30 @@ def run_import(
     mapping_path: str | Path,
     *,
     settings: Settings | None = None,
-    mode: Mode = "async",
+    mode: Mode | str = Mode.ASYNC,
     out: str | Path | None = None,
     sheet: str | None = None,
     state_dir: str | Path | None = None,
     fresh: bool = False,
-    progress: Any = None,
+    progress: Progress | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
+    cancel: threading.Event | None = None,
 ) -> ImportReport:
-    """Import a spreadsheet; re-running the same call resumes where the last one stopped."""
+    """Import a spreadsheet; re-running the same call resumes where the last one stopped.
+
+    A stop (Ctrl-C, SIGTERM turned into it, or `cancel` set) still writes the results
+    workbook, then raises `ImportStopped` (`ImportCancelled` for `cancel`) with the report.
+    """
     started = datetime.now()
+    mode = Mode.parse(str(mode))
     settings = settings or settings_from_env()
     source = open_source(input_path, mapping_path, sheet)
     operation = source.mapping.operation
-    if operation == "update" and mode == "sync":
+    if operation == "update" and mode == Mode.SYNC:
         raise ConfigError("Updates go through LeadSquared's async API only: drop --mode sync")
     settings.require(
-        sync=mode == "sync" or source.mapping.share is not None,
-        asynchronous=mode == "async",
+        sync=mode == Mode.SYNC or source.mapping.share is not None,
+        asynchronous=mode == Mode.ASYNC,
     )
     results_path = Path(out) if out else default_results_path(source.input_path)
     states = Path(state_dir) if state_dir else default_state_dir(results_path)
@@ -105,8 +113,9 @@ def run_import(
         states, source.input_path, source.input_sha256, source.mapping_sha256
     )
     seen, _ = tally(source)
+    progress = progress or Progress()
     with (
-        RunLock(journal_file, source.input_path.name),
+        FileLock(journal_file.with_suffix(".lock"), _busy_message(source.input_path.name)),
         Journal(_fresh(journal_file) if fresh else journal_file) as journal,
     ):
         meta = journal.meta()
@@ -120,7 +129,7 @@ def run_import(
             input_sha256=source.input_sha256,
             mapping=str(source.mapping_path.resolve()),
             mapping_sha256=source.mapping_sha256,
-            mode=mode,
+            mode=str(mode),
             operation=operation,
             results=str(results_path.resolve()),
         )
@@ -129,31 +138,27 @@ def run_import(
         resume = journal.snapshot()
         counters = Counters()
         outcomes: dict[int, RowOutcome] = {}
-        stop_reason: str | None = None
-        if progress is not None and hasattr(progress, "start"):
-            progress.start(seen.valid)
+        stopped: BaseException | None = None
+        progress.start(seen.valid)
         try:
-            outcomes = asyncio.run(
-                send_jobs(
-                    _jobs(source),
-                    journal,
-                    resume,
-                    settings,
-                    mode,
-                    operation,
-                    counters,
-                    progress,
-                    transport,
-                )
+            outcomes = send_rows(
+                _jobs(source),
+                resume,
+                settings=settings,
+                journal=journal,
+                mode=mode,
+                operation=operation,
+                counters=counters,
+                progress=progress,
+                transport=transport,
+                cancel=cancel,
             )
-        except BaseException as exc:  # noqa: BLE001 - we write what we have, then re-raise
-            stop_reason = _stop_reason(exc)
+        except (KeyboardInterrupt, asyncio.CancelledError, ImportStopped) as exc:
+            stopped = exc
+        except BaseException as exc:
+            # Write what we have (a 401, a bug), then let the error go on up.
             outcomes = {r.row_number: r.outcome for r in journal.rows() if r.outcome}
-            raise
-        finally:
-            if progress is not None and hasattr(progress, "close"):
-                progress.close()
-            report = _finish(
+            _finish(
                 source,
                 results_path,
                 journal,
@@ -162,41 +167,49 @@ def run_import(
                 outcomes,
                 counters,
                 started,
-                stop_reason,
-                resumed=sum(1 for r in resume.values() if r.outcome),
+                _stop_reason(exc),
+                resumed=_done(resume),
             )
+            raise
+        finally:
+            progress.close()
+        report = _finish(
+            source,
+            results_path,
+            journal,
+            mode,
+            seen,
+            outcomes,
+            counters,
+            started,
+            _stop_reason(stopped) if stopped else None,
+            resumed=_done(resume),
+        )
+    if stopped is not None:
+        kind = ImportCancelled if isinstance(stopped, ImportCancelled) else ImportStopped
+        raise kind(_stopped_message(report), report=report) from None
     return report
 
 
-async def send_jobs(
-    jobs: Iterable[Job],
-    journal: Journal,
-    resume: dict[int, JournalRow],
-    settings: Settings,
-    mode: Mode,
-    operation: Any,
-    counters: Counters,
-    progress: Any,
-    transport: httpx.AsyncBaseTransport | None,
-) -> dict[int, RowOutcome]:
-    """Run the pool over these jobs with one client; every outcome also lands in the journal."""
+def _busy_message(name: str) -> str:
+    return (
+        f"Another lsq-import is already importing {name}; wait for it to finish "
+        "(this one sent nothing)"
+    )
 
-    def count(record: CallRecord) -> None:
-        counters.api_calls += 1
-        if progress is not None and hasattr(progress, "call"):
-            progress.call(record)
 
-    async with LeadSquaredClient(settings, transport=transport, on_call=count) as client:
-        pool = ImportPool(
-            client,
-            journal,
-            settings,
-            mode=mode,
-            operation=operation,
-            progress=progress,
-            counters=counters,
-        )
-        return await pool.run(jobs, resume)
+def _done(resume: dict[int, object]) -> int:
+    return sum(1 for r in resume.values() if getattr(r, "outcome", None))
+
+
+def _stopped_message(report: ImportReport) -> str:
+    finished = sum(n for status, n in report.counts.items() if status != RowStatus.FAILURE)
+    parts = ", ".join(f"{n} {s}" for s, n in report.counts.items() if n)
+    return (
+        f"{report.input_path.name}: stopped ({report.stopped}); {finished} of "
+        f"{len(report.outcomes)} rows have a result ({parts}). Results so far: "
+        f"{report.results_path}. Run the same command again to resume; nothing is sent twice."
+    )
 
 
 def _jobs(source: Source) -> Iterator[Job]:
@@ -213,10 +226,12 @@ def _input_cells(source: Source) -> Iterator[tuple[int, list[str]]]:
 
 
 def _stop_reason(exc: BaseException) -> str:
+    if isinstance(exc, ImportCancelled):
+        return "cancelled"
+    if isinstance(exc, KeyboardInterrupt | asyncio.CancelledError | ImportStopped):
+        return "interrupted"
     if isinstance(exc, UserError):
         return str(exc)
-    if isinstance(exc, KeyboardInterrupt | asyncio.CancelledError):
-        return "interrupted"
     return f"{type(exc).__name__}: {exc}"
 
 
@@ -235,13 +250,12 @@ def _finish(
 ) -> ImportReport:
     """Write the results workbook: every non-blank input row (read back from the journal)."""
     journal_rows = journal.snapshot()
-    errors_by_row = _by_row(seen.errors)
+    problems = errors_by_row(seen.errors)
     final = {
-        n: _outcome_for(n, outcomes, journal_rows, seen.invalid_rows, errors_by_row, stop_reason)
-        for n in seen.row_numbers
+        n: final_outcome(n, outcomes, journal_rows, problems, stop_reason) for n in seen.row_numbers
     }
     summary = Summary(
-        counts=_counts(final.values()),
+        counts=status_counts(final.values()),
         input_name=source.input_path.name,
         input_sha256=source.input_sha256,
         mapping=str(source.mapping_path.resolve()),
@@ -254,7 +268,7 @@ def _finish(
         extra={
             "Operation": source.mapping.operation,
             "Rows read": seen.rows_read,
-            "Blank rows skipped": source.table.blank_rows,
+            "Blank rows skipped": seen.skipped,
             "Journal": str(journal.path),
         },
     )
@@ -266,7 +280,7 @@ def _finish(
         rows=((cells, final[n]) for n, cells in journal.inputs()),
         errors=seen.errors,
         summary=summary,
-        extra_columns=["SharedWith", "ShareStatus"] if source.mapping.share else [],
+        extra_columns=list(SHARE_COLUMNS) if source.mapping.share else [],
     )
     return ImportReport(
         input_path=source.input_path,
@@ -281,103 +295,12 @@ def _finish(
         api_calls=counters.api_calls,
         rate_limited=counters.rate_limited,
         retries=counters.retries,
-        skipped=source.table.blank_rows,
+        skipped=seen.skipped,
         resumed=resumed,
         counts=summary.counts,
         warnings=list(source.table.warnings),
+        stopped=stop_reason,
     )
-
-
-def _by_row(errors: Iterable[RowError]) -> dict[int, list[RowError]]:
-    grouped: dict[int, list[RowError]] = defaultdict(list)
-    for error in errors:
-        grouped[error.row_number].append(error)
-    return grouped
-
-
-def _counts(outcomes: Iterable[RowOutcome]) -> dict[str, int]:
-    """Rows per status, every status listed (the Summary sheet's counts)."""
-    counts = Counter(str(o.status) for o in outcomes)
-    return {str(status): counts.get(str(status), 0) for status in RowStatus}
-
-
-def _outcome_for(
-    row_number: int,
-    outcomes: dict[int, RowOutcome],
-    journal_rows: dict[int, JournalRow],
-    invalid_rows: set[int],
-    errors_by_row: dict[int, list[RowError]],
-    stop_reason: str | None,
-) -> RowOutcome:
-    if row_number in invalid_rows:
-        return invalid_outcome(row_number, errors_by_row.get(row_number, []))
-    if row_number in outcomes:
-        return outcomes[row_number]
-    previous = journal_rows.get(row_number)
-    if previous is not None and previous.outcome is not None:
-        return previous.outcome
-    if previous is not None and previous.request_id:
-        return RowOutcome(
-            row_number=row_number,
-            status=RowStatus.PENDING,
-            request_id=previous.request_id,
-            message="Accepted by LeadSquared; its result was not collected before the run stopped",
-        )
-    return RowOutcome(
-        row_number=row_number,
-        status=RowStatus.FAILURE,
-        message=NOT_SENT.format(reason=stop_reason or "unknown"),
-    )
-
-
-def rebuild_results(journal_file: str | Path, out: str | Path | None = None) -> Path:
-    """Write a run's results workbook again from its journal alone: no input file, no network.
-
-    For a workbook lost or left stale by a crash; rows the crash caught mid-flight show as
-    Pending (accepted) or Failure ("not sent"), and the same `run` command then resumes them.
-    """
-    path = Path(journal_file)
-    if not path.is_file():
-        raise UserError(f"Journal {path} does not exist")
-    with Journal(path) as journal:
-        meta = journal.meta()
-        if not journal.has_inputs():
-            raise UserError(f"{path} holds no input rows (it was made by an older lsq-import)")
-        rows = journal.snapshot()
-        errors = journal.problems()
-        by_row = _by_row(errors)
-        stop = "the run stopped; run the same command again"
-        cells = [
-            (cells, _outcome_for(n, {}, rows, set(by_row), by_row, stop))
-            for n, cells in journal.inputs()
-        ]
-    now = datetime.now()
-    summary = Summary(
-        counts=_counts(o for _, o in cells),
-        input_name=Path(meta.get("input", "")).name,
-        input_sha256=meta.get("input_sha256", ""),
-        mapping=meta.get("mapping", ""),
-        mode=meta.get("mode", ""),
-        started=now,
-        finished=now,
-        extra={
-            "Operation": meta.get("operation", ""),
-            "Journal": str(path.resolve()),
-            "Rebuilt": f"{now:%Y-%m-%d %H:%M:%S} from the journal",
-        },
-    )
-    target = Path(out or meta.get("results") or path.with_suffix(".results.xlsx"))
-    headers = json.loads(meta.get("headers", "[]"))
-    extra = ["SharedWith", "ShareStatus"] if any(o.extra for _, o in cells) else []
-    write_results(
-        target,
-        input_headers=headers,
-        rows=cells,
-        errors=errors,
-        summary=summary,
-        extra_columns=extra,
-    )
-    return target
 
 
 def _fresh(path: Path) -> Path:

@@ -10,9 +10,9 @@ from pathlib import Path
 import pandas as pd
 
 from importer.core.errors import InputFileError, MappingError
-from importer.core.outcomes import RowError, RowOutcome, RowStatus
-from importer.io.results import ResultsBook
+from importer.core.outcomes import RowError
 from importer.io.tables import Table, open_table
+from importer.io.workbooks.reader import ResultsBook
 from importer.rules.columns import resolve_columns
 from importer.rules.mapping import Mapping
 from importer.rules.mapping_file import load_mapping
@@ -132,13 +132,3 @@ def frame_from_results(
     }
     index = pd.Index([n for _, n in rows], name="RowNumber", dtype="int64")
     return pd.DataFrame(data, index=index, dtype=object), columns
-
-
-def invalid_outcome(row_number: int, errors: list[RowError]) -> RowOutcome:
-    """The results line of a row that failed validation and was never sent."""
-    return RowOutcome(
-        row_number=row_number,
-        status=RowStatus.INVALID,
-        exception_type="ValidationError",
-        message="; ".join(error.message for error in errors) or "Failed validation",
-    )

@@ -8,7 +8,8 @@ from pathlib import Path
 
 from importer.commands.source import open_source, tally
 from importer.core.outcomes import RowError
-from importer.io.results import Summary, write_validation_report
+from importer.io.workbooks.report import write_validation_report
+from importer.io.workbooks.summary import Summary
 
 PREVIEW_ROWS = 50
 

@@ -10,7 +10,6 @@ exactly as `run` built it.
 from __future__ import annotations
 
 import asyncio
-import random
 import re
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterator
@@ -23,18 +22,18 @@ from typing import Any, TypeVar
 import httpx
 
 from importer.commands.source import frame_from_results
-from importer.core.config import Settings
+from importer.core.config import Mode, Settings
 from importer.core.constants import OPPORTUNITIES_PAGE_SIZE
 from importer.core.errors import ApiError, AuthError, NotFound, UserError
 from importer.core.outcomes import RowStatus
-from importer.io.results import ResultsBook, read_results, write_reconciliation
-from importer.lsq.client import CallRecord, LeadSquaredClient
+from importer.io.workbooks.reader import ResultsBook, read_results
+from importer.io.workbooks.reconciliation import write_reconciliation
 from importer.lsq.responses import OpportunityPage
 from importer.rules.mapping import FieldSpec, Mapping
 from importer.rules.mapping_file import load_mapping
 from importer.rules.validator import Validator
-from importer.send.limiter import SlidingWindowLimiter
-from importer.send.pool import call_paced
+from importer.send.progress import Counters
+from importer.send.session import Session
 
 PRESENT = "Present"
 MISSING = "Missing"
@@ -262,13 +261,6 @@ def _plan(book: ResultsBook, mapping: Mapping) -> tuple[list[_Check], list[Recon
 
 
 @dataclass
-class _Counters:
-    api_calls: int = 0
-    rate_limited: int = 0
-    retries: int = 0
-
-
-@dataclass
 class _LeadRead:
     """A lead's opportunities we looked for, by id, or why they could not be read."""
 
@@ -281,22 +273,17 @@ class _Reader:
 
     def __init__(
         self,
-        client: LeadSquaredClient,
-        settings: Settings,
-        counters: _Counters,
+        session: Session,
         *,
         page_size: int,
         opportunity_type: int | None,
         columns: list[str] | None,
     ) -> None:
-        self.client = client
-        self.settings = settings
-        self.counters = counters
+        self.session = session
+        self.settings = session.settings
         self.page_size = page_size
         self.opportunity_type = opportunity_type
         self.columns = columns
-        self.limiter = SlidingWindowLimiter(settings.rate)
-        self.rng = random.Random()
 
     async def read_all(self, wanted: dict[str, set[str]]) -> dict[str, _LeadRead]:
         """Every lead's wanted opportunities; a few leads at a time, all through one limiter."""
@@ -347,7 +334,7 @@ class _Reader:
             page_index += 1
 
     def _page(self, lead_id: str, page_index: int) -> Awaitable[OpportunityPage]:
-        return self.client.opportunities_of_lead(
+        return self.session.client.opportunities_of_lead(
             lead_id,
             page_index=page_index,
             page_size=self.page_size,
@@ -356,14 +343,7 @@ class _Reader:
         )
 
     async def _call(self, send: Callable[[], Awaitable[T]]) -> T:
-        return await call_paced(
-            send,
-            self.limiter,
-            self.counters,  # type: ignore[arg-type]
-            max_attempts=self.settings.max_attempts,
-            rng=self.rng,
-            max_throttled=MAX_429_PER_LEAD,
-        )
+        return await self.session.call(send, window=Mode.SYNC, max_throttled=MAX_429_PER_LEAD)
 
 
 # ---------------------------------------------------------------- reconciling
@@ -443,7 +423,7 @@ def verify_results(
     wanted: dict[str, set[str]] = defaultdict(set)
     for check in checks:
         wanted[check.lead_id].add(check.opportunity_id)
-    counters = _Counters()
+    counters = Counters()
     reads = asyncio.run(_read_back(settings, transport, counters, wanted, mapping, page_size))
     lines = list(unchecked)
     for check in checks:
@@ -455,7 +435,7 @@ def verify_results(
 async def _read_back(
     settings: Settings,
     transport: httpx.AsyncBaseTransport | None,
-    counters: _Counters,
+    counters: Counters,
     wanted: dict[str, set[str]],
     mapping: Mapping,
     page_size: int,
@@ -463,14 +443,9 @@ async def _read_back(
     if not wanted:
         return {}
 
-    def count(record: CallRecord) -> None:
-        counters.api_calls += 1
-
-    async with LeadSquaredClient(settings, transport=transport, on_call=count) as client:
+    async with Session(settings, transport=transport, counters=counters) as session:
         reader = _Reader(
-            client,
-            settings,
-            counters,
+            session,
             page_size=page_size,
             opportunity_type=mapping.opportunity_event_code,
             # Without Include_CSV the API lists only its default fields, not custom ones.
@@ -491,7 +466,7 @@ def _report(
     book: ResultsBook,
     mapping_path: str | Path,
     lines: list[ReconciliationLine],
-    counters: _Counters,
+    counters: Counters,
     started: datetime,
     leads: int,
 ) -> VerifyReport:

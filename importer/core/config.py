@@ -9,6 +9,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from enum import StrEnum
 from pathlib import Path
 
 from dotenv import dotenv_values
@@ -19,6 +20,20 @@ from importer.core.errors import ConfigError
 ENV_PREFIX = "LSQ_"
 STATE_HOME_PARTS = (".local", "state", "lsq-import")  # CONTRACT 6b: ~/.local/state/lsq-import/
 _RATE_RE = re.compile(r"^\s*(\d+)\s*/\s*(\d+(?:\.\d+)?)\s*s?\s*$", re.IGNORECASE)
+
+
+class Mode(StrEnum):
+    """Which Capture API a run uses; also names the rate window a call counts against."""
+
+    ASYNC = "async"  # queue, then the Status API (2 calls per row)
+    SYNC = "sync"  # one call per row, LeadSquared's verdict in the reply
+
+    @classmethod
+    def parse(cls, text: str) -> Mode:
+        try:
+            return cls(text.strip().lower())
+        except ValueError:
+            raise ConfigError(f'--mode must be "async" or "sync", not "{text}"') from None
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,6 +6,9 @@ from __future__ import annotations
 DELIMITED_SUFFIXES = (".csv", ".txt", ".tsv")
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
 INPUT_SUFFIXES = DELIMITED_SUFFIXES + WORKBOOK_SUFFIXES
+# `watch` takes every spreadsheet the loader reads, but not `.txt`: a note dropped beside
+# the nightly file would otherwise be "imported" and filed as failed.
+WATCHED_SUFFIXES = tuple(suffix for suffix in INPUT_SUFFIXES if suffix != ".txt")
 
 # What lsq-import writes beside an input.
 RESULTS_SUFFIX = ".results.xlsx"

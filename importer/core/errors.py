@@ -1,8 +1,8 @@
 """One error tree for the whole importer.
 
 The CLI turns every `UserError` into one line and exit 2; the pool decides what
-to do with an `ApiError` by its class (`Transient` mixin = retry, `Terminal` =
-record and move on), never by parsing strings.
+to do with an `ApiError` by its class (`RateLimited`/`TransientError` = retry,
+`RowRejected` = record and move on, `AuthError`/`NotFound` = stop), never by parsing strings.
 """
 
 from __future__ import annotations
@@ -10,14 +10,6 @@ from __future__ import annotations
 
 class ImporterError(Exception):
     """Base of every error the importer raises on purpose."""
-
-
-class Transient:
-    """Mixin: the same request may succeed if sent again later."""
-
-
-class Terminal:
-    """Mixin: sending the same request again cannot help."""
 
 
 class UserError(ImporterError):
@@ -40,6 +32,22 @@ class LockedError(UserError):
     """Another run holds the lock on this input or inbox."""
 
 
+class ImportStopped(UserError):
+    """The run stopped before every row finished (Ctrl-C, SIGTERM, a cancel).
+
+    Its journal keeps its place and its results workbook is written; the same command
+    resumes it. `report` is the run's report (an `ImportReport`) when there is one.
+    """
+
+    def __init__(self, message: str, *, report: object | None = None) -> None:
+        super().__init__(message)
+        self.report = report
+
+
+class ImportCancelled(ImportStopped):
+    """A caller (the web page, a scheduler) asked the run to stop."""
+
+
 class ApiError(ImporterError):
     """LeadSquared (or the network on the way) did not do what we asked."""
 
@@ -49,15 +57,15 @@ class ApiError(ImporterError):
         self.status_code = status_code
 
 
-class AuthError(ApiError, UserError, Terminal):
+class AuthError(ApiError, UserError):
     """401: wrong access key, secret key or x-api-key. Stops the whole run."""
 
 
-class RateLimited(ApiError, Transient):
+class RateLimited(ApiError):
     """429: too many calls in the sliding window. LeadSquared sends no Retry-After."""
 
 
-class TransientError(ApiError, Transient):
+class TransientError(ApiError):
     """5xx, timeout or dropped connection.
 
     `uncertain` is True when the request may have reached LeadSquared and been
@@ -72,7 +80,7 @@ class TransientError(ApiError, Transient):
         self.uncertain = uncertain
 
 
-class RowRejected(ApiError, Terminal):
+class RowRejected(ApiError):
     """400 or an `MX…Exception`: LeadSquared refused this row's data. Never retried."""
 
     def __init__(
@@ -88,5 +96,5 @@ class RowRejected(ApiError, Terminal):
         self.request_id = request_id
 
 
-class NotFound(ApiError, Terminal):
+class NotFound(ApiError):
     """404: the API path does not exist (a wrong host or path override)."""

@@ -16,6 +16,16 @@ class RowStatus(StrEnum):
     PENDING = "Pending"
 
 
+# Status colours as (background, text), the same in every workbook and on the page:
+# Success green, Pending amber, PartialSuccess orange, Failure red, Invalid grey.
+STATUS_COLOURS: dict[RowStatus, tuple[str, str]] = {
+    RowStatus.SUCCESS: ("#C6EFCE", "#006100"),
+    RowStatus.PENDING: ("#FFEB9C", "#7F6000"),
+    RowStatus.PARTIAL_SUCCESS: ("#F8CBAD", "#843C0C"),
+    RowStatus.FAILURE: ("#FFC7CE", "#9C0006"),
+    RowStatus.INVALID: ("#E7E6E6", "#3B3838"),
+}
+
 RESULT_COLUMNS: tuple[str, ...] = (
     "RowNumber",
     "Status",

@@ -7,9 +7,7 @@ and the mapping's SHA-256: the same command run again finds it and resumes.
 
 from __future__ import annotations
 
-import fcntl
 import json
-import os
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator
@@ -17,7 +15,6 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
-from importer.core.errors import LockedError
 from importer.core.outcomes import RowError, RowOutcome, RowStatus
 
 SCHEMA = """
@@ -244,35 +241,3 @@ class Journal:
 def journal_path(state_dir: Path, input_path: Path, input_sha256: str, mapping_sha256: str) -> Path:
     """One journal per (input content, mapping content): the same command finds the same file."""
     return state_dir / f"{input_path.stem}.{input_sha256[:16]}.{mapping_sha256[:8]}.journal.sqlite"
-
-
-class RunLock:
-    """An exclusive, non-blocking lock beside a journal: one process per input at a time.
-
-    The kernel drops an flock when its process dies, so a `kill -9` never leaves it stale.
-    """
-
-    def __init__(self, journal_file: Path, what: str) -> None:
-        self.path = journal_file.with_suffix(".lock")
-        self.what = what
-        self._fd: int | None = None
-
-    def __enter__(self) -> RunLock:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            raise LockedError(
-                f"Another lsq-import is already importing {self.what}; wait for it to finish "
-                "(this one sent nothing)"
-            ) from None
-        self._fd = fd
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._fd is not None:
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
-            os.close(self._fd)
-            self._fd = None

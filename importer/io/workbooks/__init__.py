@@ -1,0 +1,1 @@
+"""The workbooks lsq-import writes and reads back (CONTRACT section 6)."""
