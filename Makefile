@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test check lint format bench clean
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed: set PYTHON=/path/to/python3.11"; exit 2; }
@@ -11,7 +11,7 @@ $(BIN)/python:
 	$(BIN)/python -m pip install -q --upgrade pip
 
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -q -e '.[test]'
+	$(BIN)/python -m pip install -q -e '.[test,check]'
 	@touch $(STAMP)
 
 demo: $(STAMP)
@@ -23,8 +23,17 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
-lint: $(STAMP)
-	$(BIN)/ruff check importer tests benchmarks
+check: $(STAMP)
+	$(BIN)/ruff check importer tests benchmarks samples
+	$(BIN)/ruff format --check importer tests benchmarks samples
+	$(BIN)/mypy importer
+	$(BIN)/lint-imports
+
+lint: check
+
+format: $(STAMP)
+	$(BIN)/ruff format importer tests benchmarks samples
+	$(BIN)/ruff check --fix importer tests benchmarks samples
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_validate.py

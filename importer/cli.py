@@ -90,7 +90,7 @@ def check_mode(mode: str) -> Mode:
 
 
 def build_settings(**overrides: object) -> Settings:
-    return settings_from_env(**{k: v for k, v in overrides.items() if v is not None})
+    return settings_from_env(None, None, **{k: v for k, v in overrides.items() if v is not None})
 
 
 @app.command()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
+from typing import Never
 
 from tqdm import tqdm
 
@@ -17,7 +18,7 @@ class TerminalProgress(Progress):
 
     def __init__(self, description: str = "Importing") -> None:
         self.description = description
-        self.bar: tqdm | None = None
+        self.bar: tqdm[Never] | None = None
         self.sent_rows = 0
         self.failed = 0
         self.calls = 0

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 
-from importer.commands.source import frame_from_results
+from importer.commands.source import frame_from_results, row_values
 from importer.core.config import Mode, Settings, settings_from_env
 from importer.core.errors import ApiError, AuthError, MappingError
 from importer.core.outcomes import RowOutcome, RowStatus
@@ -99,7 +99,7 @@ def retry_results(
     settings.require(sync=mode == "sync" or mapping.share is not None, asynchronous=mode == "async")
     frame, columns = frame_from_results(book, mapping, set(targets))
     checked = Validator(mapping, columns).validate(frame)
-    records = checked.values.to_dict("index") if len(checked.values) else {}
+    records = row_values(checked.values)
     invalid: dict[int, RowOutcome] = {}
     for error in checked.errors:
         previous = invalid.get(error.row_number)

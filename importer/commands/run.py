@@ -19,7 +19,7 @@ from importer.core.config import Mode, Settings, settings_from_env
 from importer.core.conventions import RESULTS_SUFFIX, SHARE_COLUMNS, STATE_DIR_NAME
 from importer.core.errors import ConfigError, ImportCancelled, ImportStopped, UserError
 from importer.core.outcomes import RowError, RowOutcome, RowStatus
-from importer.io.journal import Journal, journal_path
+from importer.io.journal import Journal, JournalRow, journal_path
 from importer.io.locks import FileLock
 from importer.io.workbooks.results import write_results
 from importer.io.workbooks.summary import Summary
@@ -198,8 +198,8 @@ def _busy_message(name: str) -> str:
     )
 
 
-def _done(resume: dict[int, object]) -> int:
-    return sum(1 for r in resume.values() if getattr(r, "outcome", None))
+def _done(resume: dict[int, JournalRow]) -> int:
+    return sum(1 for r in resume.values() if r.outcome)
 
 
 def _stopped_message(report: ImportReport) -> str:

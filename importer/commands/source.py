@@ -6,6 +6,7 @@ import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -40,11 +41,11 @@ class Source:
         for frame in self.table.chunks():
             yield frame, validator.validate(frame)
 
-    def payloads(self) -> Iterator[tuple[int, dict, dict[str, str]]]:
+    def payloads(self) -> Iterator[tuple[int, dict[str, Any], dict[str, str]]]:
         """(RowNumber, body, target values) of every valid row, in file order."""
         for _frame, checked in self.chunks():
             values = checked.values
-            records = values.to_dict("index") if len(values) else {}
+            records = row_values(values)
             for row_number, body in build_payloads(checked, self.mapping):
                 yield row_number, body, records.get(row_number, {})
 
@@ -94,10 +95,10 @@ def open_source(
     )
 
 
-def tally(source: Source, preview_limit: int = 0) -> tuple[Tally, list[tuple[int, dict]]]:
+def tally(source: Source, preview_limit: int = 0) -> tuple[Tally, list[tuple[int, dict[str, Any]]]]:
     """One full validation pass: counts, every error, and the first payloads for a preview."""
     result = Tally()
-    preview: list[tuple[int, dict]] = []
+    preview: list[tuple[int, dict[str, Any]]] = []
     for frame, checked in source.chunks():
         result.rows_read += len(frame)
         result.row_numbers.extend(frame.index.tolist())
@@ -132,3 +133,11 @@ def frame_from_results(
     }
     index = pd.Index([n for _, n in rows], name="RowNumber", dtype="int64")
     return pd.DataFrame(data, index=index, dtype=object), columns
+
+
+def row_values(values: pd.DataFrame) -> dict[int, dict[str, str]]:
+    """Each valid row's sent values by target, keyed by RowNumber."""
+    return {
+        int(str(row_number)): {str(key): str(value) for key, value in row.items()}
+        for row_number, row in values.to_dict("index").items()
+    }

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from importer.commands.source import open_source, tally
 from importer.core.outcomes import RowError
@@ -26,7 +27,7 @@ class ValidationReport:
     invalid: int
     skipped: int
     errors: list[RowError]
-    preview: list[tuple[int, dict]]
+    preview: list[tuple[int, dict[str, Any]]]
     warnings: list[str] = field(default_factory=list)
 
     @property

@@ -16,12 +16,13 @@ from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
 
-from importer.commands.source import frame_from_results
+from importer.commands.source import frame_from_results, row_values
 from importer.core.config import Mode, Settings
 from importer.core.constants import OPPORTUNITIES_PAGE_SIZE
 from importer.core.errors import ApiError, AuthError, NotFound, UserError
@@ -205,8 +206,8 @@ def _expected_values(
         problems[error.row_number] = (
             error.message if previous is None else f"{previous}; {error.message}"
         )
-    for row_number, values in checked.values.to_dict("index").items():
-        expected[int(row_number)] = {
+    for row_number, values in row_values(checked.values).items():
+        expected[row_number] = {
             name: str(values[f"opportunity.{name}"])
             for name in mapping.opportunity
             if str(values[f"opportunity.{name}"]) != ""
@@ -314,7 +315,7 @@ class _Reader:
         page_index = 1
         while True:
             try:
-                page = await self._call(lambda i=page_index: self._page(lead_id, i))
+                page = await self._call(partial(self._page, lead_id, page_index))
             except (AuthError, NotFound):
                 raise
             except ApiError as exc:

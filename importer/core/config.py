@@ -112,7 +112,9 @@ class Settings:
             )
 
 
-def read_environment(environ: Mapping[str, str] | None = None, cwd: Path | None = None) -> dict:
+def read_environment(
+    environ: Mapping[str, str] | None = None, cwd: Path | None = None
+) -> dict[str, str]:
     """LSQ_* values from `.env` in `cwd`, overridden by the real environment."""
     env_file = (cwd or Path.cwd()) / ".env"
     merged: dict[str, str] = {}

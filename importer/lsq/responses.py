@@ -102,10 +102,10 @@ class CaptureResult:
     exception_type: str | None
     exception_message: str | None
     is_unique: bool | None
-    raw: dict
+    raw: dict[str, Any]
 
 
-def parse_capture_result(data: dict | str | None) -> CaptureResult | None:
+def parse_capture_result(data: object) -> CaptureResult | None:
     """A CaptureResult from the body or its JSON text; None when there is nothing.
 
     Non-JSON text (a bare error sentence) is kept as `exception_message`.
@@ -148,8 +148,8 @@ class TaskStatus:
     request_id: str
     status: str
     status_reason: str | None
-    message: dict | list | str | None
-    raw: dict
+    message: dict[str, Any] | list[Any] | str | None
+    raw: dict[str, Any]
 
     @property
     def final(self) -> bool:
@@ -157,7 +157,7 @@ class TaskStatus:
         return self.status.casefold() in _FINAL_STATES
 
 
-def parse_task_status(data: dict) -> TaskStatus:
+def parse_task_status(data: object) -> TaskStatus:
     """A TaskStatus from `{"RequestId", "TaskStatus": {...}}`; Message decoded from JSON."""
     data = load_json(data)
     if not isinstance(data, dict):
@@ -178,7 +178,7 @@ def parse_task_status(data: dict) -> TaskStatus:
     )
 
 
-def _task_message(value: Any) -> dict | list | str | None:
+def _task_message(value: Any) -> dict[str, Any] | list[Any] | str | None:
     value = load_json(value)
     if isinstance(value, str) and as_text(value) is None:
         return None
@@ -196,7 +196,7 @@ class QueueMetrics:
     processing_rate_per_minute: float
 
 
-def parse_metrics(data: dict) -> QueueMetrics:
+def parse_metrics(data: object) -> QueueMetrics:
     """QueueMetrics from the answer, or from the one nested object that holds them."""
     data = load_json(data)
     if not isinstance(data, dict):
@@ -219,7 +219,7 @@ class OpportunityPage:
     """One page of Get Opportunities by Lead Id."""
 
     record_count: int
-    items: list[dict]
+    items: list[dict[str, Any]]
 
 
 def parse_opportunity_page(data: Any) -> OpportunityPage:

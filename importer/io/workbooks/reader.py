@@ -136,12 +136,12 @@ def _parse_result(
     """One `Results` line back into input texts and a RowOutcome."""
     cells = cells + [""] * (len(header) - len(cells))
     extra_start = start + len(RESULT_COLUMNS)
-    status, *fields = (cell_text(value) or None for value in cells[start + 1 : extra_start])
+    status_text, *fields = (cell_text(value) or None for value in cells[start + 1 : extra_start])
     try:
-        row_status = RowStatus(status)
+        row_status = RowStatus(status_text or "")
     except ValueError:
         raise InputFileError(
-            f"{path}: sheet {sheet!r} line {line}: unknown Status {status or ''!r}"
+            f"{path}: sheet {sheet!r} line {line}: unknown Status {status_text or ''!r}"
         ) from None
     created, conflicted, prospect, request_id, exception_type, message = fields
     outcome = RowOutcome(

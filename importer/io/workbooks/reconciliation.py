@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from xlsxwriter.workbook import Workbook
+
 from importer.core.outcomes import RowStatus
 from importer.io.workbooks.sheets import (
     EXCEL_MAX_ROWS,
     Cell,
     Styles,
-    Workbook,
     write_table,
     write_workbook,
 )

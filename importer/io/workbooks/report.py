@@ -7,6 +7,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from xlsxwriter.workbook import Workbook
+
 from importer.core.conventions import PREVIEW_ROWS
 from importer.core.outcomes import RowError
 from importer.io.workbooks.results import write_errors
@@ -14,7 +16,6 @@ from importer.io.workbooks.sheets import (
     EXCEL_MAX_ROWS,
     Cell,
     Styles,
-    Workbook,
     write_table,
     write_workbook,
 )

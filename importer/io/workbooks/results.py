@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from xlsxwriter.workbook import Workbook
+
 from importer.core.outcomes import RESULT_COLUMNS, RowError, RowOutcome
 from importer.io.workbooks.sheets import (
     EXCEL_MAX_ROWS,
     STATUS_WORDS,
     Cell,
     Styles,
-    Workbook,
     write_table,
     write_workbook,
 )

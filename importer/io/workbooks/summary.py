@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from xlsxwriter.workbook import Workbook
+
 from importer.core.outcomes import RowStatus
-from importer.io.workbooks.sheets import EXCEL_MAX_ROWS, Styles, Workbook, write_table
+from importer.io.workbooks.sheets import EXCEL_MAX_ROWS, Styles, write_table
 
 SUMMARY_SHEET = "Summary"
 SUMMARY_COLUMNS: tuple[str, ...] = ("Item", "Value")
