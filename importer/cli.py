@@ -141,8 +141,8 @@ def run(
         settings = build_settings(rate=rate, workers=workers, poll_timeout=poll_timeout)
         if fresh and not quiet:
             echo_err(
-                "lsq-import: --fresh: starting a new journal; rows sent before will be sent "
-                "again and LeadSquared's duplicate detection will flag them"
+                "lsq-import: --fresh: every row is sent again, even rows already imported "
+                "from this or any other file; LeadSquared may create duplicates of them"
             )
         progress = TerminalProgress() if want_progress(quiet) else None
         with sandbox_settings(settings, sandbox, quiet) as effective, sigterm_as_interrupt():

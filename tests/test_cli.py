@@ -115,7 +115,9 @@ def test_run_against_the_sandbox_writes_results_without_formulas(files, clean_en
     data, mapping = files
     result = invoke("run", str(data), "-m", str(mapping), "--sandbox", "--quiet")
     assert result.exit_code == 1, result.output
-    assert "2 Success, 2 Invalid" in result.output
+    assert "2 Success (2 new, 0 already imported, 0 LeadSquared duplicates), 2 Invalid" in (
+        result.output
+    )
     results = data.with_name("leads.results.xlsx")
     no_formulas(results)
     sheet = openpyxl.load_workbook(results)["Results"]

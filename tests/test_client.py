@@ -419,7 +419,16 @@ def sandbox_target(
     kind: str, *, settings_changes: dict[str, Any] | None = None, **config: Any
 ) -> Iterator[tuple[Settings, httpx.AsyncBaseTransport | None, Sandbox]]:
     """Settings (+ transport) aimed at a fresh sandbox, over loopback or in-process ASGI."""
-    sandbox_config = SandboxConfig(**{"async_delay": 0.0, "rate_limit": 1000, **config})
+    sandbox_config = SandboxConfig(
+        **{
+            "access_key": ACCESS,
+            "secret_key": SECRET,
+            "api_key": API,
+            "async_delay": 0.0,
+            "rate_limit": 1000,
+            **config,
+        }
+    )
     if kind == "asgi":
         app = create_app(sandbox_config)
         settings = settings_for(ASGI_BASE, **(settings_changes or {}))

@@ -215,7 +215,7 @@ def test_update_existing_and_unknown_ids(sandbox: RunningSandbox, tmp_path: Path
     done = cli(sandbox, tmp_path, "run", str(source), "-m", str(mapping), "--mode", "async")
 
     assert done.returncode == 1, done.stderr
-    assert "2 Success, 1 Failure, 1 Invalid" in done.stdout
+    assert "2 Success (2 updated, 0 already sent), 1 Failure, 1 Invalid" in done.stdout
     book = read_results(tmp_path / "changes.results.xlsx")
     outcomes = {o.row_number: o for _, o in book.rows}
     assert outcomes[2].status == RowStatus.SUCCESS

@@ -37,7 +37,8 @@ opportunity:
   Status: {column: Status, allowed: [Open, Won, Lost], default: Open}
   mx_Custom_19: {column: Status Comment, required_if: {Status: [Won, Lost]}}
 """
-SECRETS = ("sandbox-access", "sandbox-secret", "sandbox-api")
+SECRETS = ("sandbox-access-key-0", "sandbox-secret-key-0", "sandbox-api-key-0")
+KEYS = dict(zip(("access_key", "secret_key", "api_key"), SECRETS, strict=True))
 
 
 # ---------------------------------------------------------------- fixtures and helpers
@@ -45,7 +46,7 @@ SECRETS = ("sandbox-access", "sandbox-secret", "sandbox-api")
 
 @pytest.fixture(scope="module")
 def served() -> Iterator[RunningSandbox]:
-    with serve_in_thread(SandboxConfig(async_delay=0.1, rate_limit=1000)) as running:
+    with serve_in_thread(SandboxConfig(async_delay=0.1, rate_limit=1000, **KEYS)) as running:
         yield running
 
 
@@ -200,7 +201,8 @@ def test_scan_leaves_recent_files_and_sorts_oldest_first(tmp_path: Path) -> None
 def test_once_waits_for_a_file_written_just_before_it_started(
     sandbox: RunningSandbox, inbox: Path, mapping: Path
 ) -> None:
-    write_csv(inbox / "late.csv", rows("late", 2), age=0)
+    # Modified "in 4 s": still being written however long this interpreter takes to start.
+    write_csv(inbox / "late.csv", rows("late", 2), age=-4)
 
     done = watch_once(sandbox, inbox, mapping, "--settle", "2")
 
@@ -365,7 +367,7 @@ def test_watcher_imports_a_file_dropped_while_it_runs(
 
 
 def test_sigterm_during_a_file_leaves_a_resumable_journal(inbox: Path, mapping: Path) -> None:
-    with serve_in_thread(SandboxConfig(async_delay=1.5, rate_limit=1000)) as slow:
+    with serve_in_thread(SandboxConfig(async_delay=1.5, rate_limit=1000, **KEYS)) as slow:
         write_csv(inbox / "slow.csv", rows("slow", 4))
         watcher = subprocess.Popen(
             command(inbox, mapping, "--settle", "0", "--interval", "0.2"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -18,13 +19,15 @@ from importer.commands.source import Source, Tally, open_source, tally
 from importer.core.config import Mode, Settings, settings_from_env
 from importer.core.conventions import RESULTS_SUFFIX, SHARE_COLUMNS, STATE_DIR_NAME
 from importer.core.errors import ConfigError, ImportCancelled, ImportStopped, UserError
-from importer.core.outcomes import RowError, RowOutcome, RowStatus
+from importer.core.outcomes import Origin, RowError, RowOutcome, RowStatus
 from importer.io.journal import Journal, JournalRow, journal_path
 from importer.io.locks import FileLock
 from importer.io.workbooks.results import write_results
 from importer.io.workbooks.summary import Summary
+from importer.rules.identity import row_identity
 from importer.rules.payload import share_item
 from importer.send.pool import Job, send_rows
+from importer.send.previous import PreviousImports, open_ledger
 from importer.send.progress import Counters, Progress
 
 
@@ -49,6 +52,7 @@ class ImportReport:
     counts: dict[str, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)  # odd headers, encoding fallbacks...
     stopped: str | None = None  # why the run ended before every row finished
+    operation: str = "capture"
 
     @property
     def exit_code(self) -> int:
@@ -57,8 +61,15 @@ class ImportReport:
         ok = all(o.status == RowStatus.SUCCESS for o in self.outcomes)
         return 0 if ok else 1
 
+    @property
+    def origins(self) -> dict[Origin, int]:
+        """Success rows by where they came from: new, already imported, LeadSquared duplicates."""
+        success = (o for o in self.outcomes if o.status == RowStatus.SUCCESS)
+        found = Counter(o.origin or Origin.CREATED for o in success)
+        return {origin: found.get(origin, 0) for origin in Origin}
+
     def summary_line(self) -> str:
-        parts = ", ".join(f"{n} {s}" for s, n in self.counts.items() if n)
+        parts = ", ".join(self._count_text(status, n) for status, n in self.counts.items() if n)
         seconds = (self.finished - self.started).total_seconds()
         resumed = f" ({self.resumed} already done by an earlier run)" if self.resumed else ""
         return (
@@ -66,6 +77,21 @@ class ImportReport:
             f"{resumed}; {self.skipped} blank skipped. {self.api_calls} API calls, "
             f"{self.rate_limited} answered 429, {self.retries} retries, {seconds:.1f} s. "
             f"Results: {self.results_path}"
+        )
+
+    def _count_text(self, status: str, n: int) -> str:
+        if status != RowStatus.SUCCESS:
+            return f"{n} {status}"
+        origins = self.origins
+        if self.operation == "update":
+            return (
+                f"{n} Success ({origins[Origin.CREATED]} updated, "
+                f"{origins[Origin.ALREADY_IMPORTED]} already sent)"
+            )
+        return (
+            f"{n} Success ({origins[Origin.CREATED]} new, "
+            f"{origins[Origin.ALREADY_IMPORTED]} already imported, "
+            f"{origins[Origin.DUPLICATE]} LeadSquared duplicates)"
         )
 
 
@@ -117,6 +143,7 @@ def run_import(
     with (
         FileLock(journal_file.with_suffix(".lock"), _busy_message(source.input_path.name)),
         Journal(_fresh(journal_file) if fresh else journal_file) as journal,
+        open_ledger(settings) as ledger,
     ):
         meta = journal.meta()
         if meta.get("mode") and meta["mode"] != mode:
@@ -136,6 +163,14 @@ def run_import(
         if not journal.has_inputs():
             journal.save_inputs(source.table.original_headers, _input_cells(source), seen.errors)
         resume = journal.snapshot()
+        previous = PreviousImports(
+            ledger,
+            run=journal_file.stem,
+            file=source.input_path.name,
+            operation=operation,
+            labels=source.columns,
+            fresh=fresh,
+        )
         counters = Counters()
         outcomes: dict[int, RowOutcome] = {}
         stopped: BaseException | None = None
@@ -152,6 +187,7 @@ def run_import(
                 progress=progress,
                 transport=transport,
                 cancel=cancel,
+                previous=previous,
             )
         except (KeyboardInterrupt, asyncio.CancelledError, ImportStopped) as exc:
             stopped = exc
@@ -213,10 +249,16 @@ def _stopped_message(report: ImportReport) -> str:
 
 
 def _jobs(source: Source) -> Iterator[Job]:
-    share = source.mapping.share
+    mapping = source.mapping
     for row_number, body, values in source.payloads():
-        item = partial(share_item, values=values, mapping=source.mapping) if share else None
-        yield Job(row_number=row_number, body=body, share_item=item)
+        item = partial(share_item, values=values, mapping=mapping) if mapping.share else None
+        yield Job(
+            row_number=row_number,
+            body=body,
+            share_item=item,
+            identity=row_identity(mapping, body, values),
+            values=values,
+        )
 
 
 def _input_cells(source: Source) -> Iterator[tuple[int, list[str]]]:
@@ -300,6 +342,7 @@ def _finish(
         counts=summary.counts,
         warnings=list(source.table.warnings),
         stopped=stop_reason,
+        operation=source.mapping.operation,
     )
 
 

@@ -16,6 +16,14 @@ class RowStatus(StrEnum):
     PENDING = "Pending"
 
 
+class Origin(StrEnum):
+    """Where a Success came from: what the summary line counts apart (CONTRACT 6b)."""
+
+    CREATED = "created"  # this run created (or updated) it
+    ALREADY_IMPORTED = "already imported"  # the account ledger knew the row: not sent again
+    DUPLICATE = "duplicate"  # LeadSquared's own duplicate detection found an existing one
+
+
 # Status colours as (background, text), the same in every workbook and on the page:
 # Success green, Pending amber, PartialSuccess orange, Failure red, Invalid grey.
 STATUS_COLOURS: dict[RowStatus, tuple[str, str]] = {
@@ -61,6 +69,7 @@ class RowOutcome:
     exception_type: str | None = None
     message: str | None = None
     extra: dict[str, str] = field(default_factory=dict)  # e.g. SharedWith, ShareStatus
+    origin: Origin | None = None  # for Success and PartialSuccess rows
 
     def as_cells(self) -> list[str | int]:
         """The values of RESULT_COLUMNS, in order, blanks as ""."""

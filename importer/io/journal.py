@@ -10,12 +10,12 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
-from importer.core.outcomes import RowError, RowOutcome, RowStatus
+from importer.core.outcomes import Origin, RowError, RowOutcome, RowStatus
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -26,7 +26,6 @@ CREATE TABLE IF NOT EXISTS problems (
 CREATE TABLE IF NOT EXISTS rows (
     row_number INTEGER PRIMARY KEY,
     state TEXT NOT NULL,
-    attempts INTEGER NOT NULL DEFAULT 0,
     uncertain INTEGER NOT NULL DEFAULT 0,
     request_id TEXT,
     accepted_at REAL,
@@ -37,6 +36,7 @@ CREATE TABLE IF NOT EXISTS rows (
     exception_type TEXT,
     message TEXT,
     extra TEXT,
+    origin TEXT,
     updated_at REAL NOT NULL
 );
 """
@@ -55,7 +55,6 @@ class RowState(StrEnum):
 class JournalRow:
     row_number: int
     state: RowState
-    attempts: int
     uncertain: bool
     request_id: str | None
     accepted_at: float | None
@@ -63,10 +62,11 @@ class JournalRow:
 
 
 class Journal:
-    """One run's rows, by RowNumber. Not shared between processes (see `lock`)."""
+    """One run's rows, by RowNumber. One process at a time (the run holds a FileLock)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, clock: Callable[[], float] = time.time) -> None:
         self.path = path
+        self._clock = clock
         path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
@@ -74,6 +74,9 @@ class Journal:
         # FULL's cost.
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(SCHEMA)
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(rows)")}
+        if "origin" not in columns:  # a journal written before origins were recorded
+            self._db.execute("ALTER TABLE rows ADD COLUMN origin TEXT")
 
     # -- lifecycle -------------------------------------------------------------
 
@@ -104,32 +107,32 @@ class Journal:
     def mark_sending(self, row_number: int, *, uncertain: bool = False) -> None:
         """Write the intent before the call goes out; a crash after it makes the send uncertain."""
         self._db.execute(
-            "INSERT INTO rows(row_number, state, attempts, uncertain, updated_at) "
-            "VALUES (?, ?, 1, ?, ?) ON CONFLICT(row_number) DO UPDATE SET "
-            "state = excluded.state, attempts = rows.attempts + 1, "
+            "INSERT INTO rows(row_number, state, uncertain, updated_at) "
+            "VALUES (?, ?, ?, ?) ON CONFLICT(row_number) DO UPDATE SET "
+            "state = excluded.state, "
             "uncertain = MAX(rows.uncertain, excluded.uncertain), updated_at = excluded.updated_at",
-            (row_number, RowState.SENDING, int(uncertain), time.time()),
+            (row_number, RowState.SENDING, int(uncertain), self._clock()),
         )
 
     def mark_uncertain(self, row_number: int) -> None:
         """A reply was lost after the request went out: it may have been processed."""
         self._db.execute(
             "UPDATE rows SET uncertain = 1, updated_at = ? WHERE row_number = ?",
-            (time.time(), row_number),
+            (self._clock(), row_number),
         )
 
     def mark_accepted(self, row_number: int, request_id: str) -> None:
         self._db.execute(
             "UPDATE rows SET state = ?, request_id = ?, accepted_at = ?, updated_at = ? "
             "WHERE row_number = ?",
-            (RowState.ACCEPTED, request_id, time.time(), time.time(), row_number),
+            (RowState.ACCEPTED, request_id, self._clock(), self._clock(), row_number),
         )
 
     def mark_done(self, outcome: RowOutcome) -> None:
         self._db.execute(
             "INSERT INTO rows(row_number, state, status, request_id, created_opportunity_id, "
             "conflicted_opportunity_id, related_prospect_id, exception_type, message, extra, "
-            "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "origin, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT(row_number) DO UPDATE SET state = excluded.state, "
             "status = excluded.status, "
             "request_id = COALESCE(excluded.request_id, rows.request_id), "
@@ -137,7 +140,7 @@ class Journal:
             "conflicted_opportunity_id = excluded.conflicted_opportunity_id, "
             "related_prospect_id = excluded.related_prospect_id, "
             "exception_type = excluded.exception_type, message = excluded.message, "
-            "extra = excluded.extra, updated_at = excluded.updated_at",
+            "extra = excluded.extra, origin = excluded.origin, updated_at = excluded.updated_at",
             (
                 outcome.row_number,
                 RowState.DONE,
@@ -149,7 +152,8 @@ class Journal:
                 outcome.exception_type,
                 outcome.message,
                 json.dumps(outcome.extra) if outcome.extra else None,
-                time.time(),
+                str(outcome.origin) if outcome.origin else None,
+                self._clock(),
             ),
         )
 
@@ -159,7 +163,7 @@ class Journal:
             self._db.executemany(
                 "UPDATE rows SET state = ?, status = NULL, request_id = NULL, accepted_at = NULL, "
                 "updated_at = ? WHERE row_number = ?",
-                [(RowState.PLANNED, time.time(), n) for n in row_numbers],
+                [(RowState.PLANNED, self._clock(), n) for n in row_numbers],
             )
 
     # -- the input, so the results can be rebuilt from the journal alone -------------
@@ -206,31 +210,45 @@ class Journal:
 
     def rows(self) -> Iterator[JournalRow]:
         cursor = self._db.execute(
-            "SELECT row_number, state, attempts, uncertain, request_id, accepted_at, status, "
+            "SELECT row_number, state, uncertain, request_id, accepted_at, status, "
             "created_opportunity_id, conflicted_opportunity_id, related_prospect_id, "
-            "exception_type, message, extra FROM rows ORDER BY row_number"
+            "exception_type, message, extra, origin FROM rows ORDER BY row_number"
         )
-        for rec in cursor:
+        for (
+            row_number,
+            state,
+            uncertain,
+            request_id,
+            accepted_at,
+            status,
+            created,
+            conflicted,
+            prospect,
+            exception_type,
+            message,
+            extra,
+            origin,
+        ) in cursor:
             outcome = None
-            if rec[6]:
+            if status:
                 outcome = RowOutcome(
-                    row_number=rec[0],
-                    status=RowStatus(rec[6]),
-                    created_opportunity_id=rec[7],
-                    conflicted_opportunity_id=rec[8],
-                    related_prospect_id=rec[9],
-                    request_id=rec[4],
-                    exception_type=rec[10],
-                    message=rec[11],
-                    extra=json.loads(rec[12]) if rec[12] else {},
+                    row_number=row_number,
+                    status=RowStatus(status),
+                    created_opportunity_id=created,
+                    conflicted_opportunity_id=conflicted,
+                    related_prospect_id=prospect,
+                    request_id=request_id,
+                    exception_type=exception_type,
+                    message=message,
+                    extra=json.loads(extra) if extra else {},
+                    origin=Origin(origin) if origin else None,
                 )
             yield JournalRow(
-                row_number=rec[0],
-                state=RowState(rec[1]),
-                attempts=rec[2],
-                uncertain=bool(rec[3]),
-                request_id=rec[4],
-                accepted_at=rec[5],
+                row_number=row_number,
+                state=RowState(state),
+                uncertain=bool(uncertain),
+                request_id=request_id,
+                accepted_at=accepted_at,
                 outcome=outcome,
             )
 

@@ -8,7 +8,7 @@ from importer.core.constants import (
     TASK_IN_QUEUE,
     TASK_SUCCESS,
 )
-from importer.core.outcomes import RowOutcome, RowStatus
+from importer.core.outcomes import Origin, RowOutcome, RowStatus
 from importer.lsq.responses import CaptureResult, TaskStatus, error_fields, parse_capture_result
 
 EARLIER_ATTEMPT = (
@@ -39,6 +39,7 @@ def from_capture(
         outcome.message = result.exception_message or "LeadSquared did not create the opportunity"
     elif result.status == CAPTURE_STATUS_PARTIAL:
         outcome.status = RowStatus.PARTIAL_SUCCESS
+        outcome.origin = Origin.CREATED
         outcome.message = result.exception_message or (
             "The opportunity was captured but LeadSquared's secondary action failed"
         )
@@ -47,15 +48,19 @@ def from_capture(
             outcome.created_opportunity_id = result.conflicted_opportunity_id
             outcome.conflicted_opportunity_id = None
             outcome.message = EARLIER_ATTEMPT
+            outcome.origin = Origin.CREATED
         else:
+            outcome.origin = Origin.DUPLICATE
             outcome.message = (
                 "Duplicate: LeadSquared already has this opportunity "
                 f"({result.conflicted_opportunity_id}); no new one was created"
             )
     elif result.created_opportunity_id:
         outcome.message = outcome.message or "Opportunity created"
+        outcome.origin = Origin.CREATED
     else:
         outcome.message = outcome.message or "Captured"
+        outcome.origin = Origin.CREATED
     return outcome
 
 
@@ -77,6 +82,7 @@ def from_task(
             status=RowStatus.SUCCESS,
             request_id=task.request_id,
             message="Opportunity updated" if operation == "update" else "Captured",
+            origin=Origin.CREATED,
         )
     exception_type, exception_message = error_fields(task.message)
     if operation == "capture" and exception_type is None:

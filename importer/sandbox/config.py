@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass, field, fields
 from typing import Any
 
 from importer.core.constants import RATE_PLANS, RATE_WINDOW_SECONDS
+
+
+def _made_up(kind: str) -> str:
+    return f"sandbox-{kind}-{secrets.token_hex(6)}"
 
 
 @dataclass
@@ -16,9 +21,10 @@ class SandboxConfig:
     config that reaches a log never carries anything that looks like a secret.
     """
 
-    access_key: str = field(default="sandbox-access", repr=False)
-    secret_key: str = field(default="sandbox-secret", repr=False)
-    api_key: str = field(default="sandbox-api", repr=False)
+    # Made up afresh for every sandbox: each start is a new, empty account (CONTRACT 6b).
+    access_key: str = field(default_factory=lambda: _made_up("access"), repr=False)
+    secret_key: str = field(default_factory=lambda: _made_up("secret"), repr=False)
+    api_key: str = field(default_factory=lambda: _made_up("api"), repr=False)
     rate_limit: int = RATE_PLANS["enterprise"]  # calls per sliding window, per key
     rate_window: float = RATE_WINDOW_SECONDS
     async_delay: float = 1.0  # seconds an async request stays In-Queue

@@ -9,7 +9,7 @@ import logging
 import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import httpx
@@ -31,6 +31,7 @@ from importer.io.journal import Journal, JournalRow, RowState
 from importer.lsq import verdicts
 from importer.lsq.responses import TaskStatus
 from importer.send.polling import PollItem, PollSchedule
+from importer.send.previous import Decision, PreviousImports, Verdict
 from importer.send.progress import Counters, Progress
 from importer.send.retry import RetryHooks, backoff
 from importer.send.session import Session
@@ -41,6 +42,7 @@ log = logging.getLogger("importer.pool")
 Operation = Literal["capture", "update"]
 METRICS_EVERY = 60.0  # seconds between two looks at the async queue's metrics
 CANCEL_CHECK_SECONDS = 0.1
+LEDGER_RECHECK_SECONDS = 1.0  # a row another run is sending: look again this often
 MAX_POLL_BACKOFF_STEP = 6
 
 
@@ -52,6 +54,8 @@ class Job:
     body: dict[str, Any]
     share_item: Callable[[str], dict[str, Any]] | None = None
     uncertain: bool = False  # an earlier attempt may have been processed
+    identity: str | None = None  # the row's identity in the account ledger
+    values: dict[str, str] = field(default_factory=dict)  # sent values by target
 
 
 class _Fatal(Exception):
@@ -69,8 +73,10 @@ class ImportPool:
         mode: Mode = Mode.ASYNC,
         operation: Operation = "capture",
         cancel: threading.Event | None = None,
+        previous: PreviousImports | None = None,
     ) -> None:
         self.session = session
+        self.previous = previous
         self.journal = journal
         self.settings = session.settings
         self.mode = mode
@@ -85,6 +91,7 @@ class ImportPool:
         self._all_done = asyncio.Event()
         self._metrics_enabled = True
         self._metrics_next = 0.0
+        self._waiting: list[asyncio.Task[None]] = []
 
     # -- public ------------------------------------------------------------------
 
@@ -104,6 +111,8 @@ class ImportPool:
         waiting: set[asyncio.Task[Any]] = {done_wait, *tasks}
         try:
             while not done_wait.done():
+                waiting.update(self._waiting)
+                self._waiting.clear()
                 finished, waiting = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
                 for task in finished:
                     error = None if task is done_wait else task.exception()
@@ -112,9 +121,10 @@ class ImportPool:
         except _Fatal as stop:
             raise stop.args[0] from None
         finally:
-            for task in [done_wait, *tasks]:
+            everything = [done_wait, *tasks, *waiting, *self._waiting]
+            for task in everything:
                 task.cancel()
-            await asyncio.gather(done_wait, *tasks, return_exceptions=True)
+            await asyncio.gather(*everything, return_exceptions=True)
         return self.outcomes
 
     # -- producing -----------------------------------------------------------------
@@ -154,6 +164,8 @@ class ImportPool:
             job.uncertain = previous is not None and (
                 previous.uncertain or previous.state == RowState.SENDING
             )
+            if self._answered_by_ledger(job):
+                continue
             if not probed:
                 # The first call goes alone: wrong keys then cost one call, not one per worker.
                 await self._send(job)
@@ -164,6 +176,48 @@ class ImportPool:
         for _ in range(self.settings.workers):
             await queue.put(None)
         self._check_done()
+
+    def _answered_by_ledger(self, job: Job) -> bool:
+        """Ask the account ledger first; True when the row must not be sent (now)."""
+        if self.previous is None or job.identity is None:
+            return False
+        decision = self.previous.decide(job.identity, job.row_number, job.values)
+        if decision.verdict == Verdict.WAIT:
+            self._waiting.append(asyncio.create_task(self._wait_turn(job)))
+            return True
+        return self._route(job, decision)
+
+    def _route(self, job: Job, decision: Decision) -> bool:
+        """Act on the ledger's answer; True when nothing is to be sent."""
+        if decision.verdict == Verdict.KNOWN and decision.outcome is not None:
+            self._record(decision.outcome)  # journaled; the ledger keeps where it came from
+            self._job_done()
+            return True
+        if decision.verdict == Verdict.POLL and decision.request_id:
+            self.journal.mark_sending(job.row_number)
+            self.journal.mark_accepted(job.row_number, decision.request_id)
+            self._polls.add(
+                job.row_number,
+                decision.request_id,
+                accepted=self.session.clock(),
+                uncertain=False,
+                job=job,
+            )
+            return True
+        if decision.verdict == Verdict.SEND_UNCERTAIN:
+            job.uncertain = True
+        return False
+
+    async def _wait_turn(self, job: Job) -> None:
+        """Another run (or an earlier row of this file) is sending the same row: wait for it."""
+        assert self.previous is not None and job.identity is not None
+        while True:
+            await asyncio.sleep(LEDGER_RECHECK_SECONDS)
+            decision = self.previous.decide(job.identity, job.row_number, job.values)
+            if decision.verdict != Verdict.WAIT:
+                break
+        if not self._route(job, decision):
+            await self._send(job)
 
     async def _worker(self, queue: asyncio.Queue[Job | None]) -> None:
         while (job := await queue.get()) is not None:
@@ -219,6 +273,8 @@ class ImportPool:
             raise _Fatal(_fatal_user_error(exc)) from None
         else:
             if self.mode == Mode.ASYNC:
+                if self.previous is not None and job.identity is not None:
+                    self.previous.accepted(job.identity, request_id)  # the ledger first
                 self.journal.mark_accepted(job.row_number, request_id)
                 self._polls.add(
                     job.row_number,
@@ -306,6 +362,8 @@ class ImportPool:
     # -- finishing -----------------------------------------------------------------------
 
     async def _finish(self, outcome: RowOutcome, job: Job | None) -> None:
+        if self.previous is not None and job is not None and job.identity is not None:
+            self.previous.finished(job.identity, outcome, job.values)  # the ledger first
         if job is not None and job.share_item is not None and share_due(outcome):
             if outcome.created_opportunity_id:
                 # Journal the capture first: a crash during the share then repeats only the share.
@@ -367,6 +425,7 @@ def send_rows(
     progress: Progress | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
     cancel: threading.Event | None = None,
+    previous: PreviousImports | None = None,
 ) -> dict[int, RowOutcome]:
     """Send these jobs with one session and one pool; every outcome also lands in the journal."""
 
@@ -374,7 +433,9 @@ def send_rows(
         async with Session(
             settings, transport=transport, progress=progress, counters=counters
         ) as session:
-            pool = ImportPool(session, journal, mode=mode, operation=operation, cancel=cancel)
+            pool = ImportPool(
+                session, journal, mode=mode, operation=operation, cancel=cancel, previous=previous
+            )
             return await pool.run(jobs, resume)
 
     return asyncio.run(send())
