@@ -21,6 +21,7 @@ from importer.core.conventions import RESULTS_SUFFIX, SHARE_COLUMNS, STATE_DIR_N
 from importer.core.errors import ConfigError, ImportCancelled, ImportStopped, UserError
 from importer.core.outcomes import Origin, RowError, RowOutcome, RowStatus
 from importer.io.journal import Journal, JournalRow, journal_path
+from importer.io.ledger import account_key
 from importer.io.locks import FileLock
 from importer.io.workbooks.results import write_results
 from importer.io.workbooks.summary import Summary
@@ -136,7 +137,11 @@ def run_import(
     results_path = Path(out) if out else default_results_path(source.input_path)
     states = Path(state_dir) if state_dir else default_state_dir(results_path)
     journal_file = journal_path(
-        states, source.input_path, source.input_sha256, source.mapping_sha256
+        states,
+        source.input_path,
+        source.input_sha256,
+        source.mapping_sha256,
+        account_key(settings.host or settings.async_host, settings.access_key),
     )
     seen, _ = tally(source)
     progress = progress or Progress()

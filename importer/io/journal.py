@@ -256,6 +256,13 @@ class Journal:
         return {row.row_number: row for row in self.rows()}
 
 
-def journal_path(state_dir: Path, input_path: Path, input_sha256: str, mapping_sha256: str) -> Path:
-    """One journal per (input content, mapping content): the same command finds the same file."""
-    return state_dir / f"{input_path.stem}.{input_sha256[:16]}.{mapping_sha256[:8]}.journal.sqlite"
+def journal_path(
+    state_dir: Path, input_path: Path, input_sha256: str, mapping_sha256: str, account: str
+) -> Path:
+    """One journal per (input content, mapping content, account): the same command finds it.
+
+    The account is part of the name: the same file sent to another LeadSquared account
+    (or a fresh sandbox) is a new import there, not a finished one.
+    """
+    name = f"{input_path.stem}.{input_sha256[:16]}.{mapping_sha256[:8]}.{account[:8]}"
+    return state_dir / f"{name}.journal.sqlite"
