@@ -1,4 +1,4 @@
-"""Matching a mapping's columns to an input's headers, and saying what to do when some are missing."""
+"""Matching a mapping's columns to an input's headers; what to do when some are missing."""
 
 from __future__ import annotations
 

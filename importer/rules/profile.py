@@ -14,7 +14,8 @@ from datetime import datetime
 
 from importer.rules.mapping import FieldSpec, FieldType
 
-AGREE = 0.95  # a type fits a column when this share of its values fit it
+AGREE = 0.95  # values obey a rule when this share of them do
+MOSTLY = 0.8  # a column is of a type when this share of its values are (the rest: typos)
 ALLOWED_MAX_VALUES = 10  # a column of at most this many distinct values...
 ALLOWED_MIN_ROWS = 20  # ...over at least this many filled rows reads as a list of choices
 INDIAN_SHARE = 0.8  # phones look Indian when this share of them do
@@ -33,7 +34,7 @@ _DATE_SHAPE = re.compile(
     r"|[A-Za-z]{3,9} [0-9]{1,2}, [0-9]{4}(?: [0-9:]+(?: ?[AaPp][Mm])?)?"
 )
 DATE_SAMPLE = 200  # distinct values tried against every format
-_ISO = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}(?: [0-9]{2}:[0-9]{2}:[0-9]{2})?")
+_ISO = re.compile(r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(?:[ T][0-9]{1,2}:[0-9]{2}(?::[0-9]{2})?)?")
 BOOLEAN_WORDS = frozenset({"yes", "no", "y", "n", "true", "false", "1", "0"})
 
 # Date formats tried, day-first before month-first: India writes 03/04/2026 for 3 April.
@@ -135,23 +136,24 @@ def _share(values: list[str], test: re.Pattern[str]) -> float:
 
 
 def _settle_type(profile: ColumnProfile, distinct: list[str], filled: list[str]) -> None:
-    if _share(filled, EMAIL) >= AGREE:
+    if _share(filled, EMAIL) >= MOSTLY:
         profile.type = "email"
         return
-    if set(profile.values) <= BOOLEAN_WORDS and not set(profile.values) <= {"0", "1"}:
+    words = sum(count for key, count in profile.values.items() if key in BOOLEAN_WORDS)
+    if words >= MOSTLY * len(filled) and not set(profile.values) <= {"0", "1"}:
         profile.type = "boolean"
         return
     dates = _date_formats(distinct)
     if dates is not None:
         profile.type, profile.formats, profile.day_first_guess = dates
         return
-    if _share(filled, _PHONE) >= AGREE and _looks_like_phones(filled):
+    if _share(filled, _PHONE) >= MOSTLY and _looks_like_phones(filled):
         profile.type = "phone"
         indian = [indian_phone(value) for value in filled]
         profile.indian_phones = sum(1 for kind in indian if kind) / len(filled)
         profile.mobile_like = sum(1 for kind in indian if kind == "mobile") / len(filled)
         return
-    if _share(filled, _AMOUNT) >= AGREE:
+    if _share(filled, _AMOUNT) >= MOSTLY:
         plain = all(_PLAIN_INTEGER.fullmatch(value) for value in distinct)
         profile.type = "integer" if plain else "number"
 
@@ -161,11 +163,11 @@ def _looks_like_phones(values: list[str]) -> bool:
     long = 0
     for value in values:
         digits = sum(char.isdigit() for char in value.removesuffix(".0"))
-        if not 7 <= digits <= 15:
-            return False
-        if digits >= 10 or value[0] in "+0(" or " " in value or "-" in value:
+        if 7 <= digits <= 15 and (
+            digits >= 10 or value[0] in "+0(" or " " in value or "-" in value
+        ):
             long += 1
-    return long >= AGREE * len(values)
+    return long >= MOSTLY * len(values)
 
 
 def indian_phone(text: str) -> str | None:
@@ -190,14 +192,14 @@ def _date_formats(values: list[str]) -> tuple[FieldType, list[str], bool] | None
     Formats are chosen greedily, the one reading most values first, at most three.
     """
     sample = values[:DATE_SAMPLE]
-    if _share(sample, _DATE_SHAPE) < AGREE:
+    if _share(sample, _DATE_SHAPE) < MOSTLY:
         return None  # cheap: most columns are not dates at all
     iso = [value for value in sample if _ISO.fullmatch(value)]
     todo = [value for value in sample if not _ISO.fullmatch(value)]
     chosen: list[str] = []
     parsed: list[datetime] = []
     while todo and len(chosen) < 3:
-        best, reads = "", []
+        best, reads = "", list[datetime]()
         for fmt in DATE_FORMATS:
             read = [when for when in (_parse(value, fmt) for value in todo) if when is not None]
             if len(read) > len(reads):
@@ -207,7 +209,7 @@ def _date_formats(values: list[str]) -> tuple[FieldType, list[str], bool] | None
         chosen.append(best)
         parsed.extend(reads)
         todo = [value for value in todo if _parse(value, best) is None]
-    if len(todo) > (1 - AGREE) * len(sample):
+    if len(todo) > (1 - MOSTLY) * len(sample):
         return None
     midnight = datetime.min.time()
     timed = any(when.time() != midnight for when in parsed) or any(len(v) > 10 for v in iso)
