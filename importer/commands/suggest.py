@@ -61,6 +61,8 @@ class Suggestion:
             target = match.target or "(not placed)"
             if self.from_mapping is not None and match.column in self.todo:
                 target = f"{match.target} (TODO)"
+            elif self.from_mapping is not None and match.column in self.dropped:
+                target = "(dropped: it had no rules)"
             shown = percent(match.confidence) if match.confidence else "-"
             rows.append((column, target, shown, match.reason))
         return rows

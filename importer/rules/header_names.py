@@ -19,7 +19,7 @@ from importer.rules.synonyms import ABBREVIATIONS, BY_TARGET, FIELDS, FILLER_WOR
 
 LOOSE_WEIGHT = 0.9  # "Customer Name" fits FirstName, less exactly than "First Name"
 SYNONYM_SCORE = 0.9  # two different headers the vocabulary gives to the same field
-TYPO_WEIGHT = 0.9  # "Frist Name": close, never as sure as the right spelling
+TYPO_WEIGHT = 0.95  # "Frist Name": close, never as sure as the right spelling
 TYPO_MIN_LENGTH = 5  # shorter words ("name", "lname") are told apart by one letter
 SHORTER_WEIGHT = 0.8  # a header with fewer words than a field's name
 _WORD = re.compile(r"[^\W_]+")

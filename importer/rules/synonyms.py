@@ -76,6 +76,7 @@ FIELDS: tuple[FieldWords, ...] = (
             "customer name",
             "lead name",
             "contact name",
+            "contact person",
             "client name",
             "applicant name",
             "student name",
