@@ -198,3 +198,12 @@ def test_agreement_with_old_rules() -> None:
     email = FieldSpec(column="Email", type="email", required=True)
     assert agreement(email, profile_column("x", ["a@x.com", ""])) == 0.5
     assert agreement(FieldSpec(column="Name"), profile_column("x", ["Asha"])) is None
+
+
+def test_several_missing_point_at_map_suggest(tmp_path: Path, mapping_file: Path) -> None:
+    renames = {"Notes": "Remarks", "Stage": "Pipeline Stage"}
+    data = write_csv(tmp_path / "dec.csv", [[renames.get(h, h) for h in HEADERS], ROW])
+    with pytest.raises(MissingColumns) as caught:
+        validate_file(data, mapping_file, write_report=False)
+    fit = f"lsq-import map suggest dec.csv --from {mapping_file}"
+    assert str(caught.value).endswith(f"; to fit the mapping to these headers: {fit}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import shlex
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -110,15 +111,27 @@ def open_source(
 
 
 def _with_layout_advice(missing: MissingColumns, mapping: Mapping, table: Table) -> MissingColumns:
-    """When another sheet or row holds the mapping's headers, say so instead of listing."""
+    """Where the mapping's headers are when another sheet or row holds them; else, for
+    several renamed columns, the command that fits the mapping to the new headers."""
     wanted = [spec.column for spec in mapping.targets().values() if spec.column is not None]
     better = better_layout(wanted, table.sheet, table.header_row, peek_sheets(table.path))
     if better is None:
-        return missing
+        if len(missing.columns) < 2:
+            return missing
+        fit = (
+            f"lsq-import map suggest {shlex.quote(table.path.name)} --from {_mapping_name(mapping)}"
+        )
+        return MissingColumns(
+            f"{missing}; to fit the mapping to these headers: {fit}", columns=missing.columns
+        )
     advice = layout_advice(table.sheet, *better)
     gone = missing_columns(mapping, table.headers)
     message = missing_message(mapping, gone, [], table.headers, elsewhere=advice)
     return MissingColumns(message, columns=missing.columns)
+
+
+def _mapping_name(mapping: Mapping) -> str:
+    return shlex.quote(str(mapping.source)) if mapping.source else "MAPPING"
 
 
 def tally(source: Source, preview_limit: int = 0) -> tuple[Tally, list[tuple[int, dict[str, Any]]]]:

@@ -122,7 +122,8 @@ def suggest_mapping(
     table = open_table(path, sheet=sheet, header_row=header_row)
     profiles, rows_read = _profiles(table)
     duplicated = {label for labels in table.duplicate_headers.values() for label in labels}
-    flags = _flags(table, sheet, header_row, notes)
+    notes.extend(table.warnings)  # e.g. the row the headers were found on
+    flags = _flags(table, sheet, header_row)
     if old is not None:
         return _retarget(table, old, profiles, rows_read, duplicated, notes)
     draft = draft_mapping(table.headers, profiles, duplicated)
@@ -202,17 +203,13 @@ def _where(table: Table) -> str:
     return f"{sheet}headers on row {table.header_row}"
 
 
-def _flags(table: Table, chosen_sheet: str | None, header_row: int | None, notes: list[str]) -> str:
+def _flags(table: Table, chosen_sheet: str | None, header_row: int | None) -> str:
     """The --sheet/--header-row a later `validate` needs to read the same table."""
     flags = ""
     if chosen_sheet is not None and table.sheet is not None:
         flags += f" --sheet {shlex.quote(table.sheet)}"
     if header_row is not None:
         flags += f" --header-row {table.header_row}"
-    elif table.header_row > 1:
-        notes.append(
-            f"the headers are on row {table.header_row}; validate and run find them there too"
-        )
     return flags
 
 
