@@ -180,3 +180,35 @@ def test_blank_header_columns_below_a_title(tmp_path: Path) -> None:
     assert table.header_row == 2
     assert table.headers == ["Email", "Column B", "City"]
     assert rows_of(table) == {3: ["a@x.com", "note", "Pune"]}
+
+
+def test_run_keeps_the_row_numbers_excel_shows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An import of a file with a title block: results point at rows 4 and 5, not 2 and 3."""
+    import os
+
+    from typer.testing import CliRunner
+
+    from importer.cli import app
+
+    for key in list(os.environ):
+        if key.startswith("LSQ_"):
+            monkeypatch.delenv(key)
+    monkeypatch.chdir(tmp_path)
+    mapping = tmp_path / "loan.yaml"
+    mapping.write_text(
+        "version: 1\nopportunity_event_code: 12000\nsearch_by: EmailAddress\n"
+        "lead:\n  EmailAddress: {column: Email, type: email, required: true}\n"
+        "  FirstName: First Name\n"
+        "opportunity:\n  mx_Custom_1: {column: City, required: true}\n"
+    )
+    rows = [["Leads export 01-Dec-2026"], [], HEADER, DATA[0], ["bad@", "Bob", "", "", ""]]
+    data = write_xlsx(tmp_path / "export.xlsx", rows)
+    done = CliRunner().invoke(app, ["run", str(data), "-m", str(mapping), "--sandbox", "--quiet"])
+    assert done.exit_code == 1, done.output
+    sheet = openpyxl.load_workbook(tmp_path / "export.results.xlsx")["Results"]
+    header, *lines = list(sheet.iter_rows(values_only=True))
+    assert header[: len(HEADER)] == tuple(HEADER)
+    status = {row[header.index("RowNumber")]: row[header.index("Status")] for row in lines}
+    assert status == {4: "Success", 5: "Invalid"}
