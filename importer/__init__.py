@@ -33,6 +33,8 @@ _LAZY = {
     "FollowupReport": "importer.commands.followup",
     "watch_inbox": "importer.commands.watch",
     "verify_results": "importer.commands.verify",
+    "suggest_mapping": "importer.commands.suggest",
+    "Suggestion": "importer.commands.suggest",
 }
 
 __all__ = [
@@ -49,6 +51,7 @@ __all__ = [
     "RowRejected",
     "RowStatus",
     "Settings",
+    "Suggestion",
     "TransientError",
     "UserError",
     "ValidationReport",
@@ -57,6 +60,7 @@ __all__ = [
     "retry_results",
     "run_import",
     "settings_from_env",
+    "suggest_mapping",
     "validate_file",
     "verify_results",
     "watch_inbox",

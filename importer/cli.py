@@ -36,6 +36,10 @@ StateOpt = Annotated[Path | None, typer.Option("--state-dir", help="Journal and 
 RateOpt = Annotated[str | None, typer.Option("--rate", help="e.g. 25/5s or a plan name.")]
 WorkersOpt = Annotated[int | None, typer.Option("--workers", min=1, max=64)]
 SandboxOpt = Annotated[bool, typer.Option("--sandbox", help="Use the built-in simulator.")]
+HeaderRowOpt = Annotated[
+    int | None,
+    typer.Option("--header-row", min=1, help="Row holding the headers (default: detected)."),
+]
 InputArg = Annotated[Path, typer.Argument(help="CSV, XLSX, XLS or ODS file.")]
 ResultsArg = Annotated[Path, typer.Argument(help="A results workbook written by `run`.")]
 PollOpt = Annotated[
@@ -98,6 +102,7 @@ def validate(
     input: InputArg,
     mapping: MappingOpt,
     sheet: SheetOpt = None,
+    header_row: HeaderRowOpt = None,
     report: Annotated[Path | None, typer.Option("--report", help="Report workbook path.")] = None,
     verbose: VerboseOpt = False,
     quiet: QuietOpt = False,
@@ -107,7 +112,7 @@ def validate(
 
     setup_logging(verbose, quiet)
     with user_errors(verbose):
-        result = validate_file(input, mapping, sheet=sheet, report=report)
+        result = validate_file(input, mapping, sheet=sheet, header_row=header_row, report=report)
         for warning in result.warnings:
             if not quiet:
                 echo_err(f"warning: {warning}")
@@ -126,6 +131,7 @@ def run(
     fresh: Annotated[bool, typer.Option("--fresh", help="Ignore the journal; start over.")] = False,
     sandbox: SandboxOpt = False,
     sheet: SheetOpt = None,
+    header_row: HeaderRowOpt = None,
     state_dir: StateOpt = None,
     poll_timeout: PollOpt = None,
     verbose: VerboseOpt = False,
@@ -153,6 +159,7 @@ def run(
                 mode=chosen,
                 out=out,
                 sheet=sheet,
+                header_row=header_row,
                 state_dir=state_dir,
                 fresh=fresh,
                 progress=progress,
@@ -204,6 +211,7 @@ def watch(
     rate: RateOpt = None,
     workers: WorkersOpt = None,
     sandbox: SandboxOpt = False,
+    header_row: HeaderRowOpt = None,
     state_dir: StateOpt = None,
     poll_timeout: PollOpt = None,
     log_file: Annotated[
@@ -232,6 +240,7 @@ def watch(
                 mode=chosen,
                 state_dir=state_dir,
                 log_file=log_file,
+                header_row=header_row,
                 echo=None if quiet else echo_err,
             )
         typer.echo(report.summary_line())
@@ -346,6 +355,62 @@ def sandbox_command(
             seed=seed,
         )
         run_forever(config, port)
+
+
+map_app = typer.Typer(
+    no_args_is_help=True, help="Draft a mapping, or fit one to a file whose headers changed."
+)
+app.add_typer(map_app, name="map")
+
+
+@map_app.command("suggest")
+def map_suggest(
+    input: InputArg,
+    from_mapping: Annotated[
+        Path | None, typer.Option("--from", help="Re-target this mapping to INPUT's headers.")
+    ] = None,
+    event_code: Annotated[
+        int | None, typer.Option("--event-code", min=1, help="The opportunity type's code.")
+    ] = None,
+    sheet: SheetOpt = None,
+    header_row: HeaderRowOpt = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Mapping to write (default: <input>.mapping.yaml).")
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace --out if it exists.")] = False,
+    verbose: VerboseOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Draft a mapping from INPUT's headers and values (or re-target one with --from)."""
+    from importer.commands.suggest import default_mapping_path, suggest_mapping
+
+    with user_errors(verbose):
+        target = out or default_mapping_path(input)
+        suggestion = suggest_mapping(
+            input,
+            event_code=event_code,
+            sheet=sheet,
+            header_row=header_row,
+            from_mapping=from_mapping,
+            out=target,
+        )
+        written = suggestion.write(target, force=force)
+        if not quiet:
+            for line in format_table(suggestion.table()):
+                typer.echo(line)
+            for note in suggestion.notes:
+                echo_err(f"note: {note}")
+        typer.echo(suggestion.summary_line(written))
+    raise typer.Exit(suggestion.exit_code)
+
+
+def format_table(rows: list[tuple[str, str, str, str]]) -> list[str]:
+    """Aligned columns: column → field, confidence, why."""
+    head = ("column", "field", "sure", "why")
+    widths = [min(34, max(len(row[i]) for row in [head, *rows])) for i in range(3)]
+    return [
+        f"{a:<{widths[0]}}  {b:<{widths[1]}}  {c:>{widths[2]}}  {d}" for a, b, c, d in [head, *rows]
+    ]
 
 
 def main() -> None:

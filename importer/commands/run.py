@@ -112,6 +112,7 @@ def run_import(
     mode: Mode | str = Mode.ASYNC,
     out: str | Path | None = None,
     sheet: str | None = None,
+    header_row: int | None = None,
     state_dir: str | Path | None = None,
     fresh: bool = False,
     progress: Progress | None = None,
@@ -126,7 +127,7 @@ def run_import(
     started = datetime.now()
     mode = Mode.parse(str(mode))
     settings = settings or settings_from_env()
-    source = open_source(input_path, mapping_path, sheet)
+    source = open_source(input_path, mapping_path, sheet, header_row=header_row)
     operation = source.mapping.operation
     if operation == "update" and mode == Mode.SYNC:
         raise ConfigError("Updates go through LeadSquared's async API only: drop --mode sync")

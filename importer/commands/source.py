@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import shlex
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,11 +11,18 @@ from typing import Any
 
 import pandas as pd
 
-from importer.core.errors import InputFileError, MappingError
+from importer.core.errors import InputFileError, MappingError, MissingColumns
 from importer.core.outcomes import RowError
 from importer.io.tables import Table, open_table
+from importer.io.tables.peek import peek_sheets
 from importer.io.workbooks.reader import ResultsBook
-from importer.rules.columns import resolve_columns
+from importer.rules.columns import (
+    better_layout,
+    layout_advice,
+    missing_columns,
+    missing_message,
+    resolve_columns,
+)
 from importer.rules.mapping import Mapping
 from importer.rules.mapping_file import load_mapping
 from importer.rules.payload import build_payloads
@@ -72,7 +80,11 @@ def file_sha256(path: Path) -> str:
 
 
 def open_source(
-    input_path: str | Path, mapping_path: str | Path, sheet: str | None = None
+    input_path: str | Path,
+    mapping_path: str | Path,
+    sheet: str | None = None,
+    *,
+    header_row: int | None = None,
 ) -> Source:
     """Open both files and match the mapping's columns, failing before any row is read."""
     mapping_file = Path(mapping_path)
@@ -82,8 +94,11 @@ def open_source(
     input_file = Path(input_path)
     if not input_file.exists():
         raise InputFileError(f"Input file {input_file} does not exist")
-    table = open_table(input_file, sheet=sheet, chunk_rows=CHUNK_ROWS)
-    columns = resolve_columns(mapping, table.headers, table.duplicate_headers)
+    table = open_table(input_file, sheet=sheet, chunk_rows=CHUNK_ROWS, header_row=header_row)
+    try:
+        columns = resolve_columns(mapping, table.headers, table.duplicate_headers)
+    except MissingColumns as missing:
+        raise _with_layout_advice(missing, mapping, table) from None
     return Source(
         input_path=input_file,
         mapping_path=mapping_file,
@@ -93,6 +108,30 @@ def open_source(
         input_sha256=file_sha256(input_file),
         mapping_sha256=file_sha256(mapping_file),
     )
+
+
+def _with_layout_advice(missing: MissingColumns, mapping: Mapping, table: Table) -> MissingColumns:
+    """Where the mapping's headers are when another sheet or row holds them; else, for
+    several renamed columns, the command that fits the mapping to the new headers."""
+    wanted = [spec.column for spec in mapping.targets().values() if spec.column is not None]
+    better = better_layout(wanted, table.sheet, table.header_row, peek_sheets(table.path))
+    if better is None:
+        if len(missing.columns) < 2:
+            return missing
+        fit = (
+            f"lsq-import map suggest {shlex.quote(table.path.name)} --from {_mapping_name(mapping)}"
+        )
+        return MissingColumns(
+            f"{missing}; to fit the mapping to these headers: {fit}", columns=missing.columns
+        )
+    advice = layout_advice(table.sheet, *better)
+    gone = missing_columns(mapping, table.headers)
+    message = missing_message(mapping, gone, [], table.headers, elsewhere=advice)
+    return MissingColumns(message, columns=missing.columns)
+
+
+def _mapping_name(mapping: Mapping) -> str:
+    return shlex.quote(str(mapping.source)) if mapping.source else "MAPPING"
 
 
 def tally(source: Source, preview_limit: int = 0) -> tuple[Tally, list[tuple[int, dict[str, Any]]]]:

@@ -57,12 +57,13 @@ def validate_file(
     mapping_path: str | Path,
     *,
     sheet: str | None = None,
+    header_row: int | None = None,
     report: str | Path | None = None,
     write_report: bool = True,
 ) -> ValidationReport:
     """Validate a spreadsheet against a mapping and (by default) write the report workbook."""
     started = datetime.now()
-    source = open_source(input_path, mapping_path, sheet)
+    source = open_source(input_path, mapping_path, sheet, header_row=header_row)
     seen, preview = tally(source, PREVIEW_ROWS)
     report_path = None
     if write_report:

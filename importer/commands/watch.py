@@ -176,6 +176,7 @@ def watch_inbox(
     log_file: Path | None = None,
     echo: Echo | None = None,
     stop: threading.Event | None = None,
+    header_row: int | None = None,
 ) -> WatchReport:
     """Import every ready file in `inbox`, oldest first; with `once=False`, keep watching.
 
@@ -191,6 +192,7 @@ def watch_inbox(
     report = WatchReport(inbox=folders.inbox, log_path=folders.log_path)
     secrets = (settings.access_key, settings.secret_key, settings.api_key)
     watcher = _Watcher(folders, Path(mapping), settings, chosen, sheet, report, say, secrets)
+    watcher.header_row = header_row
     with StopSignals(stop) as signals:
         with _inbox_lock(folders.state_dir / LOCK_NAME, wait=not once, stop=stop, echo=say) as held:
             if held is not None:
@@ -293,6 +295,7 @@ class _Watcher:
         self.report = report
         self.say = say
         self.secrets = secrets
+        self.header_row: int | None = None  # every file's headers are on this row
 
     def handle(self, path: Path, signals: StopSignals) -> None:
         if not path.is_file():
@@ -311,6 +314,7 @@ class _Watcher:
                     sheet=self.sheet,
                     out=results,
                     state_dir=self.folders.state_dir,
+                    header_row=self.header_row,
                 )
             if signals.interrupted:
                 raise KeyboardInterrupt  # a signal came while the last rows were finishing

@@ -24,6 +24,14 @@ class MappingError(UserError):
     """The mapping file is invalid, or names a column the input lacks."""
 
 
+class MissingColumns(MappingError):
+    """The input lacks columns the mapping reads; `columns` are the mapping's spellings."""
+
+    def __init__(self, message: str, *, columns: list[str]) -> None:
+        super().__init__(message)
+        self.columns = columns
+
+
 class ConfigError(UserError):
     """Settings are missing or malformed (hosts, keys, rate)."""
 

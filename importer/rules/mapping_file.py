@@ -197,7 +197,11 @@ def _check_capture(mapping: Mapping, fail: Any) -> None:
             "missing; a capture mapping needs the opportunity type's event code, e.g. 12000",
         )
     if mapping.opportunity_event_code < 1:
-        raise fail(("opportunity_event_code",), "must be a positive whole number")
+        raise fail(
+            ("opportunity_event_code",),
+            f"is {mapping.opportunity_event_code}; write your opportunity type's code "
+            "(Settings > Opportunities > Opportunity Types), a positive whole number like 12000",
+        )
     if not mapping.lead:
         raise fail(("lead",), "missing; a capture mapping needs at least the lead's search field")
     if mapping.search_by is None:

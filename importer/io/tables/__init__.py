@@ -7,15 +7,23 @@ from pathlib import Path
 from importer.core.conventions import DELIMITED_SUFFIXES, INPUT_SUFFIXES
 from importer.core.errors import InputFileError
 from importer.io.tables.delimited import open_delimited
-from importer.io.tables.headers import column_letter, normalize_header
+from importer.io.tables.headers import column_letter, find_header_row, normalize_header
 from importer.io.tables.table import Table
 from importer.io.tables.workbook import open_workbook_table
 
-__all__ = ["Table", "column_letter", "normalize_header", "open_table"]
+__all__ = ["Table", "column_letter", "find_header_row", "normalize_header", "open_table"]
 
 
-def open_table(path: str | Path, sheet: str | None = None, chunk_rows: int = 20_000) -> Table:
-    """Open an input file and read its header; rows are read later by `Table.chunks()`."""
+def open_table(
+    path: str | Path,
+    sheet: str | None = None,
+    chunk_rows: int = 20_000,
+    header_row: int | None = None,
+) -> Table:
+    """Open an input file and read its header; rows are read later by `Table.chunks()`.
+
+    `header_row` is the 1-based row holding the headers; None finds it (row 1 in doubt).
+    """
     path = Path(path)
     if chunk_rows < 1:
         raise ValueError("chunk_rows must be at least 1")
@@ -25,9 +33,9 @@ def open_table(path: str | Path, sheet: str | None = None, chunk_rows: int = 20_
         raise InputFileError(f'Input "{path}" is a folder, not a file')
     suffix = path.suffix.lower()
     if suffix in DELIMITED_SUFFIXES:
-        return open_delimited(path, sheet, chunk_rows)
+        return open_delimited(path, sheet, chunk_rows, header_row)
     if suffix in INPUT_SUFFIXES:
-        return open_workbook_table(path, sheet, chunk_rows)
+        return open_workbook_table(path, sheet, chunk_rows, header_row)
     supported = ", ".join(INPUT_SUFFIXES[:-1]) + " or " + INPUT_SUFFIXES[-1]
     raise InputFileError(
         f"{path.name} is not a supported input file: use {supported} "

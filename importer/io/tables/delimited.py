@@ -21,8 +21,15 @@ from pandas.errors import EmptyDataError, ParserError
 
 from importer.core.errors import InputFileError
 from importer.io.tables.cells import blank_mask
-from importer.io.tables.headers import Header, build_header, column_letter
-from importer.io.tables.table import HEADER_ROW, INDEX_NAME, Table, make_table, require_header
+from importer.io.tables.headers import HEADER_SCAN_ROWS, Header, build_header, column_letter
+from importer.io.tables.table import (
+    HEADER_ROW,
+    INDEX_NAME,
+    Table,
+    choose_header_row,
+    make_table,
+    require_header,
+)
 
 SNIFF_BYTES = 1 << 20  # encoding is decided from the first 1 MB, never a second full decode
 SNIFF_DELIMITER_CHARS = 8 * 1024  # csv.Sniffer's regexes turn slow beyond a few KB
@@ -87,9 +94,9 @@ def _replaced_warning(path: Path, encoding: str) -> str:
     )
 
 
-def _sniff_delimiter(text: str) -> str:
+def _sniff_delimiter(text: str, header_row: int | None = None) -> str:
     """csv.Sniffer among `,;\\t|`, checked against (or replaced by) counts in the header line."""
-    first_line = text.split("\n", 1)[0]
+    first_line = _header_line(text.split("\n", HEADER_SCAN_ROWS + 1)[:HEADER_SCAN_ROWS], header_row)
     sample = text[:SNIFF_DELIMITER_CHARS]
     if len(text) > SNIFF_DELIMITER_CHARS and "\n" in sample:
         sample = sample[: sample.rindex("\n")]
@@ -107,9 +114,28 @@ def _sniff_delimiter(text: str) -> str:
     return min(DELIMITERS, key=sample.count)
 
 
-def _csv_header(path: Path, text: str, delimiter: str) -> list[str]:
+def _header_line(lines: list[str], header_row: int | None) -> str:
+    """The line the delimiter is judged on: the header row's, or the first line.
+
+    When the first line holds no delimiter (a title such as "Leads export"), the first
+    line followed by one with the same count of some delimiter starts the table.
+    """
+    if header_row is not None:
+        return lines[header_row - 1] if header_row <= len(lines) else ""
+    if not lines or any(d in lines[0] for d in DELIMITERS):
+        return lines[0] if lines else ""
+    filled = [line for line in lines if line.strip()]
+    for line, below in zip(filled, filled[1:], strict=False):
+        if any(line.count(d) and line.count(d) == below.count(d) for d in DELIMITERS):
+            return line
+    return lines[0]
+
+
+def _csv_head(path: Path, text: str, delimiter: str, rows: int) -> list[list[str]]:
+    """The first `rows` records of the file, to find the header row in."""
     try:
-        return next(csv.reader(io.StringIO(text), delimiter=delimiter), [])
+        reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+        return [record for record, _ in zip(reader, range(rows), strict=False)]
     except csv.Error as error:
         raise InputFileError(f"{path.name} cannot be read as CSV: {error}") from error
 
@@ -145,14 +171,13 @@ def _read_csv(
 
 
 def _csv_columns_with_data(
-    path: Path, encoding: str, delimiter: str, chunk_rows: int, columns: list[int]
+    path: Path, encoding: str, delimiter: str, chunk_rows: int, columns: list[int], header: int
 ) -> set[int]:
     """Which of `columns` hold a non-blank cell below the header (one pass over few columns)."""
     found: set[int] = set()
     # "replace": any byte there, readable or not, is data
     for raw in _read_csv(path, encoding, "replace", delimiter, chunk_rows, usecols=columns):
-        if raw.index[0] == 0:
-            raw = raw.iloc[1:]
+        raw = raw.iloc[max(0, header - int(raw.index[0])) :]  # records up to the header's
         for position, column in enumerate(columns):
             if column not in found and not blank_mask(raw.iloc[:, [position]]).all():
                 found.add(column)
@@ -172,6 +197,7 @@ class _CsvSource:
     width: int  # fields in the header record
     header: Header
     chunk_rows: int
+    header_row: int = HEADER_ROW  # records above it (a title block) are neither data nor blank
     tolerant: bool = False  # a row wider than width+1 was met: stop looking at extra cells
     warned_extra: bool = False
 
@@ -209,9 +235,9 @@ class _CsvSource:
         """(frame, data records it covers) for every chunk after the first `skip` records."""
         labels, indexes = self.header.labels, self.header.indexes
         for raw in self._read():
-            # pandas numbers records from 0 = the header, so RowNumber = record + 1
+            # pandas numbers records from 0 = row 1, so RowNumber = record + 1
             first = int(raw.index[0])
-            raw = raw.iloc[max(0, skip + 1 - first) :]
+            raw = raw.iloc[max(0, skip + self.header_row - first) :]
             if raw.empty:
                 continue
             if not self.tolerant:
@@ -244,25 +270,31 @@ def _parser_message(path: Path, error: ParserError) -> str:
     return f"{path.name} cannot be read as CSV: {reason}"
 
 
-def open_delimited(path: Path, sheet: str | None, chunk_rows: int) -> Table:
+def open_delimited(
+    path: Path, sheet: str | None, chunk_rows: int, header_row: int | None = None
+) -> Table:
     sample = _sniff_encoding(path)
     if not sample.text:
         raise InputFileError(f"{path.name} is empty")
-    delimiter = _sniff_delimiter(sample.text)
-    cells = _csv_header(path, sample.text, delimiter)
-    require_header(cells, path.name)
+    delimiter = _sniff_delimiter(sample.text, header_row)
+    head = _csv_head(path, sample.text, delimiter, max(HEADER_SCAN_ROWS, header_row or 0))
+    row, detected = choose_header_row(head, header_row)
+    cells = head[row - 1] if row <= len(head) else []
+    require_header(cells, path.name, row)
 
     def has_data(columns: list[int]) -> set[int]:
-        return _csv_columns_with_data(path, sample.encoding, delimiter, chunk_rows, columns)
+        return _csv_columns_with_data(path, sample.encoding, delimiter, chunk_rows, columns, row)
 
     try:
         header = build_header(cells, has_data)
     except ParserError as error:
         raise InputFileError(_parser_message(path, error)) from error
     source = _CsvSource(
-        path, sample.encoding, sample.errors, delimiter, len(cells), header, chunk_rows
+        path, sample.encoding, sample.errors, delimiter, len(cells), header, chunk_rows, row
     )
     warnings = [*sample.warnings, *header.warnings]
     if sheet is not None:
         warnings.append(f'{path.name} is a CSV file, which has no sheets; "{sheet}" was ignored')
-    return make_table(path, None, header, warnings, sample.encoding, delimiter, source)
+    return make_table(
+        path, None, header, warnings, sample.encoding, delimiter, source, (row, detected)
+    )

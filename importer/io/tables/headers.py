@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -104,3 +105,48 @@ def _duplicate_warnings(
 
 def join_words(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+# ---------------------------------------------------------------- which row holds the headers
+
+HEADER_SCAN_ROWS = 20  # a title block above the headers is a few rows, never a page
+_VALUE_LIKE = re.compile(
+    r"[\s\d.,:/+()₹$€£%-]*"  # numbers, amounts, phones, numeric dates and times
+    r"|[^@\s]+@[^@\s]+"  # an email address
+    r"|\d{1,2}[-/ ]?[A-Za-z]{3,9}[-/ ,]*\d{2,4}.*"  # 15-Jan-2026, 19 Jan 2026 10:30
+    r"|[A-Za-z]{3,9} \d{1,2},? \d{4}.*"  # January 19, 2026
+    r"|(?:Rs\.?|INR)\s*[\d,.]+(?:/-)?",  # Rs. 50,000
+    re.IGNORECASE,
+)
+
+
+def _filled(row: list[str]) -> list[str]:
+    return [cell.strip() for cell in row if cell.strip()]
+
+
+def _label_like(cells: list[str]) -> bool:
+    """Several words that name columns: text, not values, and (nearly) all different."""
+    if len(cells) < 2 or any(len(cell) > 80 or _VALUE_LIKE.fullmatch(cell) for cell in cells):
+        return False
+    return len({normalize_header(cell) for cell in cells}) >= 0.8 * len(cells)
+
+
+def find_header_row(rows: list[list[str]]) -> int:
+    """The 1-based row of `rows` (the first rows of a sheet, as text) that holds the headers.
+
+    The first row of several distinct labels about as wide as the widest row, with a
+    non-blank row of similar width below it; row 1 in doubt.
+    A title block above the headers ("Leads export 01-Dec-2026", a date, a filter)
+    is narrower than the table, so it is passed over.
+    """
+    window = [_filled(row) for row in rows[:HEADER_SCAN_ROWS]]
+    widest = max((len(cells) for cells in window), default=0)
+    for index, cells in enumerate(window):
+        if len(cells) < max(2, 0.6 * widest) or not _label_like(cells):
+            continue
+        below = next((other for other in window[index + 1 :] if other), None)
+        if below is None and index == 0:
+            return 1  # a file of headers only
+        if below is not None and len(below) >= max(1, len(cells) / 4):
+            return index + 1
+    return 1

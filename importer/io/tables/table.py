@@ -15,10 +15,10 @@ from typing import Protocol
 import pandas as pd
 
 from importer.core.errors import InputFileError
-from importer.io.tables.headers import Header
+from importer.io.tables.headers import Header, find_header_row
 
 INDEX_NAME = "RowNumber"
-HEADER_ROW = 1  # the header is row 1, as every spreadsheet numbers it
+HEADER_ROW = 1  # the header row unless a title block sits above it (see find_header_row)
 
 
 class TableSource(Protocol):
@@ -40,6 +40,8 @@ class Table:
     blank_rows: int
     encoding: str | None
     delimiter: str | None
+    header_row: int = 1  # the spreadsheet row the headers were read from
+    header_detected: bool = False  # True when found by looking, not given by the caller
     _source: TableSource | None = field(default=None, repr=False, compare=False)
 
     def chunks(self) -> Iterator[pd.DataFrame]:
@@ -60,10 +62,31 @@ def frame_of(rows: list[list[str]], numbers: list[int], labels: list[str]) -> pd
     return pd.DataFrame(rows, columns=labels, index=index, dtype=str)
 
 
-def require_header(cells: list[str], where: str) -> None:
-    """The header is row 1; a blank row 1 means the table does not start where it must."""
+def require_header(cells: list[str], where: str, row: int = HEADER_ROW) -> None:
+    """A blank header row means the table does not start where it was looked for."""
     if not any(cell.strip() for cell in cells):
-        raise InputFileError(f"Row 1 of {where} is blank; the header must be on row 1")
+        raise InputFileError(
+            f"Row {row} of {where} is blank; give the row that holds the headers with --header-row"
+        )
+
+
+def choose_header_row(rows: list[list[str]], wanted: int | None) -> tuple[int, bool]:
+    """(header row, detected?): the caller's row, else the one `find_header_row` picks."""
+    if wanted is None:
+        return find_header_row(rows), True
+    if wanted < 1:
+        raise InputFileError(f"--header-row must be 1 or more, not {wanted}")
+    return wanted, False
+
+
+def header_row_warning(table: Table) -> None:
+    """Say so when the headers were found below row 1: the rows above are not read."""
+    if table.header_detected and table.header_row > HEADER_ROW:
+        above = "row 1" if table.header_row == 2 else f"rows 1-{table.header_row - 1}"
+        table.warn(
+            f"The headers are on row {table.header_row}; {above} above them are not read "
+            "(give --header-row to choose another row)"
+        )
 
 
 def make_table(
@@ -74,8 +97,9 @@ def make_table(
     encoding: str | None,
     delimiter: str | None,
     source: TableSource,
+    header_row: tuple[int, bool] = (HEADER_ROW, False),
 ) -> Table:
-    return Table(
+    table = Table(
         path=path,
         sheet=sheet,
         headers=header.labels,
@@ -85,5 +109,9 @@ def make_table(
         blank_rows=0,
         encoding=encoding,
         delimiter=delimiter,
+        header_row=header_row[0],
+        header_detected=header_row[1],
         _source=source,
     )
+    header_row_warning(table)
+    return table

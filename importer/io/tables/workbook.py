@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from itertools import chain, islice
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +20,14 @@ from python_calamine import (
 
 from importer.core.errors import InputFileError
 from importer.io.tables.cells import is_blank, row_texts
-from importer.io.tables.headers import Header, build_header, normalize_header
-from importer.io.tables.table import HEADER_ROW, Table, frame_of, make_table, require_header
+from importer.io.tables.headers import HEADER_SCAN_ROWS, Header, build_header, normalize_header
+from importer.io.tables.table import (
+    Table,
+    choose_header_row,
+    frame_of,
+    make_table,
+    require_header,
+)
 
 _FORMAT_NAMES = {
     ".xlsx": "Excel workbook",
@@ -93,6 +100,7 @@ class _SheetSource:
     header: Header
     width: int
     chunk_rows: int
+    header_row: int  # calamine yields rows from row 1: this many rows precede the data
     # calamine parses a whole sheet even to read its header: the first pass
     # reuses what open_table parsed instead of parsing the file twice
     parsed: CalamineSheet | None = field(default=None, repr=False)
@@ -103,7 +111,8 @@ class _SheetSource:
             data = self._parse()
         rows = data.iter_rows()
         del data
-        next(rows, None)  # the header
+        for _ in range(self.header_row):  # the header and any title block above it
+            next(rows, None)
         yield from self._frames(table, rows)
 
     def _parse(self) -> CalamineSheet:
@@ -120,7 +129,7 @@ class _SheetSource:
         batch: list[list[str]] = []
         numbers: list[int] = []
         read = 0
-        for row_number, row in enumerate(rows, start=HEADER_ROW + 1):
+        for row_number, row in enumerate(rows, start=self.header_row + 1):
             texts = row_texts(row if pick is None else [row[i] for i in pick])
             if is_blank(texts):
                 table.blank_rows += 1
@@ -136,7 +145,9 @@ class _SheetSource:
             yield frame_of(batch, numbers, self.header.labels)
 
 
-def open_workbook_table(path: Path, sheet: str | None, chunk_rows: int) -> Table:
+def open_workbook_table(
+    path: Path, sheet: str | None, chunk_rows: int, header_row: int | None = None
+) -> Table:
     workbook, by_content = _open_workbook_checked(path)
     with workbook:
         name = _choose_sheet(path, workbook, sheet)
@@ -144,20 +155,23 @@ def open_workbook_table(path: Path, sheet: str | None, chunk_rows: int) -> Table
         start = data.start
         if start is None:
             raise InputFileError(f'Sheet "{name}" of {path.name} is empty: there is no header row')
-        rows = data.iter_rows()
-        cells = row_texts(next(rows)) if start[0] == 0 else []
-        require_header(cells, f'sheet "{name}" of {path.name}')
+        rows = data.iter_rows()  # from row 1, even when the first rows are empty
+        head = [row_texts(row) for row in islice(rows, max(HEADER_SCAN_ROWS, header_row or 0))]
+        row, detected = choose_header_row(head, header_row)
+        cells = head[row - 1] if row <= len(head) else []
+        require_header(cells, f'sheet "{name}" of {path.name}', row)
+        below: Iterator[list[Any]] = chain(head[row:], rows)  # only blankness is asked
 
         def has_data(columns: list[int]) -> set[int]:
-            return _sheet_columns_with_data(rows, columns)
+            return _sheet_columns_with_data(below, columns)
 
         # calamine starts every row at the first used column, not at column A
         header = build_header(cells, has_data, column_offset=start[1])
     warnings = list(header.warnings)
     if by_content:
         warnings.insert(0, f"{path.name} does not match its extension; it was read by content")
-    source = _SheetSource(path, name, by_content, header, len(cells), chunk_rows, data)
-    return make_table(path, name, header, warnings, None, None, source)
+    source = _SheetSource(path, name, by_content, header, len(cells), chunk_rows, row, data)
+    return make_table(path, name, header, warnings, None, None, source, (row, detected))
 
 
 def _sheet_columns_with_data(rows: Iterator[list[Any]], columns: list[int]) -> set[int]:
