@@ -169,17 +169,19 @@ class SharedBudget:
                     "DELETE FROM calls WHERE window = ? AND (at <= ? OR at > ?)",
                     (self.window_id, now - keep, now + window),
                 )
-                times = [
-                    at
-                    for (at,) in db.execute(
-                        "SELECT at FROM calls WHERE window = ? AND at > ? ORDER BY at",
-                        (self.window_id, now - window),
-                    )
-                ]
-                if len(times) < limit:
+                since = (self.window_id, now - window)
+                (count,) = db.execute(
+                    "SELECT count(*) FROM calls WHERE window = ? AND at > ?", since
+                ).fetchone()
+                if count < limit:
                     db.execute("INSERT INTO calls VALUES (?, ?)", (self.window_id, now))
-                else:
-                    wait = times[len(times) - limit] + window - now
+                else:  # the slot frees when the call `limit` places from the newest leaves
+                    (freed,) = db.execute(
+                        "SELECT at FROM calls WHERE window = ? AND at > ? "
+                        "ORDER BY at LIMIT 1 OFFSET ?",
+                        (*since, count - limit),
+                    ).fetchone()
+                    wait = freed + window - now
             db.execute("COMMIT")
         except BaseException:
             if db.in_transaction:
