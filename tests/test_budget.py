@@ -10,6 +10,7 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -273,3 +274,17 @@ def test_two_imports_at_once_share_the_account_budget(tmp_path: Path) -> None:
     # The two imports really ran at the same time (else the test would prove nothing).
     assert str(first["Started"]) <= str(second["Finished"])
     assert str(second["Started"]) <= str(first["Finished"])
+
+
+def test_windows_nobody_uses_any_more_are_swept(tmp_path: Path) -> None:
+    clock = FakeClock()
+    old = shared(tmp_path, clock, name="a sandbox long gone")
+    for _ in range(5):
+        old.try_take(25, 5.2)
+    old.pause(5.2)
+    old.close()
+    clock.now += 3600.0
+    shared(tmp_path, clock, name="today's").try_take(25, 5.2)
+    with closing(sqlite3.connect(tmp_path / BUDGET_FILE)) as db:
+        assert db.execute("SELECT count(*) FROM calls").fetchone() == (1,)
+        assert db.execute("SELECT count(*) FROM pauses").fetchone() == (0,)

@@ -153,6 +153,10 @@ class SharedBudget:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")  # a lost call time costs nothing lasting
             db.executescript(SCHEMA)
+            # Windows nobody uses any more (a sandbox's port, an old key) are swept here.
+            now = self._clock()
+            db.execute("DELETE FROM calls WHERE at <= ?", (now - KEEP_SECONDS,))
+            db.execute("DELETE FROM pauses WHERE until <= ?", (now,))
             self._db = db
         return self._db
 
