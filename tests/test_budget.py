@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from importer.core.config import Rate, Settings
+from importer.core.config import Mode, Rate, Settings
 from importer.sandbox import SandboxConfig, serve_in_thread
 from importer.send.budget import (
     BUDGET_FILE,
@@ -125,7 +125,7 @@ def test_the_key_never_reaches_the_disk(tmp_path: Path) -> None:
     settings = Settings(
         host="https://api-in21.leadsquared.com", access_key=KEY, state_home=tmp_path
     )
-    budget = budget_for(settings, "sync")
+    budget = budget_for(settings, Mode.SYNC)
     assert isinstance(budget, SharedBudget)
     budget.try_take(25, 5.2)
     budget.pause(5.2)
@@ -138,14 +138,13 @@ def test_the_key_never_reaches_the_disk(tmp_path: Path) -> None:
 
 
 def test_windows_are_keyed_by_kind_host_and_key() -> None:
-    assert window_id("sync", "https://H.example/", "k") == window_id(
-        "sync", "https://h.example", "k"
-    )
+    same = window_id(Mode.SYNC, "https://h.example", "k")
+    assert window_id(Mode.SYNC, " https://H.example/", "k") == same
     ids = {
-        window_id("sync", "https://h.example", "k"),
-        window_id("async", "https://h.example", "k"),
-        window_id("sync", "https://other.example", "k"),
-        window_id("sync", "https://h.example", "k2"),
+        window_id(Mode.SYNC, "https://h.example", "k"),
+        window_id(Mode.ASYNC, "https://h.example", "k"),
+        window_id(Mode.SYNC, "https://other.example", "k"),
+        window_id(Mode.SYNC, "https://h.example", "k2"),
     }
     assert len(ids) == 4
 
@@ -159,13 +158,13 @@ def test_limiter_for_picks_the_account_window(tmp_path: Path) -> None:
         rate=Rate(10, 5.0),
         state_home=tmp_path,
     )
-    sync, asynchronous = limiter_for(settings, "sync"), limiter_for(settings, "async")
+    sync, asynchronous = limiter_for(settings, Mode.SYNC), limiter_for(settings, Mode.ASYNC)
     assert isinstance(sync.budget, SharedBudget) and isinstance(asynchronous.budget, SharedBudget)
-    assert sync.budget.window_id == window_id("sync", "http://sync.test", "a")
-    assert asynchronous.budget.window_id == window_id("async", "http://async.test", "x")
+    assert sync.budget.window_id == window_id(Mode.SYNC, "http://sync.test", "a")
+    assert asynchronous.budget.window_id == window_id(Mode.ASYNC, "http://async.test", "x")
     assert sync.rate == Rate(10, 5.0)
-    assert isinstance(limiter_for(settings, "sync", shared=False).budget, LocalBudget)
-    assert isinstance(limiter_for(settings.with_(api_key=""), "async").budget, LocalBudget)
+    assert isinstance(limiter_for(settings, Mode.SYNC, shared=False).budget, LocalBudget)
+    assert isinstance(limiter_for(settings.with_(api_key=""), Mode.ASYNC).budget, LocalBudget)
     assert not (tmp_path / BUDGET_FILE).exists()  # nothing is opened before the first call
 
 
