@@ -22,8 +22,10 @@ from dataclasses import dataclass
 from multiprocessing.synchronize import Barrier
 from pathlib import Path
 
-from importer.core.config import Rate, Settings
+from importer.core.config import Mode, Rate, Settings
+from importer.lsq.client import CallRecord
 from importer.sandbox import SandboxConfig, serve_in_thread
+from importer.send.progress import Progress
 
 LATENCY = 0.08
 RATE = Rate(25, 5.0)
@@ -39,24 +41,14 @@ opportunity:
 """
 
 
-class CallTimes:
-    """Progress hook: the wall-clock send time and HTTP status of every call."""
+class CallTimes(Progress):
+    """The wall-clock send time and HTTP status of every call."""
 
     def __init__(self) -> None:
         self.calls: list[tuple[float, int | None]] = []
 
-    def call(self, record: object) -> None:
-        elapsed = getattr(record, "elapsed", 0.0)
-        self.calls.append((time.time() - elapsed, getattr(record, "status_code", None)))
-
-    def sent(self, row_number: int) -> None:
-        pass
-
-    def finished(self, outcome: object) -> None:
-        pass
-
-    def rate_limited(self) -> None:
-        pass
+    def call(self, record: CallRecord) -> None:
+        self.calls.append((time.time() - record.elapsed, record.status_code))
 
 
 def one_import(
@@ -67,7 +59,7 @@ def one_import(
 
     times = CallTimes()
     start.wait()
-    run_import(input_path, mapping_path, settings=settings, mode="sync", progress=times)
+    run_import(input_path, mapping_path, settings=settings, mode=Mode.SYNC, progress=times)
     return times.calls
 
 
