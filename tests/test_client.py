@@ -16,6 +16,9 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import example, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from importer.core.config import Settings
 from importer.core.constants import DEFAULT_PATHS
@@ -41,6 +44,7 @@ from importer.lsq.responses import (
 from importer.sandbox import Sandbox, SandboxConfig, create_app, serve_in_thread
 
 ACCESS, SECRET, API = "sandbox-access", "sandbox-secret", "sandbox-api"
+DB_DOWN = "Unable to connect to DB"
 KEYS = (ACCESS, SECRET, API)
 
 
@@ -179,6 +183,61 @@ def test_request_id_and_page_and_error_fields() -> None:
 
 
 # --- redaction.py ---------------------------------------------------------------------
+
+
+JSON_KEYS = st.sampled_from(
+    ["Status", "TaskStatus", "RequestId", "RequestID", "Message", "List", "RecordCount"]
+    + ["PendingMessages", "MaxDelayInSeconds", "CreatedOpportunityId", "ExceptionType"]
+)
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(JSON_KEYS | st.text(max_size=4), inner, max_size=4)
+        | inner.map(lambda value: json.dumps(value))  # nested answers come as JSON text
+    ),
+    max_leaves=12,
+)
+
+
+@pytest.mark.parametrize(
+    "parse",
+    [
+        parse_capture_result,
+        parse_task_status,
+        parse_metrics,
+        parse_opportunity_page,
+        parse_request_id,
+        error_fields,
+    ],
+)
+@given(data=JSON_VALUES)
+@example(data={"PendingMessages": float("inf"), "RecordCount": "1e999", "List": []})
+@hypothesis_settings(max_examples=300, deadline=None)
+def test_parsers_refuse_a_bad_shape_with_value_error_only(
+    parse: Callable[[Any], Any], data: Any
+) -> None:
+    """The client treats ValueError as "LeadSquared's answer has a shape we cannot read";
+    any other exception from a parser would be our own bug, and must not be retried."""
+    try:
+        parse(data)
+    except ValueError:
+        pass
+
+
+def test_a_parser_bug_is_not_taken_for_an_odd_answer() -> None:
+    def buggy(data: Any) -> str:
+        raise TypeError("a bug of ours")
+
+    async def go() -> None:
+        async with LeadSquaredClient(settings_for()) as client:
+            with pytest.raises(TypeError, match="a bug of ours"):
+                client._parsed("capture_async", buggy, {"RequestID": "r"})
+            with pytest.raises(TransientError) as caught:
+                client._parsed("capture_async", parse_request_id, {"Nothing": 1})
+            assert caught.value.uncertain is True
+
+    run(go())
 
 
 def test_redact_query_header_and_literals() -> None:
@@ -327,6 +386,38 @@ def test_network_failures_become_transient(failure: Exception, uncertain: bool) 
         (500, {"ExceptionType": "MXInvalidEmailException", "ExceptionMessage": "x"}, RowRejected),
         (500, {"ExceptionType": "InternalServerError", "ExceptionMessage": "x"}, TransientError),
         (503, "<html>busy</html>", TransientError),
+        # LeadSquared's own trouble heals: retried like any 5xx.
+        (500, {"ExceptionType": "MXUnknownException", "ExceptionMessage": DB_DOWN}, TransientError),
+        (500, {"ExceptionType": "mxunknownexception", "ExceptionMessage": "x"}, TransientError),
+        (500, {"Status": "Error", "ExceptionMessage": "Something went wrong"}, TransientError),
+        (502, {"ExceptionType": "MXServiceException", "ExceptionMessage": DB_DOWN}, TransientError),
+        (
+            500,
+            {"ExceptionType": "MXX", "ExceptionMessage": "Could not reach the queue"},
+            TransientError,
+        ),
+        (
+            504,
+            {"ExceptionType": "MXX", "ExceptionMessage": "Execution Timeout Expired"},
+            TransientError,
+        ),
+        (408, {"ExceptionMessage": "Request Timeout"}, TransientError),
+        # The row's own faults end it.
+        (
+            500,
+            {"ExceptionType": "MXDuplicateEntryException", "ExceptionMessage": "dup"},
+            RowRejected,
+        ),
+        (
+            500,
+            {"ExceptionType": "MXMandatoryAttributeMissingException", "ExceptionMessage": "x"},
+            RowRejected,
+        ),
+        (400, {"ExceptionType": "MXUnknownException", "ExceptionMessage": DB_DOWN}, RowRejected),
+        (400, {"Status": "Error", "ExceptionMessage": "bad"}, RowRejected),
+        (409, "Conflict", RowRejected),
+        (422, {"ExceptionMessage": "x"}, RowRejected),
+        (403, {"ExceptionMessage": "Forbidden"}, AuthError),
     ],
 )
 def test_statuses_become_error_classes(code: int, body: object, expected: type) -> None:
@@ -342,7 +433,8 @@ def test_statuses_become_error_classes(code: int, body: object, expected: type) 
     if isinstance(error, TransientError):
         assert error.uncertain is False
     if isinstance(error, RowRejected):
-        assert error.exception_type == body["ExceptionType"]  # type: ignore[index]
+        given = body.get("ExceptionType") if isinstance(body, dict) else None
+        assert error.exception_type == (given or f"HTTP{code}")
 
 
 def test_ok_status_with_non_json_body_is_uncertain() -> None:
@@ -572,6 +664,28 @@ def test_injected_500_is_transient_and_certain(kind: str) -> None:
             against(target, lambda c: c.capture_async(capture_body()))
         assert target[2].opportunities() == []  # nothing was done
     assert caught.value.status_code == 500 and caught.value.uncertain is False
+
+
+@pytest.mark.parametrize("kind", TRANSPORTS)
+def test_injected_500s_look_like_leadsquareds_and_are_retried(kind: str) -> None:
+    records: list[CallRecord] = []
+    errors: list[TransientError] = []
+
+    async def calls(c: LeadSquaredClient) -> None:
+        for number in range(12):
+            try:
+                await c.capture_sync(capture_body(f"r{number}@example.com", f"R{number}"))
+            except TransientError as exc:
+                errors.append(exc)
+
+    with sandbox_target(kind, error_rate=1.0, seed=4) as target:
+        against(target, calls, records)
+        assert target[2].opportunities() == []
+    assert len(errors) == 12 and all(e.status_code == 500 for e in errors)
+    texts = [e.message for e in errors]
+    # A repeatable mix of both shapes LeadSquared uses: MXUnknownException, and no type at all.
+    assert any("MXUnknownException: Unable to connect to DB" in t for t in texts)
+    assert any("Exception" not in t for t in texts)
 
 
 @pytest.mark.parametrize("kind", TRANSPORTS)

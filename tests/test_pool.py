@@ -118,6 +118,20 @@ def test_faults_are_survived_and_nothing_is_doubled(tmp_path: Path, mode: str) -
     assert counters.retries > 0
 
 
+@pytest.mark.parametrize("mode", ["async", "sync"])
+def test_a_service_whose_database_hiccups_creates_every_row_once(tmp_path: Path, mode: str) -> None:
+    """10% of calls answered 500 MXUnknownException "Unable to connect to DB" (or no type):
+    LeadSquared's own trouble, retried until each row is created, exactly once."""
+    config = SandboxConfig(async_delay=0.02, error_rate=0.1, seed=11, rate_limit=1000)
+    jobs = [Job(i, body(i)) for i in range(2, 82)]
+    outcomes, sandbox, calls, counters = run_pool(tmp_path, config, jobs, mode=mode)
+    assert Counter(o.status for o in outcomes.values()) == {RowStatus.SUCCESS: 80}
+    names = Counter(o["Fields"]["mx_Custom_1"] for o in sandbox.opportunities())
+    assert names == {f"Loan {i}": 1 for i in range(2, 82)}
+    assert sandbox.snapshot()["counters"]["injected_500"] > 0  # the faults really happened
+    assert counters.retries > 0
+
+
 def test_wrong_keys_stop_the_run_after_one_call(tmp_path: Path) -> None:
     config = SandboxConfig()
     app = create_app(config)

@@ -495,14 +495,26 @@ def test_sync_and_async_have_separate_windows_and_async_calls_share_one() -> Non
 
 # ---- injected faults -------------------------------------------------------------------------
 def test_error_rate_answers_500_without_doing_the_work() -> None:
-    api = Api(SandboxConfig(error_rate=1.0, async_delay=0))
-    body = assert_error(api.capture_sync(capture_body()), 500)
-    assert not body["ExceptionType"].startswith("MX")
-    assert_error(api.capture_async(capture_body()), 500)
+    api = Api(SandboxConfig(error_rate=1.0, async_delay=0, seed=3))
+    bodies = []
+    for number in range(10):
+        sent = capture_body(email=f"e{number}@example.com")
+        for response in (api.capture_sync(sent), api.capture_async(sent)):
+            assert response.status_code == 500
+            bodies.append(response.json())
     assert api.metrics().status_code == 200  # metrics are never faulted
     snapshot = api.sandbox.snapshot()
     assert snapshot["opportunities"] == [] and snapshot["requests"] == []
-    assert snapshot["counters"]["injected_500"] == 2 and snapshot["counters"]["500s"] == 2
+    assert snapshot["counters"]["injected_500"] == 20 and snapshot["counters"]["500s"] == 20
+    # LeadSquared's answer when a service behind it is down, or the same with no type at all.
+    db_down = {
+        "Status": "Error",
+        "ExceptionType": "MXUnknownException",
+        "ExceptionMessage": "Unable to connect to DB",
+    }
+    untyped = [b for b in bodies if b != db_down]
+    assert 0 < len(untyped) < len(bodies)
+    assert all(set(b) == {"Status", "ExceptionMessage"} for b in untyped)
 
 
 def test_burst_429_is_spurious_and_counted() -> None:

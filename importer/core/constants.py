@@ -46,6 +46,10 @@ TASK_FAILURE = "FAILURE"
 TASK_ERROR = "ERROR"
 TASK_FINAL_STATES = frozenset({TASK_SUCCESS, TASK_FAILURE, TASK_ERROR})
 
+# Error answers whose ExceptionType blames LeadSquared's side (an HTTP 5xx with it is retried;
+# other MX...Exceptions are about the data sent). Compared ignoring case.
+SERVER_EXCEPTION_TYPES = frozenset({"mxunknownexception"})
+
 # Capture Opportunities response "Status": 0 Success, 1 Failure, 2 PartialSuccess.
 CAPTURE_STATUS_SUCCESS = 0
 CAPTURE_STATUS_FAILURE = 1

@@ -89,7 +89,13 @@ class TransientError(ApiError):
 
 
 class RowRejected(ApiError):
-    """400 or an `MX…Exception`: LeadSquared refused this row's data. Never retried."""
+    """LeadSquared refused this row's data. Never retried.
+
+    Any 4xx but 401/403/408/429 (a 404 only with an `MX…Exception`: a lead not found), or
+    a 5xx naming an `MX…Exception` about the data.
+    A 5xx with `MXUnknownException`, no ExceptionType, or a message saying a service or
+    database could not be reached is LeadSquared's own trouble: a `TransientError`.
+    """
 
     def __init__(
         self,

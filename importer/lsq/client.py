@@ -9,16 +9,17 @@ module imports httpx exceptions or reads status codes.
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
 from importer.core.config import Settings
-from importer.core.constants import API_KEY_HEADER, DEFAULT_PATHS
+from importer.core.constants import API_KEY_HEADER, DEFAULT_PATHS, SERVER_EXCEPTION_TYPES
 from importer.core.errors import (
     ApiError,
     AuthError,
@@ -46,6 +47,16 @@ from importer.lsq.responses import (
 )
 
 logger = logging.getLogger("importer.client")
+T = TypeVar("T")
+
+# A message saying a service or database behind LeadSquared could not be reached or timed
+# out ("Unable to connect to DB"): trouble on their side, whatever the ExceptionType.
+_UNREACHABLE = re.compile(
+    r"\b(?:unable to|could not|couldn't|cannot|can't|failed to) (?:connect|reach)"
+    r"|\b(?:unreachable|not reachable|temporarily unavailable|service unavailable)\b"
+    r"|\b(?:timed out|timeout expired|deadlock)",
+    re.IGNORECASE,
+)
 
 CONNECT_TIMEOUT = 10.0
 # Enough for the pool's workers plus status polls; the rate limit is far below this.
@@ -130,7 +141,7 @@ class LeadSquaredClient:
 
     # --- Capture Opportunities -------------------------------------------------
 
-    async def capture_async(self, body: dict) -> str:
+    async def capture_async(self, body: dict[str, Any]) -> str:
         """Queue a capture; returns the RequestID to poll."""
         return self._parsed(
             "capture_async", parse_request_id, await self._call("capture_async", json=body)
@@ -143,7 +154,7 @@ class LeadSquaredClient:
     async def capture_metrics(self) -> QueueMetrics:
         return self._parsed("capture_metrics", parse_metrics, await self._call("capture_metrics"))
 
-    async def capture_sync(self, body: dict) -> CaptureResult:
+    async def capture_sync(self, body: dict[str, Any]) -> CaptureResult:
         """Capture one lead + opportunity and wait for LeadSquared's verdict."""
         result = self._parsed(
             "capture_sync", parse_capture_result, await self._call("capture_sync", json=body)
@@ -154,7 +165,7 @@ class LeadSquaredClient:
 
     # --- Update an Opportunity (Async) ------------------------------------------
 
-    async def update_async(self, body: dict) -> str:
+    async def update_async(self, body: dict[str, Any]) -> str:
         """Queue an update; returns the RequestID to poll."""
         return self._parsed(
             "update_async", parse_request_id, await self._call("update_async", json=body)
@@ -169,7 +180,7 @@ class LeadSquaredClient:
 
     # --- Share and read back -----------------------------------------------------
 
-    async def share(self, items: list[dict]) -> dict:
+    async def share(self, items: list[dict[str, Any]]) -> dict[str, Any]:
         """Share opportunities with users; the body is a JSON array (Share an Opportunity)."""
         data = await self._call("share", json=list(items))
         if not isinstance(data, dict):
@@ -272,11 +283,11 @@ class LeadSquaredClient:
                 )
             )
 
-    def _parsed(self, name: str, parse: Callable[[Any], Any], data: Any) -> Any:
+    def _parsed(self, name: str, parse: Callable[[Any], T], data: Any) -> T:
         """`parse(data)`, with a shape LeadSquared did not promise reported as an ApiError."""
         try:
             return parse(data)
-        except (ValueError, TypeError) as exc:
+        except ValueError as exc:  # the parsers' word for a shape; anything else is our bug
             raise self._unexpected(name, str(exc)) from None
 
     def _unexpected(self, name: str, what: str) -> TransientError:
@@ -341,6 +352,7 @@ def _from_status(response: httpx.Response, name: str, secrets: tuple[str, ...]) 
         + (f": {said}" if said else "")
     )
     is_mx = bool(exception_type and exception_type.upper().startswith("MX"))
+    row_fault = is_mx and not _server_trouble(exception_type, message)
     if code in (401, 403):
         return AuthError(f"{text}. {_which_keys(name)}", status_code=code)
     if code == 429:
@@ -359,7 +371,9 @@ def _from_status(response: httpx.Response, name: str, secrets: tuple[str, ...]) 
         )
     if code == 408:
         return TransientError(text, status_code=code, uncertain=False)
-    if 400 <= code < 500 or is_mx:
+    # The row's own fault ends it: any other 4xx, or a 5xx naming an MX exception about the data.
+    # A 5xx that names none, MXUnknownException, or an unreachable service is the server's.
+    if 400 <= code < 500 or row_fault:
         return RowRejected(
             said or f"HTTP {code}",
             exception_type=exception_type or f"HTTP{code}",
@@ -367,6 +381,13 @@ def _from_status(response: httpx.Response, name: str, secrets: tuple[str, ...]) 
             request_id=request_id,
         )
     return TransientError(text, status_code=code, uncertain=False)
+
+
+def _server_trouble(exception_type: str | None, message: str | None) -> bool:
+    """True when an error answer blames LeadSquared's side, not the data sent."""
+    if exception_type is None or exception_type.casefold() in SERVER_EXCEPTION_TYPES:
+        return True
+    return bool(message and _UNREACHABLE.search(message))
 
 
 def _which_keys(name: str) -> str:

@@ -10,6 +10,7 @@ the endpoint promises raises `ValueError`; the client turns that into an ApiErro
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -75,7 +76,9 @@ def as_float(value: Any, default: float = 0.0) -> float:
 
 
 def as_int(value: Any, default: int = 0) -> int:
-    return int(as_float(value, float(default)))
+    """A whole number as `as_float` reads it; `default` for an infinity or NaN too."""
+    number = as_float(value, float(default))
+    return int(number) if math.isfinite(number) else default
 
 
 def load_json(data: Any) -> Any:

@@ -14,7 +14,7 @@ class SandboxError(Exception):
     """A refused call: answered `status_code` with `{"Status":"Error",...}`."""
 
     status_code = 500
-    exception_type = "InternalServerError"
+    exception_type: str | None = "InternalServerError"
 
     def __init__(self, message: str, *, exception_type: str | None = None) -> None:
         super().__init__(message)
@@ -23,11 +23,11 @@ class SandboxError(Exception):
             self.exception_type = exception_type
 
     def body(self) -> dict[str, Any]:
-        return {
-            "Status": "Error",
-            "ExceptionType": self.exception_type,
-            "ExceptionMessage": self.message,
-        }
+        body: dict[str, Any] = {"Status": "Error"}
+        if self.exception_type is not None:
+            body["ExceptionType"] = self.exception_type
+        body["ExceptionMessage"] = self.message
+        return body
 
 
 class BadRequest(SandboxError):
@@ -65,10 +65,19 @@ class TooManyRequests(SandboxError):
 
 
 class InjectedFailure(SandboxError):
-    """500 from the error_rate fault: nothing was done, so a retry is safe."""
+    """500 from the error_rate fault: nothing was done, so a retry is safe.
+
+    It looks like LeadSquared's answer when a service behind it is down.
+    """
 
     status_code = 500
-    exception_type = "InternalServerError"
+    exception_type: str | None = "MXUnknownException"
+
+
+class InjectedUntypedFailure(InjectedFailure):
+    """The same fault answered without an ExceptionType, as a gateway in front may answer."""
+
+    exception_type = None
 
 
 class Rejected(SandboxError):

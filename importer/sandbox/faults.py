@@ -26,6 +26,7 @@ class FaultPlan:
 
     burst_429: bool = False
     error_500: bool = False
+    error_untyped: bool = False  # the 500 comes without an ExceptionType
     drop: bool = False
 
 
@@ -49,8 +50,11 @@ class FaultDice:
             return NO_FAULT
         # Always three draws, in this order, so one fault's rate never shifts another's.
         burst, error, drop = (self._rng.random() for _ in range(3))
+        error_rate = self._config.error_rate
         return FaultPlan(
             burst_429=burst < self._config.burst_429,
-            error_500=error < self._config.error_rate,
+            error_500=error < error_rate,
+            # Half the 500s name MXUnknownException, half no type, from the same draw.
+            error_untyped=error_rate / 2 <= error < error_rate,
             drop=drop < self._config.drop_rate,
         )

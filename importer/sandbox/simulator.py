@@ -17,7 +17,7 @@ from typing import Any
 from importer.core.constants import ACCEPTED_STATUS_TEXT, RATE_LIMIT_MESSAGE
 
 from .config import SandboxConfig
-from .errors import InjectedFailure, NotFound, Rejected, TooManyRequests
+from .errors import InjectedFailure, InjectedUntypedFailure, NotFound, Rejected, TooManyRequests
 from .faults import NO_FAULT, FaultDice, FaultPlan
 from .shapes import CaptureRequest, ListQuery, ShareItem, UpdateRequest
 from .store import Store
@@ -26,6 +26,8 @@ from .window import SlidingWindow
 
 SYNC = "sync"
 ASYNC = "async"
+# What LeadSquared says, with MXUnknownException, when its database is out of reach.
+UNREACHABLE_DB_MESSAGE = "Unable to connect to DB"
 
 
 class Sandbox:
@@ -109,7 +111,9 @@ class Sandbox:
             window.record(now)
             if plan.error_500:  # received and counted, but nothing is done
                 self._events["injected_500"] += 1
-                raise InjectedFailure("The server could not process the request. Try again.")
+                if plan.error_untyped:
+                    raise InjectedUntypedFailure("An error occurred while processing the request")
+                raise InjectedFailure(UNREACHABLE_DB_MESSAGE)
             return plan
 
     def _limit_message(self) -> str:

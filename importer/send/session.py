@@ -17,7 +17,7 @@ import httpx
 
 from importer.core.config import Mode, Settings
 from importer.lsq.client import CallRecord, LeadSquaredClient
-from importer.send.limiter import Clock, SlidingWindowLimiter
+from importer.send.limiter import Clock, SlidingWindowLimiter, limiter_for
 from importer.send.progress import Counters, Progress
 from importer.send.retry import MAX_429_PER_CALL, NO_HOOKS, RetryHooks, Sleep, call_with_retries
 
@@ -44,9 +44,10 @@ class Session:
         self.clock = clock
         self.sleep = sleep
         self.rng = rng or random.Random()
-        # LeadSquared counts the sync and the async APIs in separate windows.
+        # LeadSquared counts the sync and the async APIs in separate windows, per account:
+        # every process on this machine using the same account shares each one (CONTRACT 8).
         self._limiters = {
-            window: SlidingWindowLimiter(settings.rate, clock=clock, sleep=sleep) for window in Mode
+            window: limiter_for(settings, window, clock=clock, sleep=sleep) for window in Mode
         }
         self.client = LeadSquaredClient(settings, transport=transport, on_call=self._count)
 
