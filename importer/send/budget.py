@@ -54,6 +54,10 @@ class Budget(Protocol):
         """Refuse every slot for `seconds` from now (a 429 proved the server's count is ahead)."""
         ...
 
+    def close(self) -> None:
+        """Let go of what the budget holds open (a database connection)."""
+        ...
+
 
 class LocalBudget:
     """A sliding window in this process's memory: unit tests, and when nothing is shared."""
@@ -76,6 +80,9 @@ class LocalBudget:
 
     def pause(self, seconds: float) -> None:
         self._paused_until = max(self._paused_until, self._clock() + seconds)
+
+    def close(self) -> None:
+        pass
 
 
 class SharedBudget:

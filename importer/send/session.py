@@ -61,6 +61,8 @@ class Session:
         tb: TracebackType | None,
     ) -> None:
         await self.client.aclose()
+        for limiter in self._limiters.values():
+            limiter.budget.close()
 
     def limiter(self, window: Mode) -> SlidingWindowLimiter:
         return self._limiters[window]
