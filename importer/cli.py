@@ -260,7 +260,7 @@ def retry(
     quiet: QuietOpt = False,
 ) -> None:
     """Send again the rows whose Status is Failure or Pending, and update the workbook."""
-    from importer.commands.followup import retry_results
+    from importer.commands.retry import retry_results
 
     setup_logging(verbose, quiet)
     with user_errors(verbose):
@@ -273,7 +273,7 @@ def retry(
             state_dir=state_dir,
             progress=progress,
         )
-        typer.echo(report.summary_line("retried"))
+        typer.echo(report.summary_line())
     raise typer.Exit(report.exit_code)
 
 
@@ -284,13 +284,13 @@ def status(
     quiet: QuietOpt = False,
 ) -> None:
     """Ask LeadSquared again about the Pending rows, and update the workbook."""
-    from importer.commands.followup import refresh_status
+    from importer.commands.status import refresh_status
 
     setup_logging(verbose, quiet)
     with user_errors(verbose):
         settings = build_settings()
         report = refresh_status(results, settings=settings)
-        typer.echo(report.summary_line("checked"))
+        typer.echo(report.summary_line())
     raise typer.Exit(report.exit_code)
 
 

@@ -12,11 +12,12 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from support import Book as ResultsBook
+from support import read_results
 
 from importer.core.conventions import PREVIEW_ROWS
 from importer.core.errors import InputFileError, UserError
 from importer.core.outcomes import RESULT_COLUMNS, STATUS_COLOURS, RowError, RowOutcome, RowStatus
-from importer.io.workbooks.reader import ResultsBook, read_results
 from importer.io.workbooks.report import write_validation_report
 from importer.io.workbooks.results import write_results
 from importer.io.workbooks.sheets import EXCEL_MAX_CELL_CHARS
@@ -438,7 +439,7 @@ def test_a_results_sheet_without_result_columns(tmp_path: Path) -> None:
     workbook.active.append(["a@x.com", "Success"])
     workbook.save(path)
 
-    with pytest.raises(InputFileError, match="lacks the result columns"):
+    with pytest.raises(InputFileError, match="lacks RowNumber"):
         read_results(path)
 
 

@@ -16,10 +16,10 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from support import read_results
 
 from importer.core.outcomes import RowOutcome, RowStatus
 from importer.io.journal import Journal
-from importer.io.workbooks.reader import read_results
 from importer.sandbox import SandboxConfig, serve_in_thread
 
 ROWS = 40

@@ -10,12 +10,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from support import read_results
 
 from importer.commands.run import run_import
 from importer.core.config import Settings, settings_from_env
 from importer.core.constants import SHARE_DEFAULT_MINUTES
 from importer.core.outcomes import RowStatus
-from importer.io.workbooks.reader import read_results
 from importer.sandbox import RunningSandbox, SandboxConfig, serve_in_thread
 
 RATE = "1000/5s"

@@ -148,8 +148,8 @@ def test_changed_and_deleted_data_is_reported(sandbox: RunningSandbox, tmp_path:
     assert list(lines[0]) == list(RECONCILIATION_COLUMNS)
     differs = [line for line in lines if line["Result"] == "Differs"]
     assert {(d["Field"], d["Sent"], d["Stored"]) for d in differs} == {
-        ("mx_Custom_6", "2500000", "=2500+1"),
-        ("mx_Custom_2", "Prospecting", "Qualified"),
+        ("Amount (mx_Custom_6)", "2500000", "=2500+1"),
+        ("Stage (mx_Custom_2)", "Prospecting", "Qualified"),
     }
     assert {d["OpportunityId"] for d in differs} == {first}
     (missing,) = [line for line in lines if line["Result"] == "Missing"]
@@ -194,7 +194,8 @@ def test_a_lead_with_several_pages_of_opportunities(sandbox: RunningSandbox, tmp
     assert sandbox.sandbox.snapshot()["counters"]["calls"][LIST_PATH] == 3
     assert (result.checked, result.present, result.missing, result.differences) == (5, 5, 0, 1)
     (differs,) = [line for line in result.lines if line.result == "Differs"]
-    assert (differs.row_number, differs.field, differs.stored) == (2, "mx_Custom_1", "Renamed")
+    found = (differs.row_number, differs.field, differs.stored)
+    assert found == (2, "Name (mx_Custom_1)", "Renamed")
 
 
 def test_duplicate_is_compared_with_the_opportunity_leadsquared_kept(
@@ -211,7 +212,7 @@ def test_duplicate_is_compared_with_the_opportunity_leadsquared_kept(
     assert by_row[2].result == "Present"
     # LeadSquared left the existing opportunity as it was, so what row 3 sent differs.
     differs = [line for line in result.lines if line.row_number == 3]
-    assert {line.field for line in differs} == {"mx_Custom_1", "mx_Custom_6"}
+    assert {line.field for line in differs} == {"Name (mx_Custom_1)", "Amount (mx_Custom_6)"}
     assert all(line.opportunity_id == kept for line in differs)
     assert all("duplicate" in line.message for line in differs)
     assert result.exit_code == 1

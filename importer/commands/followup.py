@@ -1,219 +1,160 @@
-"""`retry` and `status`: work that starts from a results workbook and updates it in place."""
+"""What `retry` and `status` share: the workbook's own context, and rewriting it in place.
+
+Both stream the results workbook: only the rows they work on are kept in memory,
+and the workbook is written again (atomically, in its own layout, every column a
+user added kept with its values) with those rows' new outcomes.
+"""
 
 from __future__ import annotations
 
-import asyncio
 from collections import Counter
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from datetime import datetime
-from functools import partial
 from pathlib import Path
 
-import httpx
-
-from importer.commands.source import frame_from_results, row_values
-from importer.core.config import Mode, Settings, settings_from_env
-from importer.core.errors import ApiError, AuthError, MappingError
-from importer.core.outcomes import RowOutcome, RowStatus
-from importer.io.journal import Journal, RowState
-from importer.io.locks import FileLock
-from importer.io.workbooks.reader import ResultsBook, read_results
-from importer.io.workbooks.results import write_results
+from importer.core.config import Mode
+from importer.core.conventions import SHARE_COLUMNS, STATE_DIR_NAME
+from importer.core.errors import ConfigError
+from importer.core.outcomes import RESULT_COLUMNS, RowError, RowOutcome, RowStatus
+from importer.io.workbooks.reader import CellValue, Layout, ResultsReader
+from importer.io.workbooks.results import write_results_sheet
 from importer.io.workbooks.summary import Summary
-from importer.lsq import verdicts as verdict
-from importer.rules.mapping_file import load_mapping
-from importer.rules.payload import build_payloads, share_item
-from importer.rules.validator import Validator
-from importer.send.pool import Job, send_rows
-from importer.send.progress import Counters, Progress
-from importer.send.session import Session
+from importer.send.progress import Counters
 
-RETRYABLE = (RowStatus.FAILURE, RowStatus.PENDING)
+_KEPT_EXTRA = ("Operation", "Rows read", "Blank rows skipped", "Journal", "Stopped")
+_ACTIONS = ("Retried", "Status checked")
 
 
 @dataclass
 class FollowupReport:
-    """What `retry` or `status` changed in a results workbook."""
+    """What `retry` or `status` did to a results workbook; the CLI prints `summary_line()`."""
 
     results_path: Path
-    considered: int
-    changed: int
-    counts: dict[str, int]
-    api_calls: int
+    action: str  # "retry" or "status"
+    sent: int = 0  # Failure rows sent again (retry)
+    polled: int = 0  # Pending rows asked about
+    still_pending: int = 0  # ... of which LeadSquared had not finished
+    invalid: int = 0  # rows that no longer pass validation (retry)
+    changed: int = 0
+    counts: dict[str, int] = field(default_factory=dict)
+    api_calls: int = 0
+
+    @property
+    def considered(self) -> int:
+        return self.sent + self.polled + self.invalid
 
     @property
     def exit_code(self) -> int:
         others = sum(n for status, n in self.counts.items() if status != RowStatus.SUCCESS)
         return 0 if others == 0 else 1
 
-    def summary_line(self, verb: str) -> str:
-        parts = ", ".join(f"{n} {s}" for s, n in self.counts.items() if n)
-        return (
-            f"{self.results_path.name}: {verb} {self.considered} row(s), {self.changed} changed; "
-            f"now {parts}. {self.api_calls} API calls."
-        )
-
-
-def _book_context(book: ResultsBook, results_path: Path) -> tuple[str, str, Path | None]:
-    mode = book.summary.get("Mode", "async")
-    operation = book.summary.get("Operation", "capture")
-    journal = book.summary.get("Journal")
-    return mode, operation, Path(journal) if journal else None
-
-
-def _journal_file(path: Path | None, results_path: Path, state_dir: Path | None) -> Path:
-    """The run's own journal when it is still there, else one kept for this workbook."""
-    if path is not None and path.exists() and state_dir is None:
-        return path
-    base = state_dir or results_path.parent / ".lsq-state"
-    return base / f"{results_path.stem}.followup.journal.sqlite"
-
-
-def retry_results(
-    results_path: str | Path,
-    *,
-    mapping_path: str | Path | None = None,
-    settings: Settings | None = None,
-    state_dir: str | Path | None = None,
-    progress: Progress | None = None,
-    transport: httpx.AsyncBaseTransport | None = None,
-) -> FollowupReport:
-    """Send again the rows whose Status is Failure; collect Pending ones; rewrite the workbook.
-
-    Payloads are rebuilt from the workbook's own input columns, so a value fixed in the
-    workbook is what goes out. A Pending row is polled first (never sent twice).
-    """
-    started = datetime.now()
-    path = Path(results_path)
-    book = read_results(path)
-    settings = settings or settings_from_env()
-    mode, operation, journal_file = _book_context(book, path)
-    mapping_file = Path(mapping_path or book.summary.get("Mapping", ""))
-    if not mapping_file.is_file():
-        raise MappingError(
-            f"The mapping this workbook was made with ({mapping_file}) is not there: "
-            "pass it with -m MAPPING"
-        )
-    mapping = load_mapping(mapping_file)
-    targets = {o.row_number: o for _, o in book.rows if o.status in RETRYABLE}
-    settings.require(sync=mode == "sync" or mapping.share is not None, asynchronous=mode == "async")
-    frame, columns = frame_from_results(book, mapping, set(targets))
-    checked = Validator(mapping, columns).validate(frame)
-    records = row_values(checked.values)
-    invalid: dict[int, RowOutcome] = {}
-    for error in checked.errors:
-        previous = invalid.get(error.row_number)
-        text = error.message if previous is None else f"{previous.message}; {error.message}"
-        invalid[error.row_number] = RowOutcome(
-            error.row_number, RowStatus.INVALID, exception_type="ValidationError", message=text
-        )
-    jobs = [
-        Job(
-            row_number=row_number,
-            body=body,
-            share_item=partial(share_item, values=records.get(row_number, {}), mapping=mapping)
-            if mapping.share
-            else None,
-        )
-        for row_number, body in build_payloads(checked, mapping)
-    ]
-    counters = Counters()
-    journal_at = _journal_file(journal_file, path, Path(state_dir) if state_dir else None)
-    busy = f"Another lsq-import is already working on {path.name}; wait for it to finish"
-    with FileLock(journal_at.with_suffix(".lock"), busy), Journal(journal_at) as journal:
-        known = journal.snapshot()
-        failures = [n for n, o in targets.items() if o.status == RowStatus.FAILURE]
-        journal.reopen([n for n in failures if n in known])
-        for n, outcome in targets.items():
-            entry = known.get(n)
-            if (
-                outcome.status == RowStatus.PENDING
-                and outcome.request_id
-                and (entry is None or entry.state != RowState.ACCEPTED)
-            ):
-                journal.mark_sending(n)
-                journal.mark_accepted(n, outcome.request_id)
-        resume = journal.snapshot()
-
-        new = (
-            send_rows(
-                jobs,
-                resume,
-                settings=settings,
-                journal=journal,
-                mode=Mode.parse(mode),
-                operation="update" if operation == "update" else "capture",
-                counters=counters,
-                progress=progress,
-                transport=transport,
-            )
-            if jobs
-            else {}
-        )
-    new.update(invalid)
-    return _rewrite(path, book, new, counters, started, "Retried")
-
-
-def refresh_status(
-    results_path: str | Path,
-    *,
-    settings: Settings | None = None,
-    transport: httpx.AsyncBaseTransport | None = None,
-) -> FollowupReport:
-    """Ask the Status API once about every Pending row and record what it says now."""
-    started = datetime.now()
-    path = Path(results_path)
-    book = read_results(path)
-    settings = settings or settings_from_env()
-    _mode, operation, journal_file = _book_context(book, path)
-    pending = [o for _, o in book.rows if o.status == RowStatus.PENDING and o.request_id]
-    if not pending:
-        return _rewrite(path, book, {}, Counters(), started, None)
-    settings.require(sync=False, asynchronous=True)
-    counters = Counters()
-    updated: dict[int, RowOutcome] = {}
-
-    async def poll() -> None:
-        async with Session(settings, transport=transport, counters=counters) as session:
-            client = session.client
-            check = client.update_status if operation == "update" else client.capture_status
-            for outcome in pending:
-                request_id = outcome.request_id or ""
-                try:
-                    task = await session.call(partial(check, request_id), window=Mode.ASYNC)
-                except AuthError:
-                    raise
-                except ApiError:
-                    continue  # still unknown: the row stays Pending
-                fresh = verdict.from_task(
-                    outcome.row_number, task, uncertain=False, operation=operation
+    def summary_line(self) -> str:
+        now = ", ".join(f"{n} {s}" for s, n in self.counts.items() if n) or "no rows"
+        name = self.results_path.name
+        if self.action == "status":
+            if not self.polled:
+                head = "no Pending rows to check"
+            elif self.still_pending == self.polled:
+                head = (
+                    f"all {self.polled} Pending rows are still in LeadSquared's queue; "
+                    "try again later"
                 )
-                if fresh is not None:
-                    fresh.request_id = fresh.request_id or request_id
-                    updated[outcome.row_number] = fresh
+            else:
+                done = self.polled - self.still_pending
+                head = f"{done} of {self.polled} Pending rows have their result now"
+                if self.still_pending:
+                    head += f" ({self.still_pending} still in LeadSquared's queue; try later)"
+        elif not self.considered:
+            head = "no Failure or Pending rows to retry"
+        else:
+            bits = [f"{self.sent} Failure rows sent again"] if self.sent else []
+            if self.polled:
+                bits.append(f"{self.polled} Pending rows checked")
+            if self.invalid:
+                bits.append(f"{self.invalid} no longer valid")
+            head = ", ".join(bits)
+        return f"{name}: {head}. Now {now}. {self.api_calls} API calls."
 
-    asyncio.run(poll())
-    if journal_file and journal_file.exists():
-        with Journal(journal_file) as journal:
-            for outcome in updated.values():
-                journal.mark_done(outcome)
-    return _rewrite(path, book, updated, counters, started, "Status checked")
+
+@dataclass(frozen=True)
+class WorkbookContext:
+    """What the Summary sheet says about the run that wrote the workbook."""
+
+    summary: dict[str, str]
+
+    @property
+    def mode(self) -> Mode:
+        try:
+            return Mode.parse(self.summary.get("Mode") or "async")
+        except ConfigError:
+            return Mode.ASYNC
+
+    @property
+    def operation(self) -> str:
+        return "update" if self.summary.get("Operation") == "update" else "capture"
+
+    @property
+    def mapping(self) -> Path | None:
+        text = self.summary.get("Mapping", "")
+        return Path(text) if text else None
+
+    @property
+    def input_name(self) -> str:
+        return self.summary.get("Input", "")
+
+    def journal(self, results_path: Path, state_dir: Path | None) -> Path:
+        """The run's own journal when it is still there, else one kept for this workbook."""
+        recorded = self.summary.get("Journal")
+        if recorded and Path(recorded).exists() and state_dir is None:
+            return Path(recorded)
+        base = state_dir or results_path.parent / STATE_DIR_NAME
+        return base / f"{results_path.stem}.followup.journal.sqlite"
 
 
-def _rewrite(
-    path: Path,
-    book: ResultsBook,
+def with_outcome(layout: Layout, cells: list[CellValue], outcome: RowOutcome) -> list[CellValue]:
+    """A Results line with its result (and share) cells replaced by `outcome`'s."""
+    line = list(cells)
+    for name, value in zip(RESULT_COLUMNS, outcome.as_cells(), strict=True):
+        line[layout.result_at[name]] = value if value != "" else None
+    for name in SHARE_COLUMNS:
+        if name in layout.share_at:
+            line[layout.share_at[name]] = outcome.extra.get(name)
+    return line
+
+
+def rewrite(
+    reader: ResultsReader,
     updated: dict[int, RowOutcome],
     counters: Counters,
     started: datetime,
-    action: str | None,
-) -> FollowupReport:
-    """Write the workbook again (atomically) with the updated rows, everything else as it was."""
-    rows = [(cells, updated.get(o.row_number, o)) for cells, o in book.rows]
-    counts = Counter(str(o.status) for _, o in rows)
-    old = book.summary
+    action: str,
+    extra_errors: Iterable[RowError] = (),
+) -> tuple[dict[str, int], int]:
+    """Write the workbook again with the updated rows; returns (counts, rows changed)."""
+    layout = reader.layout
+    counts: Counter[str] = Counter()
+    changed = 0
+
+    def lines() -> Iterator[list[CellValue]]:
+        nonlocal changed
+        for row in reader.rows():
+            outcome = updated.get(row.outcome.row_number, row.outcome)
+            if outcome is not row.outcome:
+                changed += outcome != row.outcome
+                counts[str(outcome.status)] += 1
+                yield with_outcome(layout, row.cells, outcome)
+            else:
+                counts[str(outcome.status)] += 1
+                yield row.cells
+
+    def errors() -> Iterator[RowError]:
+        yield from reader.errors()
+        yield from extra_errors
+
+    old = reader.summary()
     summary = Summary(
-        counts={str(s): counts.get(str(s), 0) for s in RowStatus},
+        counts=counts,  # filled while the rows stream; read when the Summary sheet is written
         input_name=old.get("Input", ""),
         input_sha256=old.get("Input SHA-256", ""),
         mapping=old.get("Mapping", ""),
@@ -223,32 +164,24 @@ def _rewrite(
         api_calls=_as_int(old.get("API calls")) + counters.api_calls,
         rate_limited=_as_int(old.get("Rate limited (429)")) + counters.rate_limited,
         retries=_as_int(old.get("Retries")) + counters.retries,
-        extra={k: v for k, v in old.items() if k in _KEPT_EXTRA},
+        extra={k: v for k, v in old.items() if k in _KEPT_EXTRA or k.startswith(_ACTIONS)},
     )
-    if action:
-        summary.extra[action] = f"{datetime.now():%Y-%m-%d %H:%M:%S}: {len(updated)} row(s) updated"
-    for key, value in old.items():
-        if key.startswith(("Retried", "Status checked")) and key not in summary.extra:
-            summary.extra[key] = value
-    changed = sum(1 for _, o in book.rows if o.row_number in updated and updated[o.row_number] != o)
-    write_results(
-        path,
-        input_headers=book.input_headers,
-        rows=rows,
-        errors=book.errors,
+    stamp = f"{datetime.now():%Y-%m-%d %H:%M:%S}"
+    key = action
+    number = 2
+    while key in summary.extra:
+        key = f"{action} ({number})"
+        number += 1
+    summary.extra[key] = f"{stamp}: {len(updated)} row(s) updated"
+    write_results_sheet(
+        reader.path,
+        headers=layout.header,
+        lines=lines(),
+        status_column=layout.status_column,
+        errors=errors(),
         summary=summary,
-        extra_columns=book.extra_columns,
     )
-    return FollowupReport(
-        results_path=path,
-        considered=len(updated) if action else 0,
-        changed=changed,
-        counts=summary.counts,
-        api_calls=counters.api_calls,
-    )
-
-
-_KEPT_EXTRA = ("Operation", "Rows read", "Blank rows skipped", "Journal", "Stopped")
+    return {str(s): counts.get(str(s), 0) for s in RowStatus}, changed
 
 
 def _as_int(value: str | None) -> int:

@@ -13,9 +13,10 @@ import pandas as pd
 
 from importer.core.errors import InputFileError, MappingError, MissingColumns
 from importer.core.outcomes import RowError
+from importer.core.text import cell_text
 from importer.io.tables import Table, open_table
 from importer.io.tables.peek import peek_sheets
-from importer.io.workbooks.reader import ResultsBook
+from importer.io.workbooks.reader import Layout, ResultRow
 from importer.rules.columns import (
     better_layout,
     layout_advice,
@@ -152,25 +153,22 @@ def tally(source: Source, preview_limit: int = 0) -> tuple[Tally, list[tuple[int
     return result, preview
 
 
-def frame_from_results(
-    book: ResultsBook, mapping: Mapping, row_numbers: set[int]
+def frame_from_rows(
+    layout: Layout, rows: list[ResultRow], mapping: Mapping
 ) -> tuple[pd.DataFrame, dict[str, str]]:
-    """The input cells of these rows of a results workbook, as a loader frame, and their columns.
+    """These results rows' input cells as a loader frame (text), and the mapping's columns.
 
-    Built from the input columns only: an input header such as `Status` would otherwise
-    clash with the results' own `Status` column.
+    Built from the input columns only: an input header such as `Status` (shown as
+    `Status (input)`) would otherwise clash with the results' own `Status` column.
     """
-    headers = book.input_headers
+    headers = layout.input_headers
     columns = resolve_columns(mapping, headers)
-    rows = [(cells, o.row_number) for cells, o in book.rows if o.row_number in row_numbers]
+    position = {headers[i]: layout.inputs[i] for i in range(len(headers))}
     data = {
-        label: [
-            cells[headers.index(label)] if headers.index(label) < len(cells) else ""
-            for cells, _ in rows
-        ]
+        label: [cell_text(row.cells[position[label]] or "") for row in rows]
         for label in dict.fromkeys(columns.values())
     }
-    index = pd.Index([n for _, n in rows], name="RowNumber", dtype="int64")
+    index = pd.Index([row.outcome.row_number for row in rows], name="RowNumber", dtype="int64")
     return pd.DataFrame(data, index=index, dtype=object), columns
 
 

@@ -22,12 +22,12 @@ from typing import Any, TypeVar
 
 import httpx
 
-from importer.commands.source import frame_from_results, row_values
+from importer.commands.source import frame_from_rows, row_values
 from importer.core.config import Mode, Settings
 from importer.core.constants import OPPORTUNITIES_PAGE_SIZE
 from importer.core.errors import ApiError, AuthError, NotFound, UserError
 from importer.core.outcomes import RowStatus
-from importer.io.workbooks.reader import ResultsBook, read_results
+from importer.io.workbooks.reader import Layout, ResultRow, ResultsReader
 from importer.io.workbooks.reconciliation import write_reconciliation
 from importer.lsq.responses import OpportunityPage
 from importer.rules.mapping import FieldSpec, Mapping
@@ -41,6 +41,7 @@ MISSING = "Missing"
 DIFFERS = "Differs"
 NOT_CHECKED = "Not checked"
 
+CHUNK_ROWS = 5_000  # Success rows planned and read back together
 # A lead that keeps answering 429 is given up on (its rows "Not checked") after this many.
 MAX_429_PER_LEAD = 50
 DUPLICATE_NOTE = (
@@ -188,18 +189,17 @@ class _Check:
 
 
 def _expected_values(
-    book: ResultsBook, mapping: Mapping, row_numbers: set[int]
-) -> tuple[dict[int, dict[str, str]], dict[int, str]]:
+    layout: Layout, rows: list[ResultRow], mapping: Mapping
+) -> tuple[dict[int, dict[str, str]], dict[int, str], dict[str, str]]:
     """Rebuild the sent `opportunity.*` values of these rows from the workbook's input cells.
 
-    The frame is built from the input columns only: a header such as `Status` in
-    the input would otherwise clash with the results' own `Status` column.
+    Returns (expected values by row, why a row's fields cannot be compared, target -> header).
     """
     expected: dict[int, dict[str, str]] = {}
     problems: dict[int, str] = {}
-    if not row_numbers:
-        return expected, problems
-    frame, columns = frame_from_results(book, mapping, row_numbers)
+    if not rows:
+        return expected, problems, {}
+    frame, columns = frame_from_rows(layout, rows, mapping)
     checked = Validator(mapping, columns).validate(frame)
     for error in checked.errors:
         previous = problems.get(error.row_number)
@@ -212,16 +212,18 @@ def _expected_values(
             for name in mapping.opportunity
             if str(values[f"opportunity.{name}"]) != ""
         }
-    return expected, problems
+    return expected, problems, columns
 
 
-def _plan(book: ResultsBook, mapping: Mapping) -> tuple[list[_Check], list[ReconciliationLine]]:
-    """The rows to look up, and the lines of Success rows that cannot be looked up."""
+def _plan(
+    layout: Layout, successes: list[ResultRow], mapping: Mapping
+) -> tuple[list[_Check], list[ReconciliationLine], dict[str, str]]:
+    """The rows to look up, the lines of Success rows that cannot be, and target -> header."""
     checks: list[_Check] = []
     unchecked: list[ReconciliationLine] = []
-    successes = [o for _, o in book.rows if o.status == RowStatus.SUCCESS]
-    expected, problems = _expected_values(book, mapping, {o.row_number for o in successes})
-    for outcome in successes:
+    expected, problems, columns = _expected_values(layout, successes, mapping)
+    for row in successes:
+        outcome = row.outcome
         opportunity_id = outcome.created_opportunity_id or outcome.conflicted_opportunity_id or ""
         lead_id = outcome.related_prospect_id or ""
         why = ""
@@ -255,7 +257,7 @@ def _plan(book: ResultsBook, mapping: Mapping) -> tuple[list[_Check], list[Recon
                 note=note,
             )
         )
-    return checks, unchecked
+    return checks, unchecked, columns
 
 
 # ---------------------------------------------------------------- reading back
@@ -350,7 +352,9 @@ class _Reader:
 # ---------------------------------------------------------------- reconciling
 
 
-def _reconcile(check: _Check, read: _LeadRead, mapping: Mapping) -> Iterator[ReconciliationLine]:
+def _reconcile(
+    check: _Check, read: _LeadRead, mapping: Mapping, headers: dict[str, str]
+) -> Iterator[ReconciliationLine]:
     """The lines of one row: one per differing field, else one for the whole row."""
     line = ReconciliationLine(check.row_number, check.opportunity_id, check.lead_id, PRESENT)
     notes = [DUPLICATE_NOTE] if check.duplicate else []
@@ -372,12 +376,13 @@ def _reconcile(check: _Check, read: _LeadRead, mapping: Mapping) -> Iterator[Rec
         yield _with(line, PRESENT, "; ".join([message, *notes]))
         return
     for name, sent, stored, why in differing:
+        header = headers.get(f"opportunity.{name}")
         yield ReconciliationLine(
             check.row_number,
             check.opportunity_id,
             check.lead_id,
             DIFFERS,
-            field=name,
+            field=f"{header} ({name})" if header else name,
             sent=sent,
             stored=stored,
             message="; ".join([why, *notes]),
@@ -414,62 +419,89 @@ def verify_results(
     transport: httpx.AsyncBaseTransport | None = None,
     page_size: int = OPPORTUNITIES_PAGE_SIZE,
 ) -> VerifyReport:
-    """Read back every Success row's opportunity and write the reconciliation workbook."""
+    """Read back every Success row's opportunity and write the reconciliation workbook.
+
+    The results workbook is streamed and checked CHUNK_ROWS Success rows at a time.
+    """
     started = datetime.now()
     path = Path(results_path)
-    book = read_results(path)
     mapping = load_mapping(mapping_path)
     settings.require(sync=True, asynchronous=False)
-    checks, unchecked = _plan(book, mapping)
-    wanted: dict[str, set[str]] = defaultdict(set)
-    for check in checks:
-        wanted[check.lead_id].add(check.opportunity_id)
     counters = Counters()
-    reads = asyncio.run(_read_back(settings, transport, counters, wanted, mapping, page_size))
-    lines = list(unchecked)
-    for check in checks:
-        lines.extend(_reconcile(check, reads[check.lead_id], mapping))
-    lines.sort(key=lambda line: line.row_number)
-    return _report(path, report, book, mapping_path, lines, counters, started, len(wanted))
+    tally = _Tally()
+    with ResultsReader(path) as reader:
+        lines = asyncio.run(
+            _verify_all(reader, mapping, settings, transport, counters, page_size, tally)
+        )
+    return _report(path, report, tally, mapping_path, lines, counters, started)
 
 
-async def _read_back(
+@dataclass
+class _Tally:
+    rows: int = 0
+    leads: int = 0
+
+
+async def _verify_all(
+    reader: ResultsReader,
+    mapping: Mapping,
     settings: Settings,
     transport: httpx.AsyncBaseTransport | None,
     counters: Counters,
-    wanted: dict[str, set[str]],
-    mapping: Mapping,
     page_size: int,
-) -> dict[str, _LeadRead]:
-    if not wanted:
-        return {}
-
+    tally: _Tally,
+) -> list[ReconciliationLine]:
+    lines: list[ReconciliationLine] = []
     async with Session(settings, transport=transport, counters=counters) as session:
-        reader = _Reader(
+        lead_reader = _Reader(
             session,
             page_size=page_size,
             opportunity_type=mapping.opportunity_event_code,
             # Without Include_CSV the API lists only its default fields, not custom ones.
             columns=list(mapping.opportunity) or None,
         )
-        try:
-            return await reader.read_all(wanted)
-        except NotFound as exc:
-            raise UserError(
-                f"LeadSquared answered 404 Not Found ({exc.message}): check LSQ_HOST and "
-                "LSQ_PATH_OPPORTUNITIES_OF_LEAD"
-            ) from None
+        for chunk in _success_chunks(reader, tally):
+            checks, unchecked, headers = _plan(reader.layout, chunk, mapping)
+            wanted: dict[str, set[str]] = defaultdict(set)
+            for check in checks:
+                wanted[check.lead_id].add(check.opportunity_id)
+            tally.leads += len(wanted)
+            try:
+                reads = await lead_reader.read_all(wanted) if wanted else {}
+            except NotFound as exc:
+                raise UserError(
+                    f"LeadSquared answered 404 Not Found ({exc.message}): check LSQ_HOST and "
+                    "LSQ_PATH_OPPORTUNITIES_OF_LEAD"
+                ) from None
+            found = list(unchecked)
+            for check in checks:
+                found.extend(_reconcile(check, reads[check.lead_id], mapping, headers))
+            found.sort(key=lambda line: line.row_number)
+            lines.extend(found)
+    return lines
+
+
+def _success_chunks(reader: ResultsReader, tally: _Tally) -> Iterator[list[ResultRow]]:
+    chunk: list[ResultRow] = []
+    for row in reader.rows():
+        tally.rows += 1
+        if row.outcome.status == RowStatus.SUCCESS:
+            chunk.append(row)
+            if len(chunk) >= CHUNK_ROWS:
+                yield chunk
+                chunk = []
+    if chunk:
+        yield chunk
 
 
 def _report(
     path: Path,
     report: str | Path | None,
-    book: ResultsBook,
+    tally: _Tally,
     mapping_path: str | Path,
     lines: list[ReconciliationLine],
     counters: Counters,
     started: datetime,
-    leads: int,
 ) -> VerifyReport:
     by_row: dict[int, set[str]] = defaultdict(set)
     for line in lines:
@@ -497,7 +529,7 @@ def _report(
         ("Mapping", str(Path(mapping_path).resolve())),
         ("Started", f"{started:%Y-%m-%d %H:%M:%S}"),
         ("Finished", f"{datetime.now():%Y-%m-%d %H:%M:%S}"),
-        ("Rows in results", len(book.rows)),
+        ("Rows in results", tally.rows),
         ("Success rows", len(by_row)),
         ("Checked", result.checked),
         ("Present", result.present),
@@ -506,7 +538,7 @@ def _report(
         ("Differing fields", result.differences),
         ("Missing", result.missing),
         ("Not checked", result.not_checked),
-        ("Leads read", leads),
+        ("Leads read", tally.leads),
         ("API calls", counters.api_calls),
         ("Rate limited (429)", counters.rate_limited),
         ("Retries", counters.retries),

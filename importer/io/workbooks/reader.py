@@ -1,193 +1,343 @@
-"""Reading a results workbook back (perhaps edited in Excel), for retry, status and verify."""
+"""Reading a results workbook back, row by row (perhaps edited and saved in Excel).
+
+`retry`, `status` and `verify` start from a results workbook that may hold a million
+rows, so its sheet XML is streamed (`iterparse`, one row in memory at a time) rather
+than loaded whole. Cells keep their kind: text, numbers, dates, booleans.
+"""
 
 from __future__ import annotations
 
+import posixpath
+import re
+import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass
-from itertools import islice
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import IO
+from xml.etree.ElementTree import Element, iterparse
 
-import python_calamine
-
+from importer.core.conventions import SHARE_COLUMNS
 from importer.core.errors import InputFileError
 from importer.core.outcomes import RESULT_COLUMNS, RowError, RowOutcome, RowStatus
 from importer.core.text import cell_text
-from importer.io.workbooks.results import ERROR_COLUMNS, ERRORS_SHEET, RESULTS_SHEET
+from importer.io.workbooks.results import ERROR_COLUMNS, ERRORS_SHEET, RESULTS_SHEET, input_name
 from importer.io.workbooks.summary import SUMMARY_SHEET
 
+CellValue = str | float | bool | datetime | None
 
-@dataclass
-class ResultsBook:
-    """A results workbook read back: what retry, status and verify work from."""
+_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+_PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+_ROW, _CELL, _VALUE, _INLINE, _TEXT = (f"{_MAIN}{n}" for n in ("row", "c", "v", "is", "t"))
+_EXCEL_EPOCH = datetime(1899, 12, 30)
+_EPOCH_1904 = datetime(1904, 1, 1)
+# Built-in number formats that show a date or a time (ECMA-376, 18.8.30).
+_BUILTIN_DATE_FORMATS = frozenset(range(14, 23)) | {45, 46, 47} | frozenset(range(27, 37))
+_DATE_CODE = re.compile(r"[dmyhs]", re.IGNORECASE)
+_QUOTED = re.compile(r'"[^"]*"|\[[^\]]*\]|\\.')
+_COLUMN = re.compile(r"[A-Z]+")
+# Characters XML cannot carry are written `_x000D_` (ECMA-376, 22.9.2.19; `_x005F_` is `_`).
+_ESCAPED = re.compile(r"_x([0-9A-Fa-f]{4})_")
 
-    input_headers: list[str]
-    rows: list[tuple[list[str], RowOutcome]]
-    errors: list[RowError]
-    summary: dict[str, str]
-    extra_columns: list[str]
+
+@dataclass(frozen=True, slots=True)
+class ResultRow:
+    """One line of the Results sheet: every cell as it is, and the outcome it records."""
+
+    cells: list[CellValue]
+    outcome: RowOutcome
 
 
-def read_results(path: Path) -> ResultsBook:
-    """Read a results workbook written by `write_results` (and perhaps edited in Excel).
+@dataclass(frozen=True)
+class Layout:
+    """Where things are in the Results header (a user may have added columns anywhere)."""
 
-    Blank input cells come back as "", blank outcome fields as None, and blank
-    extra columns are left out of RowOutcome.extra. Raises InputFileError with
-    one line when the file is missing or is not such a workbook.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise InputFileError(f"results workbook not found: {path}")
-    try:
-        workbook = python_calamine.CalamineWorkbook.from_path(str(path))
-    except (python_calamine.CalamineError, OSError) as exc:
-        raise _not_results(path) from exc
-    with workbook:
-        names = set(workbook.sheet_names)
-        if RESULTS_SHEET not in names:
-            raise _not_results(path, f"it has no {RESULTS_SHEET!r} sheet")
+    header: list[str]
+    result_at: dict[str, int]  # RESULT_COLUMNS name -> position
+    share_at: dict[str, int]  # SharedWith/ShareStatus -> position, when present
+    inputs: list[int] = field(default_factory=list)  # every other column, in order
+
+    @property
+    def input_headers(self) -> list[str]:
+        """The other columns' headers as the input had them (`Status (input)` -> `Status`)."""
+        return [input_name(self.header[i]) for i in self.inputs]
+
+    @property
+    def status_column(self) -> int:
+        return self.result_at["Status"]
+
+
+class ResultsReader:
+    """A results workbook, opened; `rows()` streams the Results sheets in order."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise InputFileError(f"results workbook not found: {self.path}")
         try:
-            return _read_book(path, workbook, names)
-        except python_calamine.CalamineError as exc:
-            raise _not_results(path) from exc
+            self._zip = zipfile.ZipFile(self.path)
+            self._sheets = self._sheet_parts()
+            self._shared = self._shared_strings()
+            self._dates, self._epoch = self._date_styles()
+        except (zipfile.BadZipFile, KeyError, SyntaxError, OSError, ValueError) as exc:
+            raise self._not_results("it is not an .xlsx workbook") from exc
+        if RESULTS_SHEET not in self._sheets:
+            raise self._not_results(f"it has no {RESULTS_SHEET!r} sheet")
+        header = self._header(RESULTS_SHEET)
+        self.layout = self._layout(header)
 
+    def close(self) -> None:
+        self._zip.close()
 
-def _read_book(
-    path: Path, workbook: python_calamine.CalamineWorkbook, names: set[str]
-) -> ResultsBook:
-    header: list[str] | None = None
-    start = 0
-    rows: list[tuple[list[str], RowOutcome]] = []
-    for name in _continued_sheets(RESULTS_SHEET, names):
-        lines = _sheet_lines(workbook, name)
-        sheet_header = _header(next(lines, []))
-        if header is None:
-            header, start = sheet_header, _result_columns_at(path, sheet_header)
-        elif sheet_header != header:
-            raise _not_results(path, f"sheet {name!r} has other columns than {RESULTS_SHEET!r}")
-        for line_number, cells in enumerate(lines, start=2):
-            if any(value != "" for value in cells):
-                rows.append(_parse_result(path, name, line_number, header, start, cells))
-    assert header is not None  # the Results sheet exists
-    errors = [
-        _parse_error(path, name, line_number, cells)
-        for name in _continued_sheets(ERRORS_SHEET, names)
-        for line_number, cells in enumerate(islice(_sheet_lines(workbook, name), 1, None), 2)
-        if any(value != "" for value in cells)
-    ]
-    return ResultsBook(
-        input_headers=header[:start],
-        rows=rows,
-        errors=errors,
-        summary=_read_summary(workbook, names),
-        extra_columns=header[start + len(RESULT_COLUMNS) :],
-    )
+    def __enter__(self) -> ResultsReader:
+        return self
 
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
-def _header(cells: list[Any]) -> list[str]:
-    """Header names, without the blank cells calamine pads a wider sheet with."""
-    names = [cell_text(value) for value in cells]
-    while names and names[-1] == "":
-        names.pop()
-    return names
+    # -- what retry, status and verify read -------------------------------------------
 
+    def rows(self) -> Iterator[ResultRow]:
+        """Every non-blank line of `Results`, `Results (2)`, ... in order."""
+        width = len(self.layout.header)
+        for name in self._continued(RESULTS_SHEET):
+            lines = self._lines(name)
+            header = _trimmed(next(lines, (0, []))[1])
+            if [cell_text(c) for c in header] != self.layout.header:
+                raise self._not_results(f"sheet {name!r} has other columns than {RESULTS_SHEET!r}")
+            for number, cells in lines:
+                if all(c is None or c == "" for c in cells):
+                    continue
+                cells = (cells + [None] * width)[:width]
+                yield ResultRow(cells, self._outcome(name, number, cells))
 
-def _not_results(path: Path, why: str = "") -> InputFileError:
-    detail = f" ({why})" if why else ""
-    return InputFileError(f"{path} is not a results workbook written by lsq-import{detail}")
+    def errors(self) -> Iterator[RowError]:
+        for name in self._continued(ERRORS_SHEET):
+            lines = self._lines(name)
+            next(lines, None)
+            for number, cells in lines:
+                if all(c is None or c == "" for c in cells):
+                    continue
+                cells = cells + [None] * (len(ERROR_COLUMNS) - len(cells))
+                yield RowError(
+                    row_number=self._row_number(name, number, cells[0]),
+                    column=_text(cells[1]),
+                    value=_text(cells[2]),
+                    message=_text(cells[3]),
+                )
 
+    def summary(self) -> dict[str, str]:
+        if SUMMARY_SHEET not in self._sheets:
+            return {}
+        lines = self._lines(SUMMARY_SHEET)
+        next(lines, None)
+        return {_text(c[0]): _text(c[1]) for _, c in lines if len(c) > 1 and c[0]}
 
-def _continued_sheets(base: str, names: set[str]) -> Iterator[str]:
-    """`Results`, then `Results (2)`, `Results (3)`... as long as they exist."""
-    if base not in names:
-        return
-    yield base
-    number = 2
-    while f"{base} ({number})" in names:
-        yield f"{base} ({number})"
-        number += 1
+    # -- the outcome of a line ------------------------------------------------------------
 
-
-def _sheet_lines(workbook: python_calamine.CalamineWorkbook, name: str) -> Iterator[list[Any]]:
-    """Rows from A1 on: calamine starts at the first non-empty cell, so pad back to A1."""
-    sheet = workbook.get_sheet_by_name(name)
-    if sheet.start is None:
-        return
-    first_row, first_column = sheet.start
-    for _ in range(first_row):
-        yield []
-    padding = [""] * first_column
-    for cells in sheet.iter_rows():
-        yield padding + cells if padding else cells
-
-
-def _result_columns_at(path: Path, header: list[str]) -> int:
-    """Where RESULT_COLUMNS start: the last match, in case an input column shares a name."""
-    width = len(RESULT_COLUMNS)
-    for start in range(len(header) - width, -1, -1):
-        if tuple(header[start : start + width]) == RESULT_COLUMNS:
-            return start
-    raise _not_results(path, f"the {RESULTS_SHEET!r} sheet lacks the result columns")
-
-
-def _parse_result(
-    path: Path, sheet: str, line: int, header: list[str], start: int, cells: list[Any]
-) -> tuple[list[str], RowOutcome]:
-    """One `Results` line back into input texts and a RowOutcome."""
-    cells = cells + [""] * (len(header) - len(cells))
-    extra_start = start + len(RESULT_COLUMNS)
-    status_text, *fields = (cell_text(value) or None for value in cells[start + 1 : extra_start])
-    try:
-        row_status = RowStatus(status_text or "")
-    except ValueError:
-        raise InputFileError(
-            f"{path}: sheet {sheet!r} line {line}: unknown Status {status_text or ''!r}"
-        ) from None
-    created, conflicted, prospect, request_id, exception_type, message = fields
-    outcome = RowOutcome(
-        row_number=_row_number(path, sheet, line, cells[start]),
-        status=row_status,
-        created_opportunity_id=created,
-        conflicted_opportunity_id=conflicted,
-        related_prospect_id=prospect,
-        request_id=request_id,
-        exception_type=exception_type,
-        message=message,
-    )
-    for name, value in zip(header[extra_start:], cells[extra_start:], strict=False):
-        if (text := cell_text(value)) != "":
-            outcome.extra[name] = text
-    return [cell_text(value) for value in cells[:start]], outcome
-
-
-def _parse_error(path: Path, sheet: str, line: int, cells: list[Any]) -> RowError:
-    cells = cells + [""] * (len(ERROR_COLUMNS) - len(cells))
-    return RowError(
-        row_number=_row_number(path, sheet, line, cells[0]),
-        column=cell_text(cells[1]),
-        value=cell_text(cells[2]),
-        message=cell_text(cells[3]),
-    )
-
-
-def _read_summary(workbook: python_calamine.CalamineWorkbook, names: set[str]) -> dict[str, str]:
-    if SUMMARY_SHEET not in names:
-        return {}
-    lines = islice(_sheet_lines(workbook, SUMMARY_SHEET), 1, None)
-    return {
-        cell_text(cells[0]): cell_text(cells[1]) for cells in lines if len(cells) > 1 and cells[0]
-    }
-
-
-def _row_number(path: Path, sheet: str, line: int, value: Any) -> int:
-    """RowNumber is written as a number; accept a whole number typed as text too."""
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        number = float("nan")
-    if not number.is_integer():
-        raise InputFileError(
-            f"{path}: sheet {sheet!r} line {line}: "
-            f"RowNumber {cell_text(value)!r} is not a row number"
+    def _outcome(self, sheet: str, number: int, cells: list[CellValue]) -> RowOutcome:
+        at = self.layout.result_at
+        fields = {name: _text(cells[i]) or None for name, i in at.items()}
+        try:
+            status = RowStatus(fields["Status"] or "")
+        except ValueError:
+            raise InputFileError(
+                f"{self.path}: sheet {sheet!r} line {number}: unknown Status "
+                f"{fields['Status'] or ''!r}; use one of {', '.join(RowStatus)}"
+            ) from None
+        outcome = RowOutcome(
+            row_number=self._row_number(sheet, number, cells[at["RowNumber"]]),
+            status=status,
+            created_opportunity_id=fields["CreatedOpportunityId"],
+            conflicted_opportunity_id=fields["ConflictedOpportunityId"],
+            related_prospect_id=fields["RelatedProspectId"],
+            request_id=fields["RequestID"],
+            exception_type=fields["ExceptionType"],
+            message=fields["Message"],
         )
-    return int(number)
+        for name, i in self.layout.share_at.items():
+            if text := _text(cells[i]):
+                outcome.extra[name] = text
+        return outcome
+
+    def _row_number(self, sheet: str, number: int, value: CellValue) -> int:
+        """RowNumber is written as a number; a whole number typed as text is accepted too."""
+        try:
+            row = float(_text(value))
+        except ValueError:
+            row = float("nan")
+        if not row.is_integer():
+            raise InputFileError(
+                f"{self.path}: sheet {sheet!r} line {number}: RowNumber {_text(value)!r} "
+                "is not a row number"
+            )
+        return int(row)
+
+    def _layout(self, header: list[str]) -> Layout:
+        result_at = {name: i for i, name in enumerate(header) if name in RESULT_COLUMNS}
+        missing = [name for name in RESULT_COLUMNS if name not in result_at]
+        if missing:
+            raise self._not_results(f"the {RESULTS_SHEET!r} sheet lacks {', '.join(missing)}")
+        share_at = {name: i for i, name in enumerate(header) if name in SHARE_COLUMNS}
+        taken = set(result_at.values()) | set(share_at.values())
+        inputs = [i for i in range(len(header)) if i not in taken]
+        return Layout(header, result_at, share_at, inputs)
+
+    # -- the xlsx package -------------------------------------------------------------------
+
+    def _not_results(self, why: str) -> InputFileError:
+        return InputFileError(
+            f"{self.path} is not a results workbook written by lsq-import ({why})"
+        )
+
+    def _sheet_parts(self) -> dict[str, str]:
+        """Sheet name -> its part in the zip, from workbook.xml and its relationships."""
+        targets = {}
+        rels = _parse(self._zip.open("xl/_rels/workbook.xml.rels"))
+        for rel in rels.iter(f"{_PKG_REL}Relationship"):
+            target = rel.get("Target", "")
+            part = target.lstrip("/") if target.startswith("/") else posixpath.join("xl", target)
+            targets[rel.get("Id")] = posixpath.normpath(part)
+        book = _parse(self._zip.open("xl/workbook.xml"))
+        return {
+            sheet.get("name", ""): targets.get(sheet.get(f"{_REL}id"), "")
+            for sheet in book.iter(f"{_MAIN}sheet")
+        }
+
+    def _shared_strings(self) -> list[str]:
+        if "xl/sharedStrings.xml" not in self._zip.namelist():
+            return []
+        strings = []
+        for _, element in iterparse(self._zip.open("xl/sharedStrings.xml")):
+            if element.tag == f"{_MAIN}si":
+                strings.append(_unescape("".join(t.text or "" for t in element.iter(_TEXT))))
+                element.clear()
+        return strings
+
+    def _date_styles(self) -> tuple[frozenset[int], datetime]:
+        """Which cell styles show dates, and the workbook's date epoch."""
+        book = _parse(self._zip.open("xl/workbook.xml"))
+        properties = book.find(f"{_MAIN}workbookPr")
+        epoch = _EXCEL_EPOCH
+        if properties is not None and properties.get("date1904") in ("1", "true"):
+            epoch = _EPOCH_1904
+        if "xl/styles.xml" not in self._zip.namelist():
+            return frozenset(), epoch
+        styles = _parse(self._zip.open("xl/styles.xml"))
+        dated = set(_BUILTIN_DATE_FORMATS)
+        for fmt in styles.iter(f"{_MAIN}numFmt"):
+            code = _QUOTED.sub("", fmt.get("formatCode", ""))
+            if _DATE_CODE.search(code) and "general" not in code.lower():
+                dated.add(int(fmt.get("numFmtId", "0")))
+        xfs = styles.find(f"{_MAIN}cellXfs")
+        found = set()
+        for index, xf in enumerate(xfs if xfs is not None else []):
+            if int(xf.get("numFmtId", "0")) in dated:
+                found.add(index)
+        return frozenset(found), epoch
+
+    def _continued(self, base: str) -> Iterator[str]:
+        """`Results`, then `Results (2)`, `Results (3)`... as long as they exist."""
+        if base not in self._sheets:
+            return
+        yield base
+        number = 2
+        while f"{base} ({number})" in self._sheets:
+            yield f"{base} ({number})"
+            number += 1
+
+    def _header(self, sheet: str) -> list[str]:
+        first = next(self._lines(sheet), None)
+        if first is None:
+            raise self._not_results(f"the {sheet!r} sheet is empty")
+        return [cell_text(c) for c in _trimmed(first[1])]
+
+    def _lines(self, sheet: str) -> Iterator[tuple[int, list[CellValue]]]:
+        """(spreadsheet line number, cells from column A) for each row element, streamed."""
+        with self._zip.open(self._sheets[sheet]) as part:
+            for _, element in iterparse(part):
+                if element.tag != _ROW:
+                    continue
+                number = int(element.get("r", "0"))
+                cells: list[CellValue] = []
+                for cell in element.iter(_CELL):
+                    position = _column_index(cell.get("r", ""), len(cells))
+                    cells.extend([None] * (position - len(cells)))
+                    cells.append(self._value(cell))
+                element.clear()
+                yield number, cells
+
+    def _value(self, cell: Element) -> CellValue:
+        kind = cell.get("t", "n")
+        if kind == "inlineStr":
+            inline = cell.find(_INLINE)
+            return (
+                ""
+                if inline is None
+                else _unescape("".join(t.text or "" for t in inline.iter(_TEXT)))
+            )
+        node = cell.find(_VALUE)
+        text = node.text if node is not None else None
+        if text is None:
+            return None
+        if kind == "s":
+            return self._shared[int(text)]
+        if kind in ("str", "e"):
+            return _unescape(text)
+        if kind == "b":
+            return text.strip() in ("1", "true")
+        if kind == "d":
+            return datetime.fromisoformat(text)
+        number = float(text)
+        if int(cell.get("s", "0")) in self._dates:
+            return _as_date(self._epoch, number)
+        return number
+
+
+def read_rows(path: str | Path) -> list[ResultRow]:
+    """Every row of a (small) results workbook at once: for tests and small tools."""
+    with ResultsReader(path) as reader:
+        return list(reader.rows())
+
+
+def _parse(stream: IO[bytes]) -> Element:
+    with stream:
+        root: Element | None = None
+        for _, element in iterparse(stream, events=("end",)):
+            root = element
+    if root is None:
+        raise ValueError("empty part")
+    return root
+
+
+def _column_index(reference: str, default: int) -> int:
+    match = _COLUMN.match(reference)
+    if match is None:
+        return default
+    index = 0
+    for letter in match.group():
+        index = index * 26 + ord(letter) - 64
+    return index - 1
+
+
+def _as_date(epoch: datetime, serial: float) -> datetime:
+    return epoch + timedelta(seconds=round(serial * 86_400))
+
+
+def _unescape(text: str) -> str:
+    if "_x" not in text:
+        return text
+    return _ESCAPED.sub(lambda match: chr(int(match.group(1), 16)), text)
+
+
+def _trimmed(cells: list[CellValue]) -> list[CellValue]:
+    """A header without the blank cells a wider sheet pads it with."""
+    end = len(cells)
+    while end and (cells[end - 1] is None or cells[end - 1] == ""):
+        end -= 1
+    return cells[:end]
+
+
+def _text(value: CellValue) -> str:
+    return "" if value is None else cell_text(value)

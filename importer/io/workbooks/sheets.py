@@ -13,6 +13,7 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date, datetime
 from itertools import chain, islice
 from pathlib import Path
 from typing import Any
@@ -51,7 +52,7 @@ _WORKBOOK_OPTIONS: dict[str, Any] = {
 # lone surrogates (e.g. from a surrogateescape decode) and the two non-characters.
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
-Cell = str | int | float | None
+Cell = str | int | float | bool | datetime | date | None
 # (column, {cell text: the status whose colour it gets}): how a sheet colours a column.
 Colouring = tuple[int, Mapping[str, RowStatus]]
 STATUS_WORDS: dict[str, RowStatus] = {str(status): status for status in RowStatus}
@@ -63,6 +64,8 @@ class Styles:
 
     header: Format
     status: dict[RowStatus, Format]
+    date: Format
+    moment: Format
 
     @classmethod
     def add_to(cls, workbook: Workbook) -> Styles:
@@ -73,7 +76,9 @@ class Styles:
             name: workbook.add_format({"bg_color": fill, "font_color": text})
             for name, (fill, text) in STATUS_COLOURS.items()
         }
-        return cls(header=header, status=status)
+        date = workbook.add_format({"num_format": "yyyy-mm-dd"})
+        moment = workbook.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
+        return cls(header=header, status=status, date=date, moment=moment)
 
 
 def write_workbook(path: Path, fill: Callable[[Workbook, Styles], None]) -> Path:
@@ -153,7 +158,7 @@ def write_table(
             sheet = _start_sheet(workbook, styles, f"{name} ({sheets})", headers, widths)
             row = 0
         row += 1
-        _write_row(sheet, row, cells)
+        _write_row(sheet, styles, row, cells)
     _finish_sheet(sheet, styles, len(headers), row, coloured)
 
 
@@ -195,17 +200,22 @@ def _finish_sheet(
         )
 
 
-def _write_row(sheet: Worksheet, row: int, cells: Sequence[Cell]) -> None:
-    """Numbers as numbers, text always as a string; empty cells are left out."""
+def _write_row(sheet: Worksheet, styles: Styles, row: int, cells: Sequence[Cell]) -> None:
+    """Each cell in its kind (number, date, yes/no), text always as a string; blanks left out."""
     for column, value in enumerate(cells):
         if value is None or value == "":
             continue
         if isinstance(value, str):
             sheet.write_string(row, column, _cell_text(value))
         elif isinstance(value, bool):
-            sheet.write_string(row, column, str(value))
+            sheet.write_boolean(row, column, value)
         elif isinstance(value, int | float):
             sheet.write_number(row, column, value)
+        elif isinstance(value, datetime):
+            timed = value.hour or value.minute or value.second
+            sheet.write_datetime(row, column, value, styles.moment if timed else styles.date)
+        elif isinstance(value, date):
+            sheet.write_datetime(row, column, value, styles.date)
         else:
             sheet.write_string(row, column, _cell_text(str(value)))
 

@@ -1,0 +1,149 @@
+"""`retry`: send again the rows of a results workbook whose Status is Failure.
+
+Payloads are rebuilt from the workbook's own input columns, so a value fixed in the
+workbook is what goes out. Pending rows are polled through the Status API, never
+sent twice; every row goes through the account ledger like a `run`'s.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime
+from functools import partial
+from pathlib import Path
+
+import httpx
+
+from importer.commands.assemble import errors_by_row, invalid_outcome
+from importer.commands.followup import FollowupReport, WorkbookContext, rewrite
+from importer.commands.source import frame_from_rows, row_values
+from importer.core.config import Settings, settings_from_env
+from importer.core.errors import MappingError
+from importer.core.outcomes import RowOutcome, RowStatus
+from importer.io.journal import Journal, JournalRow, RowState
+from importer.io.locks import FileLock
+from importer.io.workbooks.reader import ResultRow, ResultsReader
+from importer.rules.identity import row_identity
+from importer.rules.mapping_file import load_mapping
+from importer.rules.payload import build_payloads, share_item
+from importer.rules.validator import Validator
+from importer.send.pool import Job, send_rows
+from importer.send.previous import PreviousImports, open_ledger
+from importer.send.progress import Counters, Progress
+
+RETRYABLE = (RowStatus.FAILURE, RowStatus.PENDING)
+
+
+def retry_results(
+    results_path: str | Path,
+    *,
+    mapping_path: str | Path | None = None,
+    settings: Settings | None = None,
+    state_dir: str | Path | None = None,
+    progress: Progress | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+    cancel: threading.Event | None = None,
+) -> FollowupReport:
+    """Send the Failure rows again, collect the Pending ones, and rewrite the workbook."""
+    started = datetime.now()
+    path = Path(results_path)
+    settings = settings or settings_from_env()
+    with ResultsReader(path) as reader:
+        context = WorkbookContext(reader.summary())
+        mapping_file = Path(mapping_path) if mapping_path else context.mapping
+        if mapping_file is None or not mapping_file.is_file():
+            raise MappingError(
+                f"The mapping this workbook was made with ({mapping_file or 'not recorded'}) "
+                "is not there: pass it with -m MAPPING"
+            )
+        mapping = load_mapping(mapping_file)
+        targets = [row for row in reader.rows() if row.outcome.status in RETRYABLE]
+        mode = context.mode
+        settings.require(
+            sync=mode == "sync" or mapping.share is not None, asynchronous=mode == "async"
+        )
+        frame, columns = frame_from_rows(reader.layout, targets, mapping)
+        checked = Validator(mapping, columns).validate(frame)
+        pending = {r.outcome.row_number for r in targets if r.outcome.status == RowStatus.PENDING}
+        # A Pending row was accepted already: it is polled, never judged again.
+        problems = {n: e for n, e in errors_by_row(checked.errors).items() if n not in pending}
+        invalid = {n: invalid_outcome(n, errors) for n, errors in problems.items()}
+        values = row_values(checked.values)
+        bodies = dict(build_payloads(checked, mapping))
+        jobs = [
+            Job(
+                row_number=n,
+                body=bodies.get(n, {}),
+                share_item=partial(share_item, values=values[n], mapping=mapping)
+                if mapping.share and n in values
+                else None,
+                identity=row_identity(mapping, bodies[n], values[n]) if n in bodies else None,
+                values=values.get(n, {}),
+            )
+            for n in sorted(set(bodies) | pending)
+        ]
+        counters = Counters()
+        journal_at = context.journal(path, Path(state_dir) if state_dir else None)
+        busy = f"Another lsq-import is already working on {path.name}; wait for it to finish"
+        with (
+            FileLock(journal_at.with_suffix(".lock"), busy),
+            Journal(journal_at) as journal,
+            open_ledger(settings) as ledger,
+        ):
+            resume = _reopen(journal, targets)
+            previous = PreviousImports(
+                ledger,
+                run=journal_at.stem,
+                file=context.input_name or path.name,
+                operation=mapping.operation,
+                labels=columns,
+            )
+            new: dict[int, RowOutcome] = {}
+            if jobs:
+                new = send_rows(
+                    jobs,
+                    resume,
+                    settings=settings,
+                    journal=journal,
+                    mode=mode,
+                    operation=mapping.operation,
+                    counters=counters,
+                    progress=progress,
+                    transport=transport,
+                    cancel=cancel,
+                    previous=previous,
+                )
+        new.update(invalid)
+        fresh_errors = [e for e in checked.errors if e.row_number in invalid]
+        counts, changed = rewrite(
+            reader, new, counters, started, "Retried", extra_errors=fresh_errors
+        )
+    return FollowupReport(
+        results_path=path,
+        action="retry",
+        sent=len(set(bodies) - pending),
+        polled=len(pending),
+        still_pending=sum(1 for n in pending if n not in new or new[n].status == RowStatus.PENDING),
+        invalid=len(invalid),
+        changed=changed,
+        counts=counts,
+        api_calls=counters.api_calls,
+    )
+
+
+def _reopen(journal: Journal, targets: list[ResultRow]) -> dict[int, JournalRow]:
+    """Failure rows may be sent again; Pending rows are polled by their RequestID."""
+    known = journal.snapshot()
+    failed = [r.outcome.row_number for r in targets if r.outcome.status == RowStatus.FAILURE]
+    journal.reopen([n for n in failed if n in known])
+    for row in targets:
+        outcome = row.outcome
+        entry = known.get(outcome.row_number)
+        if (
+            outcome.status == RowStatus.PENDING
+            and outcome.request_id
+            and (entry is None or entry.state != RowState.ACCEPTED)
+        ):
+            journal.mark_sending(outcome.row_number)
+            journal.mark_accepted(outcome.row_number, outcome.request_id)
+    return journal.snapshot()

@@ -1,0 +1,88 @@
+"""`status`: ask LeadSquared again about the Pending rows of a results workbook."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from functools import partial
+from pathlib import Path
+
+import httpx
+
+from importer.commands.followup import FollowupReport, WorkbookContext, rewrite
+from importer.core.config import Mode, Settings, settings_from_env
+from importer.core.errors import ApiError, AuthError, NotFound, UserError
+from importer.core.outcomes import RowOutcome, RowStatus
+from importer.io.journal import Journal
+from importer.io.workbooks.reader import ResultsReader
+from importer.lsq import verdicts
+from importer.send.progress import Counters
+from importer.send.session import Session
+
+
+def refresh_status(
+    results_path: str | Path,
+    *,
+    settings: Settings | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> FollowupReport:
+    """Ask the Status API once about every Pending row and record what it says now."""
+    started = datetime.now()
+    path = Path(results_path)
+    settings = settings or settings_from_env()
+    with ResultsReader(path) as reader:
+        context = WorkbookContext(reader.summary())
+        pending = [
+            (row.outcome.row_number, row.outcome.request_id)
+            for row in reader.rows()
+            if row.outcome.status == RowStatus.PENDING and row.outcome.request_id
+        ]
+        counters = Counters()
+        updated: dict[int, RowOutcome] = {}
+        if pending:
+            settings.require(sync=False, asynchronous=True)
+            asyncio.run(_poll(settings, transport, counters, context.operation, pending, updated))
+            journal_file = context.journal(path, None)
+            if journal_file.exists():
+                with Journal(journal_file) as journal:
+                    for outcome in updated.values():
+                        journal.mark_done(outcome)
+        counts, changed = rewrite(reader, updated, counters, started, "Status checked")
+    return FollowupReport(
+        results_path=path,
+        action="status",
+        polled=len(pending),
+        still_pending=len(pending) - len(updated),
+        changed=changed,
+        counts=counts,
+        api_calls=counters.api_calls,
+    )
+
+
+async def _poll(
+    settings: Settings,
+    transport: httpx.AsyncBaseTransport | None,
+    counters: Counters,
+    operation: str,
+    pending: list[tuple[int, str]],
+    updated: dict[int, RowOutcome],
+) -> None:
+    async with Session(settings, transport=transport, counters=counters) as session:
+        client = session.client
+        check = client.update_status if operation == "update" else client.capture_status
+        for row_number, request_id in pending:
+            try:
+                task = await session.call(partial(check, request_id), window=Mode.ASYNC)
+            except AuthError:
+                raise
+            except NotFound as exc:
+                raise UserError(
+                    f"LeadSquared answered 404 Not Found ({exc.message}): check LSQ_ASYNC_HOST "
+                    "and LSQ_PATH_CAPTURE_STATUS / LSQ_PATH_UPDATE_STATUS"
+                ) from None
+            except ApiError:
+                continue  # still unknown: the row stays Pending
+            outcome = verdicts.from_task(row_number, task, uncertain=False, operation=operation)
+            if outcome is not None and outcome.status != RowStatus.PENDING:
+                outcome.request_id = outcome.request_id or request_id
+                updated[row_number] = outcome
