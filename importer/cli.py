@@ -139,7 +139,7 @@ def run(
 ) -> None:
     """Import: send every valid row, then write the results workbook."""
     from importer.commands.run import run_import
-    from importer.commands.signals import sigterm_as_interrupt
+    from importer.commands.signals import StopSignals
 
     setup_logging(verbose, quiet)
     with user_errors(verbose):
@@ -151,7 +151,7 @@ def run(
                 "from this or any other file; LeadSquared may create duplicates of them"
             )
         progress = TerminalProgress() if want_progress(quiet) else None
-        with sandbox_settings(settings, sandbox, quiet) as effective, sigterm_as_interrupt():
+        with sandbox_settings(settings, sandbox, quiet) as effective, StopSignals() as signals:
             report = run_import(
                 input,
                 mapping,
@@ -163,6 +163,7 @@ def run(
                 state_dir=state_dir,
                 fresh=fresh,
                 progress=progress,
+                cancel=signals.stop,
             )
         if not quiet:
             for warning in report.warnings:

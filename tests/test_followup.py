@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+from datetime import datetime
 from pathlib import Path
 
 import openpyxl
@@ -114,3 +115,53 @@ def test_status_collects_rows_left_pending(workspace: Path) -> None:
         rerun = invoke(env, "run", "leads.csv", "-m", "map.yaml", "--quiet")
         assert "0 API calls" in rerun.output
         assert statuses(results) == {2: "Success", 3: "Failure", 4: "Success"}
+
+
+def test_retry_keeps_every_column_the_user_added(workspace: Path) -> None:
+    with serve_in_thread(SandboxConfig(async_delay=0.05, rate_limit=1000)) as running:
+        env = running.env()
+        assert invoke(env, "run", "leads.csv", "-m", "map.yaml", "--quiet").exit_code == 1
+        results = workspace / "leads.results.xlsx"
+        book = openpyxl.load_workbook(results)
+        sheet = book["Results"]
+        sheet.insert_cols(2)  # a column of their own between the input columns
+        sheet.cell(row=1, column=2, value="Owner")
+        for row, owner in ((2, "Asha"), (3, "Ravi"), (4, "Meena")):
+            sheet.cell(row=row, column=2, value=owner)
+        last = sheet.max_column + 1
+        sheet.cell(row=1, column=last, value="Called on")
+        sheet.cell(row=3, column=last, value=datetime(2026, 12, 1))
+        sheet.cell(row=3, column=5, value="Signed today")  # Status Comment, shifted by one
+        book.save(results)
+
+        again = invoke(env, "retry", str(results), "--quiet")
+
+        assert again.exit_code == 0, again.output
+        after = openpyxl.load_workbook(results)["Results"]
+        header = [cell.value for cell in after[1]]
+        assert header[:2] == ["Email", "Owner"] and header[-1] == "Called on"
+        owners = [after.cell(row=r, column=2).value for r in (2, 3, 4)]
+        assert owners == ["Asha", "Ravi", "Meena"]
+        assert after.cell(row=3, column=last).value == datetime(2026, 12, 1)
+        assert statuses(results) == {2: "Success", 3: "Success", 4: "Success"}
+
+
+def test_status_says_when_everything_is_still_queued_and_a_wrong_path_is_fatal(
+    workspace: Path,
+) -> None:
+    with serve_in_thread(SandboxConfig(async_delay=30, rate_limit=1000)) as running:
+        env = running.env()
+        first = invoke(env, "run", "leads.csv", "-m", "map.yaml", "--poll-timeout", "0.2")
+        assert first.exit_code == 1, first.output
+        results = workspace / "leads.results.xlsx"
+
+        later = invoke(env, "status", str(results))
+        assert later.exit_code == 1, later.output
+        assert "all 3 Pending rows are still in LeadSquared's queue; try again later" in (
+            later.output
+        )
+
+        wrong = invoke(env | {"LSQ_PATH_CAPTURE_STATUS": "/no/such/path"}, "status", str(results))
+        assert wrong.exit_code == 2
+        assert "404" in wrong.output and "LSQ_PATH_CAPTURE_STATUS" in wrong.output
+        assert "Traceback" not in wrong.output

@@ -19,7 +19,7 @@ import pytest
 from support import read_results
 
 from importer.core.outcomes import RowOutcome, RowStatus
-from importer.io.journal import Journal
+from importer.io.journal import Journal, JournalRow, RowState
 from importer.sandbox import SandboxConfig, serve_in_thread
 
 ROWS = 40
@@ -90,13 +90,18 @@ def test_sigkill_at_several_points_loses_nothing_and_doubles_nothing(
     env = environment(faulty_sandbox)
     args = ["run", str(data), "-m", str(mapping), "--mode", mode, "--quiet", "--poll-timeout", "30"]
     kills = 0
-    for delay in (1.2, 1.6, 2.0, 2.6):
+    in_flight = 0
+    for calls in (3, 10, 20, 30):
         proc = start(args, env, tmp_path)
-        time.sleep(delay)
+        # Kill when the sandbox has seen this many captures from us: mid-import, not by a timer.
+        target = capture_calls(faulty_sandbox, mode) + calls
+        while proc.poll() is None and capture_calls(faulty_sandbox, mode) < target:
+            time.sleep(0.005)
         if proc.poll() is None:
             proc.send_signal(signal.SIGKILL)
             kills += 1
         proc.communicate()
+        in_flight += sum(1 for row in journal_rows(tmp_path) if row.state != RowState.DONE)
     # Whatever the kills left, the journal alone gives back every row (no input, no network).
     data.rename(tmp_path / "away.csv")
     journal = next((tmp_path / ".lsq-state").glob("*.journal.sqlite"))
@@ -121,6 +126,7 @@ def test_sigkill_at_several_points_loses_nothing_and_doubles_nothing(
             break
     assert finished.returncode == 0, (out, err)
     assert kills >= 1
+    assert in_flight >= 1  # the journal held rows that were sent but not finished
 
     book = read_results(tmp_path / "leads.results.xlsx")
     statuses = Counter(outcome.status for _, outcome in book.rows)
@@ -138,12 +144,47 @@ def test_sigkill_at_several_points_loses_nothing_and_doubles_nothing(
     assert capture_calls(faulty_sandbox, mode) == before
 
 
+def journal_rows(tmp_path: Path) -> list[JournalRow]:
+    journals = list((tmp_path / ".lsq-state").glob("*.journal.sqlite"))
+    if not journals:
+        return []
+    with Journal(journals[0]) as journal:
+        return list(journal.rows())
+
+
+def test_sigterm_writes_the_results_says_so_and_the_next_run_finishes(tmp_path: Path) -> None:
+    config = SandboxConfig(async_delay=0.05, rate_limit=1000, latency=0.05)
+    with serve_in_thread(config) as running:
+        data, mapping = write_files(tmp_path)
+        env = environment(running)
+        args = ["run", str(data), "-m", str(mapping), "--mode", "sync", "--workers", "1"]
+        proc = start(args, env, tmp_path)
+        while proc.poll() is None and capture_calls(running, "sync") < 5:
+            time.sleep(0.005)
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=60)
+
+        assert proc.returncode == 2, (out, err)
+        line = err.strip().splitlines()[-1]
+        assert "stopped before every row had its result" in line
+        assert "Run the same command again" in line
+        results = tmp_path / "leads.results.xlsx"
+        assert str(results) in line and "Traceback" not in err
+        statuses = Counter(o.status for _, o in read_results(results).rows)
+        assert statuses[RowStatus.SUCCESS] >= 5 and sum(statuses.values()) == ROWS
+
+        again = start(args, env, tmp_path)
+        again.communicate(timeout=120)
+        assert again.returncode == 0
+        assert len(running.sandbox.opportunities()) == ROWS
+
+
 def test_journal_survives_a_half_written_last_transaction(tmp_path: Path) -> None:
     path = tmp_path / "state" / "torn.journal.sqlite"
     script = f"""
 import os
 from pathlib import Path
-from importer.io.journal import Journal
+from importer.io.journal import Journal, JournalRow, RowState
 from importer.core.outcomes import RowOutcome, RowStatus
 j = Journal(Path({str(path)!r}))
 for n in range(2, 12):

@@ -248,8 +248,8 @@ def _stopped_message(report: ImportReport) -> str:
     finished = sum(n for status, n in report.counts.items() if status != RowStatus.FAILURE)
     parts = ", ".join(f"{n} {s}" for s, n in report.counts.items() if n)
     return (
-        f"{report.input_path.name}: stopped ({report.stopped}); {finished} of "
-        f"{len(report.outcomes)} rows have a result ({parts}). Results so far: "
+        f"{report.input_path.name}: stopped before every row had its result; {finished} of "
+        f"{len(report.outcomes)} rows have one ({parts}). Results so far: "
         f"{report.results_path}. Run the same command again to resume; nothing is sent twice."
     )
 

@@ -305,18 +305,18 @@ class _Watcher:
         record = FileRecord(file=path.name, outcome=FileOutcome.ERROR)
         try:
             record.sha256 = file_sha256(path)
-            with signals.importing():
-                imported = run_import(
-                    path,
-                    self.mapping,
-                    settings=self.settings,
-                    mode=self.mode,
-                    sheet=self.sheet,
-                    out=results,
-                    state_dir=self.folders.state_dir,
-                    header_row=self.header_row,
+            imported = run_import(
+                path,
+                self.mapping,
+                settings=self.settings,
+                mode=self.mode,
+                sheet=self.sheet,
+                out=results,
+                state_dir=self.folders.state_dir,
+                cancel=signals.stop,
+                header_row=self.header_row,
                 )
-            if signals.interrupted:
+            if signals.requested:
                 raise KeyboardInterrupt  # a signal came while the last rows were finishing
         except (KeyboardInterrupt, ImportStopped):
             signals.stop.set()

@@ -218,6 +218,13 @@ class Ledger:
             "DELETE FROM rows WHERE identity = ? AND state != ?", (identity, LedgerState.DONE)
         )
 
+    def release_claim(self, identity: str, owner: str) -> None:
+        """Forget `owner`'s claim if it was never sent (still `sending`)."""
+        self._db.execute(
+            "DELETE FROM rows WHERE identity = ? AND state = ? AND owner = ?",
+            (identity, LedgerState.SENDING, owner),
+        )
+
     def count(self) -> int:
         return int(self._db.execute("SELECT COUNT(*) FROM rows").fetchone()[0])
 

@@ -42,6 +42,7 @@ log = logging.getLogger("importer.pool")
 Operation = Literal["capture", "update"]
 METRICS_EVERY = 60.0  # seconds between two looks at the async queue's metrics
 CANCEL_CHECK_SECONDS = 0.1
+STOP_GRACE_SECONDS = 15.0  # after a stop, how long calls under way may take to answer
 LEDGER_RECHECK_SECONDS = 1.0  # a row another run is sending: look again this often
 MAX_POLL_BACKOFF_STEP = 6
 
@@ -60,6 +61,10 @@ class Job:
 
 class _Fatal(Exception):
     """Internal: carries the error that must stop the whole run."""
+
+
+class _Abandon(Exception):
+    """Internal: a stop came before this row's next attempt; it is left for the next run."""
 
 
 class ImportPool:
@@ -92,6 +97,8 @@ class ImportPool:
         self._metrics_enabled = True
         self._metrics_next = 0.0
         self._waiting: list[asyncio.Task[None]] = []
+        self._stopping = False  # asked to stop: send nothing new, let calls in flight end
+        self._in_flight = 0  # HTTP calls under way right now
 
     # -- public ------------------------------------------------------------------
 
@@ -164,6 +171,8 @@ class ImportPool:
             job.uncertain = previous is not None and (
                 previous.uncertain or previous.state == RowState.SENDING
             )
+            if self._stopping:
+                break
             if self._answered_by_ledger(job):
                 continue
             if not probed:
@@ -221,20 +230,41 @@ class ImportPool:
 
     async def _worker(self, queue: asyncio.Queue[Job | None]) -> None:
         while (job := await queue.get()) is not None:
+            if self._stopping:
+                self._unclaim(job)
+                continue
             await self._send(job)
 
     async def _watch_cancel(self, cancel: threading.Event) -> None:
+        """A stop lets the calls under way end (their answers are kept), then stops the run."""
         while not cancel.is_set():
             await asyncio.sleep(CANCEL_CHECK_SECONDS)
-        raise ImportCancelled("the import was cancelled")
+        self._stopping = True
+        deadline = self.session.clock() + STOP_GRACE_SECONDS
+        while self._in_flight and self.session.clock() < deadline:
+            await asyncio.sleep(CANCEL_CHECK_SECONDS)
+        raise ImportCancelled("the import was stopped")
+
+    def _unclaim(self, job: Job) -> None:
+        if self.previous is not None and job.identity is not None:
+            self.previous.unclaim(job.identity, job.row_number)
 
     # -- sending ---------------------------------------------------------------------
 
     async def _send(self, job: Job) -> None:
         """One row until LeadSquared accepts, answers or refuses it (or retrying cannot help)."""
+        self._in_flight += 1  # a stop waits for this row's answer to be recorded
+        try:
+            await self._send_row(job)
+        finally:
+            self._in_flight -= 1
+
+    async def _send_row(self, job: Job) -> None:
         self.session.progress.sent(job.row_number)
 
         def before_attempt() -> None:
+            if self._stopping:
+                raise _Abandon  # a stop came between attempts: this row waits for the next run
             self.journal.mark_sending(job.row_number, uncertain=job.uncertain)
 
         def reply_lost() -> None:
@@ -271,6 +301,10 @@ class ImportPool:
             return
         except (AuthError, NotFound) as exc:
             raise _Fatal(_fatal_user_error(exc)) from None
+        except _Abandon:
+            if not job.uncertain:  # a lost reply may have been processed: keep the claim
+                self._unclaim(job)
+            return
         else:
             if self.mode == Mode.ASYNC:
                 if self.previous is not None and job.identity is not None:
@@ -293,7 +327,7 @@ class ImportPool:
 
     async def _poller(self) -> None:
         limiter = self.session.limiter(Mode.ASYNC)
-        while True:
+        while not self._stopping:
             item = await self._polls.next_due()
             await self._refresh_metrics()
             await limiter.acquire()

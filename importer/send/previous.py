@@ -81,6 +81,10 @@ class PreviousImports:
             return Decision(Verdict.SEND_UNCERTAIN)
         return Decision(Verdict.KNOWN, outcome=self._known(entry, owner, row_number, values))
 
+    def unclaim(self, identity: str, row_number: int) -> None:
+        """A claimed row that was not sent after all (the run stopped first)."""
+        self.ledger.release_claim(identity, self.owner(row_number))
+
     def accepted(self, identity: str, request_id: str) -> None:
         self.ledger.accepted(identity, request_id)
 
