@@ -3,7 +3,8 @@
 Three things the page uses are being added to the library by others while it is built:
 drafting a mapping from a file's headers (`importer.suggest_mapping`), stopping a run
 (`cancel=`), and choosing the header row (`header_row=`). Whether this library has them is
-decided here, once, so the rest of the package calls plain functions.
+decided here, once, so the rest of the package calls plain functions. Every run gets the
+page's stoppable transport, so Cancel works whether or not the library has `cancel=`.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from typing import Any, Literal
 
 from python_calamine import CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
 
-import importer.core.errors as errors
 from importer.commands.followup import FollowupReport, refresh_status, retry_results
 from importer.commands.run import ImportReport, run_import
 from importer.commands.validate import ValidationReport, validate_file
@@ -26,7 +26,7 @@ from importer.commands.verify import VerifyReport, verify_results
 from importer.core.config import Settings
 from importer.core.conventions import WORKBOOK_SUFFIXES
 from importer.core.errors import UserError
-from importer.core.outcomes import RowOutcome
+from importer.web.stopping import StoppableTransport
 
 Mode = Literal["async", "sync"]
 
@@ -34,14 +34,6 @@ DRAFT_MISSING = (
     "Drafting a mapping from the file's headers is not available in this version of "
     "lsq-import; choose a mapping file instead"
 )
-
-
-class _StoppedByUser(UserError):
-    """Stand-in for `ImportCancelled` while the library does not have it yet."""
-
-
-Cancelled: type[UserError] = getattr(errors, "ImportCancelled", _StoppedByUser)
-CANCELLED_TEXT = "Cancelled. The import can be resumed: rows already sent will not be sent again"
 
 
 def accepts(function: Callable[..., Any], name: str) -> bool:
@@ -151,50 +143,16 @@ def _suggest_function() -> Callable[..., Any] | None:
 # ---------------------------------------------------------------- runs
 
 
-class _CancelBetweenRows:
-    """Stops a run between rows when the library has no `cancel=` of its own.
+def _stop_when(function: Callable[..., Any], cancel: threading.Event) -> dict[str, Any]:
+    """Keyword arguments that make setting `cancel` stop this run cleanly.
 
-    The pool reports `sent` just before a row's intent is written and `finished` just after
-    its outcome is: raising there leaves every row either untouched or recorded, so the
-    run stops as after Ctrl-C and the same call resumes it.
+    The page's own transport stops new requests once `cancel` is set (see `stopping`); the
+    library's `cancel=` is passed too where it has one.
     """
-
-    def __init__(self, inner: Any, cancel: threading.Event) -> None:
-        self.inner = inner
-        self.cancel = cancel
-
-    def _check(self) -> None:
-        if self.cancel.is_set():
-            raise Cancelled(CANCELLED_TEXT)
-
-    def start(self, total: int) -> None:
-        self.inner.start(total)
-
-    def sent(self, row_number: int) -> None:
-        self._check()
-        self.inner.sent(row_number)
-
-    def call(self, record: Any) -> None:
-        self.inner.call(record)
-
-    def rate_limited(self) -> None:
-        self.inner.rate_limited()
-
-    def finished(self, outcome: RowOutcome) -> None:
-        self.inner.finished(outcome)
-        self._check()
-
-    def close(self) -> None:
-        self.inner.close()
-
-
-def _stoppable(
-    function: Callable[..., Any], progress: Any, cancel: threading.Event
-) -> tuple[Any, dict[str, Any]]:
-    """(progress to pass, extra keyword arguments) so that setting `cancel` stops the run."""
+    extra: dict[str, Any] = {"transport": StoppableTransport(cancel)}
     if accepts(function, "cancel"):
-        return progress, {"cancel": cancel}
-    return _CancelBetweenRows(progress, cancel), {}
+        extra["cancel"] = cancel
+    return extra
 
 
 def import_file(
@@ -211,24 +169,19 @@ def import_file(
     cancel: threading.Event,
 ) -> ImportReport:
     """`run_import`: the same arguments every time, so a second call resumes the first."""
-    watched, extra = _stoppable(run_import, progress, cancel)
+    extra = _stop_when(run_import, cancel)
     extra.update(_header_row(run_import, header_row))
-    try:
-        return run_import(
-            input_path,
-            mapping_path,
-            settings=settings,
-            mode=mode,
-            out=out,
-            sheet=sheet,
-            state_dir=state_dir,
-            progress=watched,
-            **extra,
-        )
-    except UserError:
-        if cancel.is_set():
-            raise Cancelled(CANCELLED_TEXT) from None
-        raise
+    return run_import(
+        input_path,
+        mapping_path,
+        settings=settings,
+        mode=mode,
+        out=out,
+        sheet=sheet,
+        state_dir=state_dir,
+        progress=progress,
+        **extra,
+    )
 
 
 def retry_failed(
@@ -241,21 +194,19 @@ def retry_failed(
     cancel: threading.Event,
 ) -> FollowupReport:
     """`retry_results`: Failure rows sent again, Pending ones collected."""
-    watched, extra = _stoppable(retry_results, progress, cancel)
     return retry_results(
         results,
         mapping_path=mapping_path,
         settings=settings,
         state_dir=state_dir,
-        progress=watched,
-        **extra,
+        progress=progress,
+        **_stop_when(retry_results, cancel),
     )
 
 
 def check_pending(results: Path, *, settings: Settings, cancel: threading.Event) -> FollowupReport:
     """`refresh_status`: ask LeadSquared again about the Pending rows."""
-    extra: dict[str, Any] = {"cancel": cancel} if accepts(refresh_status, "cancel") else {}
-    return refresh_status(results, settings=settings, **extra)
+    return refresh_status(results, settings=settings, **_stop_when(refresh_status, cancel))
 
 
 def verify(
@@ -267,14 +218,10 @@ def verify(
     cancel: threading.Event,
 ) -> VerifyReport:
     """`verify_results`: read the opportunities back and write the reconciliation workbook."""
-    extra: dict[str, Any] = {"cancel": cancel} if accepts(verify_results, "cancel") else {}
-    return verify_results(results, mapping_path, settings=settings, report=report, **extra)
-
-
-def can_cancel(kind: str) -> bool:
-    """Whether a running task of this kind stops when asked (imports and retries always do)."""
-    if kind == "status":
-        return accepts(refresh_status, "cancel")
-    if kind == "verify":
-        return accepts(verify_results, "cancel")
-    return True
+    return verify_results(
+        results,
+        mapping_path,
+        settings=settings,
+        report=report,
+        **_stop_when(verify_results, cancel),
+    )

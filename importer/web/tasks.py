@@ -22,10 +22,11 @@ from importer.core.errors import LockedError, UserError
 from importer.core.outcomes import RowStatus
 from importer.io.journal import Journal, RunLock, journal_path
 from importer.web import library
-from importer.web.library import Cancelled, Mode
+from importer.web.library import Mode
 from importer.web.progress import LiveProgress, Snapshot
 from importer.web.records import Activity, ActivityKind, CheckRecord, ImportRecord, State
 from importer.web.status import ImportStatus, import_status
+from importer.web.stopping import CANCELLED_TEXT
 from importer.web.words import plural
 from importer.web.workdir import WorkDir, new_id, now_text
 
@@ -59,6 +60,7 @@ class TaskBoard:
         self.mode = mode
         self._lock = threading.Lock()
         self._running: dict[str, Running] = {}
+        self._closing = False
         self._settle_left_over()
 
     # -- reading ------------------------------------------------------------------
@@ -72,7 +74,7 @@ class TaskBoard:
             record,
             live=live,
             live_kind=task.kind if task else None,
-            can_cancel=task is not None and library.can_cancel(task.kind),
+            can_cancel=task is not None,
         )
 
     def is_running(self, import_id: str) -> bool:
@@ -82,6 +84,8 @@ class TaskBoard:
 
     def start_import(self, check: CheckRecord) -> ImportRecord:
         """A new import of a checked file; refused while the same file is being imported."""
+        if self._closing:
+            raise Busy("The page's server is stopping; start the import again once it is back")
         if check.result is None or check.mapping_file is None:
             raise UserError("Check the file before importing it")
         input_path = self.work.uploads / check.input
@@ -141,6 +145,7 @@ class TaskBoard:
     def shutdown(self, timeout: float = 30.0) -> None:
         """Stop every run cleanly (each keeps what it did and can be resumed), then wait."""
         with self._lock:
+            self._closing = True
             tasks = list(self._running.values())
         for task in tasks:
             task.cancel.set()
@@ -210,11 +215,11 @@ class TaskBoard:
         """Run one task; whatever happens, the record says how it ended."""
         try:
             body(record, task)
-        except Cancelled:
-            self._ended(record.id, task, "stopped", library.CANCELLED_TEXT)
         except UserError as exc:
             text = self._plain(record, str(exc))
-            if isinstance(exc, LockedError):
+            if task.cancel.is_set():
+                text = STOPPED_BY_SERVER if self._closing else CANCELLED_TEXT
+            elif isinstance(exc, LockedError):
                 text = f"{record.original_name} is being imported by another lsq-import; " + (
                     "wait for it to finish (this one sent nothing)"
                 )
