@@ -16,16 +16,16 @@ from pathlib import Path
 import openpyxl
 import pytest
 from typer.testing import CliRunner
-from web_setup import IMAGE, SCRIPT, captures, page_config, stored_names, write_leads
+from web_setup import IMAGE, MAPPING, SCRIPT, captures, page_config, stored_names, write_leads
 
 from importer.cli import app as cli_app
 from importer.core.config import Rate
 from importer.sandbox import RunningSandbox, SandboxConfig, serve_in_thread
-from importer.web import WebConfig, create_app
+from importer.web import WebConfig, create_app, library
 from importer.web.words import duration, import_seconds, verdict
 
 with warnings.catch_warnings():  # Starlette 1.x suggests httpx2 for its test client
-    warnings.simplefilter("ignore", DeprecationWarning)
+    warnings.simplefilter("ignore")
     from starlette.testclient import TestClient
 
 BASE = "http://127.0.0.1"
@@ -347,3 +347,114 @@ def test_serve_on_a_busy_port_is_one_plain_line(tmp_path: Path, monkeypatch) -> 
         result = CliRunner().invoke(cli_app, ["serve", "--port", str(port)])
     assert result.exit_code == 2
     assert f"Port {port} on 127.0.0.1 is already in use" in result.output
+
+
+STATUS_MAPPING = """\
+version: 1
+operation: capture
+opportunity_event_code: 12000
+search_by: EmailAddress
+lead:
+  EmailAddress: {column: Email, type: email, required: true}
+opportunity:
+  mx_Custom_1: {column: Opportunity Name, required: true}
+  Status: {column: Status, allowed: [Open, Won, Lost], default: Open}
+"""
+
+
+def import_page_after(client: TestClient, import_url: str, action: str) -> str:
+    """Press a next-step button on the import page; return the page once it is done."""
+    token = csrf_of(client.get(import_url).text)
+    assert client.post(f"{import_url}/{action}", data={"csrf": token}).status_code == 303
+    wait_state(client, import_url, "finished", "stopped")
+    return client.get(import_url).text
+
+
+def test_retry_and_verify_from_the_import_page(tmp_path: Path, sandbox: RunningSandbox) -> None:
+    config = page_config(tmp_path, sandbox)
+    (config.mappings_dir / "status.yaml").write_text(STATUS_MAPPING, encoding="utf-8")
+    data = tmp_path / "deals.csv"
+    lines = ["Email,Opportunity Name,Status"]
+    lines += [f"p{i}@example.com,Deal {i},Open" for i in range(4)]
+    lines += [f"w{i}@example.com,Won {i},Won" for i in range(2)]  # no comment: LeadSquared refuses
+    data.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with client_for(config) as client:
+        import_url = start(client, upload(client, data, mapping="m:status.yaml"))
+        finished = wait_state(client, import_url, "finished")
+        assert (finished["counts"]["Success"], finished["counts"]["Failure"]) == (4, 2)
+        page = client.get(import_url).text
+        assert 'data-action="retry"' in page and "Retry failed" in page
+
+        page = import_page_after(client, import_url, "retry")
+        assert "Sent again or collected 2 rows" in page
+        page = import_page_after(client, import_url, "verify")
+        assert "Checked 4 imported rows: 4 found in LeadSquared, 0 missing." in page
+        report = client.get(f"{import_url}/verify-report")
+        assert 'filename="deals.verify.xlsx"' in report.headers["content-disposition"]
+
+
+def test_check_pending_collects_rows_the_import_left_pending(tmp_path: Path) -> None:
+    with serve_in_thread(SandboxConfig(async_delay=1.0, rate_limit=1000)) as slow_queue:
+        config = page_config(tmp_path, slow_queue)
+        config = WebConfig(
+            **{**config.__dict__, "settings": config.settings.with_(poll_timeout=0.2)}
+        )
+        data = write_leads(tmp_path / "leads.csv", 3)
+        with client_for(config) as client:
+            import_url = start(client, upload(client, data))
+            assert wait_state(client, import_url, "finished")["counts"]["Pending"] == 3
+            assert 'data-action="status"' in client.get(import_url).text
+            time.sleep(1.0)  # the sandbox's queue delay: LeadSquared has finished them now
+            page = import_page_after(client, import_url, "status")
+            assert "Asked LeadSquared about 3 pending rows: 3 changed" in page
+            assert client.get(f"/api/{import_url.lstrip('/')}").json()["counts"]["Success"] == 3
+
+
+def test_a_mapping_drafted_on_the_page_is_saved_and_used(
+    tmp_path: Path, sandbox: RunningSandbox
+) -> None:
+    data = write_leads(tmp_path / "leads.csv", 3)
+    config = page_config(tmp_path, sandbox)
+    with client_for(config) as client:
+        draft_url = upload(client, data, mapping="draft")
+        assert draft_url.endswith("/draft")
+        page = client.get(draft_url).text
+        if library.draft_available():
+            assert "<textarea" in page and "What was matched" in page
+        else:
+            assert library.DRAFT_MISSING.replace("'", "&#39;") in page
+        token = csrf_of(page)
+        bad = client.post(draft_url, data={"csrf": token, "yaml_text": "lead: [", "name": "x"})
+        assert bad.status_code == 400 and 'role="alert"' in bad.text
+        saved = client.post(
+            draft_url, data={"csrf": token, "yaml_text": MAPPING, "name": "../../My Leads!"}
+        )
+        assert saved.status_code == 303
+        assert (config.work_dir / "mappings" / "My-Leads.yaml").read_text() == MAPPING
+        assert "3 rows: 3 ready" in client.get(saved.headers["location"]).text
+        assert "Drafted on this page" in client.get("/").text
+
+
+def test_a_workbook_with_several_sheets_can_be_checked_on_another_sheet(
+    tmp_path: Path, sandbox: RunningSandbox
+) -> None:
+    book = openpyxl.Workbook()
+    notes = book.active
+    notes.title = "Read me"
+    notes.append(["This export has the leads on the next sheet"])
+    leads = book.create_sheet("Leads")
+    leads.append(["Email", "First Name", "Opportunity Name", "Loan Amount"])
+    leads.append(["a@example.com", "A", "Loan A", 1000])
+    data = tmp_path / "export.xlsx"
+    book.save(data)
+    with client_for(page_config(tmp_path, sandbox)) as client:
+        check_url = upload(client, data)
+        page = client.get(check_url).text
+        assert 'role="alert"' in page  # the first sheet has none of the mapped columns
+        assert '<option value="Leads"' in page
+        token = csrf_of(page)
+        again = client.post(
+            check_url, data={"csrf": token, "mapping": "m:loan.yaml", "sheet": "Leads"}
+        )
+        assert again.status_code == 303
+        assert "1 row: 1 ready, 0 need fixing" in client.get(check_url).text

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import threading
 import time
 from collections.abc import AsyncIterator
 from datetime import datetime
@@ -69,6 +70,12 @@ class Page:
         self.templates.filters["when"] = when
         self.templates.filters["duration"] = duration
         self.templates.filters["plural"] = plural
+        self.closing = threading.Event()
+
+    def begin_stopping(self) -> None:
+        """The server is about to stop: end the event streams, ask every run to stop."""
+        self.closing.set()
+        self.board.stop_all()
 
     def choices(self) -> list[MappingChoice]:
         return mapping_choices(self.config.mappings_dir, self.work.drafts)
@@ -380,6 +387,8 @@ async def events(request: Request) -> Response:
             if status.state != "running" or time.monotonic() > ends:
                 return
             await asyncio.sleep(STREAM_EVERY)
+            if page.closing.is_set():
+                return
 
     return StreamingResponse(
         stream(), media_type="text/event-stream", headers={"cache-control": "no-store"}

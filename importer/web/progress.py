@@ -24,6 +24,8 @@ class Snapshot:
     rate_limited: int
     rows_per_second: float
     seconds_left: float | None
+    sent: int = 0  # rows sent by this run (a resumed run does not count what it found done)
+    awaiting: int = 0  # ... of which LeadSquared's verdict has not come back yet
     started: bool = field(default=True)
 
 
@@ -48,6 +50,8 @@ class LiveProgress:
         self.counts: Counter[str] = Counter()
         self.calls = 0
         self.throttled = 0
+        self.sent_rows: set[int] = set()
+        self._answered = 0
         self._first_sent: float | None = None
         self._done_at_first_sent = 0
         self._started = False
@@ -61,6 +65,7 @@ class LiveProgress:
 
     def sent(self, row_number: int) -> None:
         with self._lock:
+            self.sent_rows.add(row_number)
             if self._first_sent is None:
                 self._first_sent = self._clock()
                 self._done_at_first_sent = self.done
@@ -77,6 +82,8 @@ class LiveProgress:
         with self._lock:
             self.done += 1
             self.counts[str(outcome.status)] += 1
+            if outcome.row_number in self.sent_rows:
+                self._answered += 1
 
     def close(self) -> None:
         pass
@@ -102,5 +109,7 @@ class LiveProgress:
                 rate_limited=self.throttled,
                 rows_per_second=pace,
                 seconds_left=left if remaining else 0.0,
+                sent=len(self.sent_rows),
+                awaiting=len(self.sent_rows) - self._answered,
                 started=self._started,
             )

@@ -119,6 +119,7 @@ class ImportRecord:
     counts: dict[str, int] = field(default_factory=dict)
     calls: int = 0
     rate_limited: int = 0
+    pace: float = 0.0  # rows per second of the last run
     message: str = ""  # why it stopped, in words for the user
     finished: str = ""
     activity: Activity | None = None

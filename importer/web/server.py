@@ -12,12 +12,13 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from types import FrameType
 
 import uvicorn
 from starlette.applications import Starlette
 
 from importer.core.errors import UserError
-from importer.web.app import create_app
+from importer.web.app import Page, create_app
 from importer.web.config import WebConfig
 
 START_TIMEOUT_SECONDS = 15.0
@@ -62,15 +63,37 @@ def url_of(host: str, sock: socket.socket) -> str:
     return f"http://{shown}:{port}/"
 
 
-def _server(app: Starlette) -> uvicorn.Server:
-    config = uvicorn.Config(
-        app,
-        log_level="warning",
-        access_log=False,
-        lifespan="on",
-        timeout_graceful_shutdown=3,
-    )
-    return uvicorn.Server(config)
+class _PageServer(uvicorn.Server):
+    """uvicorn, telling the page first when Ctrl-C (or SIGTERM) arrives.
+
+    uvicorn waits for open connections before it runs the app's shutdown; the page's live
+    event streams would hold it, and its runs would go on sending meanwhile.
+    """
+
+    def __init__(self, app: Starlette) -> None:
+        super().__init__(
+            uvicorn.Config(
+                app,
+                log_level="warning",
+                access_log=False,
+                lifespan="on",
+                timeout_graceful_shutdown=3,
+            )
+        )
+        self.app = app
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        self.stop()
+        super().handle_exit(sig, frame)
+
+    def stop(self) -> None:
+        page: Page = self.app.state.page
+        page.begin_stopping()
+        self.should_exit = True
+
+
+def _server(app: Starlette) -> _PageServer:
+    return _PageServer(app)
 
 
 def _wait_started(server: uvicorn.Server, thread: threading.Thread) -> None:
@@ -99,7 +122,7 @@ def serve_in_thread(
         _wait_started(server, thread)
         yield RunningPage(url_of(host, sock), app, server, thread)
     finally:
-        server.should_exit = True
+        server.stop()
         thread.join(STOP_TIMEOUT_SECONDS)
         sock.close()
 

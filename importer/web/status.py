@@ -38,6 +38,7 @@ class ImportStatus:
     progress_text: str
     calls: int = 0
     rate_limited: int = 0
+    sent_text: str = ""
     pace_text: str = ""
     time_left_text: str = ""
     message: str = ""
@@ -74,10 +75,16 @@ def import_status(
     counts = {str(s): record.counts.get(str(s), 0) for s in RowStatus}
     done, total = record.done, record.total
     calls, throttled = record.calls, record.rate_limited
-    pace_text = time_left = ""
+    pace_text = time_left = sent_text = ""
+    if record.pace > 0:
+        pace_text = f"{record.pace:.1f} rows per second"
     if live is not None and live_kind == "import":
         counts, done, total = live.counts, live.done, live.total or record.total
         calls, throttled = live.calls, live.rate_limited
+        sent_text = str(live.sent)
+        if live.awaiting > 0:
+            sent_text += f" ({live.awaiting} waiting for LeadSquared's answer)"
+        pace_text = ""
         if live.rows_per_second > 0:
             pace_text = f"{live.rows_per_second:.1f} rows per second"
         if live.seconds_left is not None:
@@ -94,6 +101,7 @@ def import_status(
         progress_text=rows_done(done, total),
         calls=calls,
         rate_limited=throttled,
+        sent_text=sent_text,
         pace_text=pace_text,
         time_left_text=time_left,
         message="" if running and live_kind == "import" else record.message,

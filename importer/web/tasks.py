@@ -142,14 +142,18 @@ class TaskBoard:
         task.cancel.set()
         return True
 
-    def shutdown(self, timeout: float = 30.0) -> None:
-        """Stop every run cleanly (each keeps what it did and can be resumed), then wait."""
+    def stop_all(self) -> list[Running]:
+        """Ask every run to stop cleanly (each keeps what it did and can be resumed)."""
         with self._lock:
             self._closing = True
             tasks = list(self._running.values())
         for task in tasks:
             task.cancel.set()
-        for task in tasks:
+        return tasks
+
+    def shutdown(self, timeout: float = 30.0) -> None:
+        """Stop every run, then wait for each to write down where it stopped."""
+        for task in self.stop_all():
             if task.thread is not None:
                 task.thread.join(timeout)
 
@@ -253,6 +257,7 @@ class TaskBoard:
             r.counts = dict(report.counts)
             r.done = r.total
             r.calls, r.rate_limited = snapshot.calls, snapshot.rate_limited
+            r.pace = snapshot.rows_per_second
             r.message = ""
             r.finished = now_text()
             r.activity = Activity("import", "finished", "", _started(r), now_text())

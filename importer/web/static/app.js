@@ -111,6 +111,7 @@ function updateImport(root, status) {
   bar.textContent = String(status.done);
   field("calls").textContent = String(status.calls);
   field("rate_limited").textContent = String(status.rate_limited);
+  field("sent_text").textContent = status.sent_text || "–";
   field("pace_text").textContent = status.pace_text || "–";
   field("time_left_text").textContent = status.time_left_text || "–";
   const message = field("message");
@@ -148,7 +149,40 @@ function followImport(root) {
   });
 }
 
+function rowsDone(done, total) {
+  return done + " of " + total + (total === 1 ? " row" : " rows") + " done";
+}
+
+function followListedImports() {
+  const rows = Array.from(document.querySelectorAll('[data-testid=import-row][data-state=running]'));
+  if (!rows.length) return;
+  const timer = setInterval(async () => {
+    for (const row of rows) {
+      let status;
+      try {
+        const answer = await fetch("/api/imports/" + encodeURIComponent(row.dataset.id));
+        if (!answer.ok) continue;
+        status = await answer.json();
+      } catch (error) {
+        continue;
+      }
+      if (status.state !== "running") {
+        clearInterval(timer);
+        window.location.reload(); // its next steps change: show them
+        return;
+      }
+      row.querySelector("[data-progress]").textContent = rowsDone(status.done, status.total);
+      row.querySelectorAll("[data-counts] .chip").forEach((chip) => {
+        const n = status.counts[chip.dataset.status] || 0;
+        chip.querySelector("[data-count]").textContent = String(n);
+        chip.hidden = n === 0;
+      });
+    }
+  }, 1500);
+}
+
 document.addEventListener("DOMContentLoaded", () => {
+  followListedImports();
   setupUpload();
   document.querySelectorAll("table[data-sortable]").forEach(setupSortable);
   document.querySelectorAll("select[data-filter-for]").forEach(setupFilter);
