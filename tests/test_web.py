@@ -458,3 +458,17 @@ def test_a_workbook_with_several_sheets_can_be_checked_on_another_sheet(
         )
         assert again.status_code == 303
         assert "1 row: 1 ready, 0 need fixing" in client.get(check_url).text
+
+
+def test_importing_the_same_file_again_sends_nothing_twice(
+    tmp_path: Path, sandbox: RunningSandbox
+) -> None:
+    data = write_leads(tmp_path / "leads.csv", 5)
+    with client_for(page_config(tmp_path, sandbox)) as client:
+        first = start(client, upload(client, data))
+        wait_state(client, first, "finished")
+        again = start(client, upload(client, data))
+        status = wait_state(client, again, "finished")
+        assert status["counts"]["Success"] == 5 and again != first
+        assert len(client.get("/api/imports").json()) == 2
+    assert captures(sandbox) == 5

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import threading
 import time
 from collections.abc import AsyncIterator
@@ -46,6 +47,7 @@ from importer.web.words import duration, plural, verdict
 from importer.web.workdir import NotFoundHere, WorkDir, new_id, now_text
 
 HERE = Path(__file__).parent
+log = logging.getLogger("importer.web")
 STREAM_SECONDS = 20.0  # an event stream ends after this; the browser reconnects by itself
 STREAM_EVERY = 0.4
 FOLLOW_UPS = ("retry", "status", "verify")
@@ -147,14 +149,15 @@ async def upload(request: Request) -> Response:
     except UserError as exc:
         return _home(page, str(exc), 400)
     stored = received.stored
+    sheets = await run_in_threadpool(library.sheet_names, stored)
     record = CheckRecord(
         id=new_id(),
         original_name=received.original_name,
         input=stored.name,
         size=received.size,
         created=now_text(),
-        sheets=await run_in_threadpool(library.sheet_names, stored),
-        sheet=sheet,
+        sheets=sheets,
+        sheet=sheet if sheets else None,  # a CSV file has no sheets to choose from
         header_row=header_row,
     )
     return await _check_with(page, record, received.fields.get("mapping", ""))
@@ -496,6 +499,19 @@ async def http_error(request: Request, exc: Exception) -> Response:
     return page.render("message.html", exc.status_code, title="Refused", message=str(exc.detail))
 
 
+async def unexpected(request: Request, exc: Exception) -> Response:
+    """A bug of ours: say so in plain words; the details go to the server's log."""
+    log.error("%s %s failed", request.method, request.url.path, exc_info=exc)
+    page = page_of(request)
+    message = (
+        f"Something went wrong inside lsq-import ({type(exc).__name__}); nothing was sent "
+        "because of it. The details are in the server's log."
+    )
+    if request.url.path.startswith("/api/"):
+        return JSONResponse({"error": message}, 500)
+    return page.render("message.html", 500, title="Something went wrong", message=message)
+
+
 def create_app(config: WebConfig) -> Starlette:
     """The page as an ASGI app. Stopping it (lifespan shutdown) stops its runs cleanly."""
     page = Page(config)
@@ -528,7 +544,11 @@ def create_app(config: WebConfig) -> Starlette:
     app = Starlette(
         routes=routes,
         lifespan=lifespan,
-        exception_handlers={NotFoundHere: not_found, HTTPException: http_error},
+        exception_handlers={
+            NotFoundHere: not_found,
+            HTTPException: http_error,
+            Exception: unexpected,
+        },
     )
     app.state.page = page
     app.add_middleware(Guard, keys=page.keys, allowed_hosts=config.allowed_hosts)
