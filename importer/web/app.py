@@ -504,8 +504,8 @@ async def unexpected(request: Request, exc: Exception) -> Response:
     log.error("%s %s failed", request.method, request.url.path, exc_info=exc)
     page = page_of(request)
     message = (
-        f"Something went wrong inside lsq-import ({type(exc).__name__}); nothing was sent "
-        "because of it. The details are in the server's log."
+        f"Something went wrong inside lsq-import ({type(exc).__name__}). The details are in "
+        "the server's log; going back and trying again is safe."
     )
     if request.url.path.startswith("/api/"):
         return JSONResponse({"error": message}, 500)
