@@ -472,3 +472,17 @@ def test_importing_the_same_file_again_sends_nothing_twice(
         assert status["counts"]["Success"] == 5 and again != first
         assert len(client.get("/api/imports").json()) == 2
     assert captures(sandbox) == 5
+
+
+def test_rows_already_in_leadsquared_are_not_sent_again_and_said_so(
+    tmp_path: Path, sandbox: RunningSandbox
+) -> None:
+    first = write_leads(tmp_path / "monday.csv", 5)
+    second = write_leads(tmp_path / "tuesday.csv", 6)  # Monday's 5 rows and one new
+    with client_for(page_config(tmp_path, sandbox)) as client:
+        wait_state(client, start(client, upload(client, first)), "finished")
+        again = start(client, upload(client, second))
+        assert wait_state(client, again, "finished")["counts"]["Success"] == 6
+        page = client.get(again).text
+        assert "1 new, 5 already in LeadSquared from an earlier import (not sent again)" in page
+    assert captures(sandbox) == 6

@@ -38,6 +38,7 @@ from importer.rules.mapping_file import load_mapping
 from importer.web import library
 from importer.web.checks import run_check
 from importer.web.choices import DRAFT, MappingChoice, draft_file_name, find_choice, mapping_choices
+from importer.web.colours import status_css
 from importer.web.config import WebConfig
 from importer.web.records import CheckRecord
 from importer.web.security import SESSION_COOKIE, Guard, Keys, safe_next
@@ -424,6 +425,10 @@ def _download(path: Path, original_name: str, suffix: str) -> Response:
     )
 
 
+async def colours(request: Request) -> Response:
+    return Response(status_css(), media_type="text/css", headers={"cache-control": "no-cache"})
+
+
 # ---------------------------------------------------------------- JSON for scripts
 
 
@@ -535,6 +540,7 @@ def create_app(config: WebConfig) -> Starlette:
         Route("/imports/{id}/results", results_download),
         Route("/imports/{id}/verify-report", verify_download),
         Route("/imports/{id}/{action}", import_action, methods=["POST"]),
+        Route("/colours.css", colours),
         Route("/api/imports", api_imports),
         Route("/api/imports/{id}", api_import),
         Route("/login", login_page),

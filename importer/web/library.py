@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import importlib
 import inspect
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +25,7 @@ from importer.commands.verify import VerifyReport, verify_results
 from importer.core.config import Settings
 from importer.core.conventions import WORKBOOK_SUFFIXES
 from importer.core.errors import UserError
-from importer.web.stopping import StoppableTransport
+from importer.web.stopping import RunStop, StoppableTransport
 
 Mode = Literal["async", "sync"]
 
@@ -143,15 +142,12 @@ def _suggest_function() -> Callable[..., Any] | None:
 # ---------------------------------------------------------------- runs
 
 
-def _stop_when(function: Callable[..., Any], cancel: threading.Event) -> dict[str, Any]:
-    """Keyword arguments that make setting `cancel` stop this run cleanly.
-
-    The page's own transport stops new requests once `cancel` is set (see `stopping`); the
-    library's `cancel=` is passed too where it has one.
-    """
-    extra: dict[str, Any] = {"transport": StoppableTransport(cancel)}
+def _stop_when(function: Callable[..., Any], stop: RunStop) -> dict[str, Any]:
+    """Keyword arguments that let `stop` end this run cleanly (see `stopping`): the page's
+    gated transport, and the library's own `cancel=` where it has one."""
+    extra: dict[str, Any] = {"transport": StoppableTransport(stop)}
     if accepts(function, "cancel"):
-        extra["cancel"] = cancel
+        extra["cancel"] = stop.library
     return extra
 
 
@@ -166,10 +162,10 @@ def import_file(
     header_row: int | None,
     state_dir: Path,
     progress: Any,
-    cancel: threading.Event,
+    stop: RunStop,
 ) -> ImportReport:
     """`run_import`: the same arguments every time, so a second call resumes the first."""
-    extra = _stop_when(run_import, cancel)
+    extra = _stop_when(run_import, stop)
     extra.update(_header_row(run_import, header_row))
     return run_import(
         input_path,
@@ -191,7 +187,7 @@ def retry_failed(
     settings: Settings,
     state_dir: Path,
     progress: Any,
-    cancel: threading.Event,
+    stop: RunStop,
 ) -> FollowupReport:
     """`retry_results`: Failure rows sent again, Pending ones collected."""
     return retry_results(
@@ -200,13 +196,13 @@ def retry_failed(
         settings=settings,
         state_dir=state_dir,
         progress=progress,
-        **_stop_when(retry_results, cancel),
+        **_stop_when(retry_results, stop),
     )
 
 
-def check_pending(results: Path, *, settings: Settings, cancel: threading.Event) -> FollowupReport:
+def check_pending(results: Path, *, settings: Settings, stop: RunStop) -> FollowupReport:
     """`refresh_status`: ask LeadSquared again about the Pending rows."""
-    return refresh_status(results, settings=settings, **_stop_when(refresh_status, cancel))
+    return refresh_status(results, settings=settings, **_stop_when(refresh_status, stop))
 
 
 def verify(
@@ -215,7 +211,7 @@ def verify(
     *,
     settings: Settings,
     report: Path,
-    cancel: threading.Event,
+    stop: RunStop,
 ) -> VerifyReport:
     """`verify_results`: read the opportunities back and write the reconciliation workbook."""
     return verify_results(
@@ -223,5 +219,5 @@ def verify(
         mapping_path,
         settings=settings,
         report=report,
-        **_stop_when(verify_results, cancel),
+        **_stop_when(verify_results, stop),
     )

@@ -8,9 +8,10 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
-from importer.core.outcomes import RowOutcome, RowStatus
+from importer.core.outcomes import Origin, RowOutcome, RowStatus
+from importer.lsq.client import CallRecord
+from importer.send.progress import Progress
 
 
 @dataclass(frozen=True)
@@ -26,10 +27,11 @@ class Snapshot:
     seconds_left: float | None
     sent: int = 0  # rows sent by this run (a resumed run does not count what it found done)
     awaiting: int = 0  # ... of which LeadSquared's verdict has not come back yet
+    origins: dict[str, int] = field(default_factory=dict)  # Success rows: new, already...
     started: bool = field(default=True)
 
 
-class LiveProgress:
+class LiveProgress(Progress):
     """Counts rows done per status, calls and 429s; works out the pace and the time left.
 
     The pace counts only rows finished after this run's first send: rows a resumed run
@@ -51,6 +53,7 @@ class LiveProgress:
         self.calls = 0
         self.throttled = 0
         self.sent_rows: set[int] = set()
+        self.origins: Counter[str] = Counter()
         self._answered = 0
         self._first_sent: float | None = None
         self._done_at_first_sent = 0
@@ -70,7 +73,7 @@ class LiveProgress:
                 self._first_sent = self._clock()
                 self._done_at_first_sent = self.done
 
-    def call(self, record: Any) -> None:
+    def call(self, record: CallRecord) -> None:
         with self._lock:
             self.calls += 1
 
@@ -82,6 +85,8 @@ class LiveProgress:
         with self._lock:
             self.done += 1
             self.counts[str(outcome.status)] += 1
+            if outcome.status == RowStatus.SUCCESS:
+                self.origins[str(outcome.origin or Origin.CREATED)] += 1
             if outcome.row_number in self.sent_rows:
                 self._answered += 1
 
@@ -111,5 +116,6 @@ class LiveProgress:
                 seconds_left=left if remaining else 0.0,
                 sent=len(self.sent_rows),
                 awaiting=len(self.sent_rows) - self._answered,
+                origins=dict(self.origins),
                 started=self._started,
             )

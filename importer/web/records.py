@@ -120,6 +120,7 @@ class ImportRecord:
     calls: int = 0
     rate_limited: int = 0
     pace: float = 0.0  # rows per second of the last run
+    origins: dict[str, int] = field(default_factory=dict)  # Success rows: new, already...
     message: str = ""  # why it stopped, in words for the user
     finished: str = ""
     activity: Activity | None = None

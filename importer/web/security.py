@@ -25,7 +25,7 @@ SESSION_COOKIE = "lsq_session"
 CSRF_FIELD = "csrf"
 CSRF_HEADER = "x-csrf-token"
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1", "[::1]")
-OPEN_PATHS = ("/login", "/static/")
+OPEN_PATHS = ("/login", "/static/", "/colours.css")
 SECURITY_HEADERS = [
     (
         b"content-security-policy",

@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from importer.core.outcomes import RowStatus
+from importer.core.outcomes import Origin, RowStatus
 from importer.web.progress import Snapshot
 from importer.web.records import Activity, ImportRecord, State
 from importer.web.words import duration, rows_done
@@ -39,6 +39,7 @@ class ImportStatus:
     calls: int = 0
     rate_limited: int = 0
     sent_text: str = ""
+    origin_text: str = ""
     pace_text: str = ""
     time_left_text: str = ""
     message: str = ""
@@ -89,6 +90,7 @@ def import_status(
             pace_text = f"{live.rows_per_second:.1f} rows per second"
         if live.seconds_left is not None:
             time_left = duration(live.seconds_left) + " left" if live.seconds_left else ""
+    origins = live.origins if live is not None and live_kind == "import" else record.origins
     results = Path(record.results)
     status = ImportStatus(
         id=record.id,
@@ -102,6 +104,7 @@ def import_status(
         calls=calls,
         rate_limited=throttled,
         sent_text=sent_text,
+        origin_text=origin_text(origins),
         pace_text=pace_text,
         time_left_text=time_left,
         message="" if running and live_kind == "import" else record.message,
@@ -109,6 +112,21 @@ def import_status(
     )
     status.actions = next_actions(status, record, can_cancel=can_cancel and running)
     return status
+
+
+def origin_text(origins: dict[str, int]) -> str:
+    """Where the Success rows came from, when it is not simply "all new"."""
+    created = origins.get(str(Origin.CREATED), 0)
+    already = origins.get(str(Origin.ALREADY_IMPORTED), 0)
+    duplicate = origins.get(str(Origin.DUPLICATE), 0)
+    if not already and not duplicate:
+        return ""
+    parts = [f"{created} new"]
+    if already:
+        parts.append(f"{already} already in LeadSquared from an earlier import (not sent again)")
+    if duplicate:
+        parts.append(f"{duplicate} already in LeadSquared (found by its duplicate check)")
+    return "Success rows: " + ", ".join(parts) + "."
 
 
 def _settled(state: State) -> State:

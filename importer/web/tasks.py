@@ -20,13 +20,14 @@ from importer.commands.source import file_sha256
 from importer.core.config import Settings
 from importer.core.errors import LockedError, UserError
 from importer.core.outcomes import RowStatus
-from importer.io.journal import Journal, RunLock, journal_path
+from importer.io.journal import Journal, journal_path
+from importer.io.locks import FileLock
 from importer.web import library
 from importer.web.library import Mode
 from importer.web.progress import LiveProgress, Snapshot
 from importer.web.records import Activity, ActivityKind, CheckRecord, ImportRecord, State
 from importer.web.status import ImportStatus, import_status
-from importer.web.stopping import CANCELLED_TEXT
+from importer.web.stopping import CANCELLED_TEXT, RunStop
 from importer.web.words import plural
 from importer.web.workdir import WorkDir, new_id, now_text
 
@@ -45,7 +46,7 @@ class Running:
     """A task in progress: its kind, its thread, how to stop it and what it has done so far."""
 
     kind: ActivityKind
-    cancel: threading.Event = field(default_factory=threading.Event)
+    stop: RunStop = field(default_factory=RunStop)
     progress: LiveProgress | None = None
     thread: threading.Thread | None = None
     journal: Path | None = None
@@ -139,7 +140,7 @@ class TaskBoard:
         task = self._running.get(import_id)
         if task is None:
             return False
-        task.cancel.set()
+        task.stop.request()
         return True
 
     def stop_all(self) -> list[Running]:
@@ -148,7 +149,7 @@ class TaskBoard:
             self._closing = True
             tasks = list(self._running.values())
         for task in tasks:
-            task.cancel.set()
+            task.stop.request()
         return tasks
 
     def shutdown(self, timeout: float = 30.0) -> None:
@@ -221,7 +222,7 @@ class TaskBoard:
             body(record, task)
         except UserError as exc:
             text = self._plain(record, str(exc))
-            if task.cancel.is_set():
+            if task.stop.requested:
                 text = STOPPED_BY_SERVER if self._closing else CANCELLED_TEXT
             elif isinstance(exc, LockedError):
                 text = f"{record.original_name} is being imported by another lsq-import; " + (
@@ -248,7 +249,7 @@ class TaskBoard:
             header_row=record.header_row,
             state_dir=Path(record.state_dir),
             progress=task.progress,
-            cancel=task.cancel,
+            stop=task.stop,
         )
         snapshot = task.progress.snapshot()
 
@@ -258,6 +259,7 @@ class TaskBoard:
             r.done = r.total
             r.calls, r.rate_limited = snapshot.calls, snapshot.rate_limited
             r.pace = snapshot.rows_per_second
+            r.origins = {str(origin): n for origin, n in report.origins.items()}
             r.message = ""
             r.finished = now_text()
             r.activity = Activity("import", "finished", "", _started(r), now_text())
@@ -271,7 +273,7 @@ class TaskBoard:
             settings=self.settings,
             state_dir=Path(record.state_dir),
             progress=task.progress,
-            cancel=task.cancel,
+            stop=task.stop,
         )
         line = (
             f"Sent again or collected {plural(report.considered, 'row')}: "
@@ -280,9 +282,7 @@ class TaskBoard:
         self._followed(record.id, task, dict(report.counts), line)
 
     def _status(self, record: ImportRecord, task: Running) -> None:
-        report = library.check_pending(
-            Path(record.results), settings=self.settings, cancel=task.cancel
-        )
+        report = library.check_pending(Path(record.results), settings=self.settings, stop=task.stop)
         line = (
             f"Asked LeadSquared about {plural(report.considered, 'pending row')}: "
             f"{report.changed} changed. Now {_counts_text(report.counts)}."
@@ -296,7 +296,7 @@ class TaskBoard:
             Path(record.mapping),
             settings=self.settings,
             report=target,
-            cancel=task.cancel,
+            stop=task.stop,
         )
         found = f"{report.present} found in LeadSquared"
         if report.differences:
@@ -316,6 +316,7 @@ class TaskBoard:
     def _followed(self, import_id: str, task: Running, counts: dict[str, int], line: str) -> None:
         def done(r: ImportRecord) -> None:
             r.counts = counts
+            r.origins = {}  # a follow-up does not say which of its rows were new
             r.activity = Activity(task.kind, "finished", line, _started(r), now_text())
 
         self.work.update_import(import_id, done)
@@ -392,11 +393,11 @@ def _held_elsewhere(journal: Path, what: str) -> bool:
     """True when another process is running this file right now (it holds the run lock)."""
     if not journal.parent.is_dir():
         return False
-    try:
-        with RunLock(journal, what):
-            return False
-    except LockedError:
+    lock = FileLock(journal.with_suffix(".lock"))
+    if not lock.try_acquire():
         return True
+    lock.release()
+    return False
 
 
 def _started(record: ImportRecord) -> str:

@@ -114,6 +114,9 @@ function updateImport(root, status) {
   field("sent_text").textContent = status.sent_text || "–";
   field("pace_text").textContent = status.pace_text || "–";
   field("time_left_text").textContent = status.time_left_text || "–";
+  const origins = field("origin_text");
+  origins.textContent = status.origin_text || "";
+  origins.hidden = !status.origin_text;
   const message = field("message");
   message.textContent = status.message || "";
   message.hidden = !status.message;
