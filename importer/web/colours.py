@@ -15,7 +15,8 @@ _NAMES = {
 
 
 def status_css() -> str:
-    """CSS variables `--success-bg`/`--success-ink`… and a class `.s-Success`… per status."""
+    """CSS variables `--success-bg`/`--success-ink`… and a class `.s-Success`… per status
+    (a chip: the cell's fill and text colour; a bar: the fill, outlined in the text colour)."""
     lines = [":root {"]
     for status, (background, ink) in STATUS_COLOURS.items():
         name = _NAMES[status]
@@ -25,6 +26,6 @@ def status_css() -> str:
         name = _NAMES[status]
         lines.append(
             f".s-{status} {{ background: var(--{name}-bg); color: var(--{name}-ink); "
-            f"fill: var(--{name}-ink); }}"
+            f"fill: var(--{name}-bg); stroke: var(--{name}-ink); }}"
         )
     return "\n".join(lines) + "\n"

@@ -111,9 +111,11 @@ function updateImport(root, status) {
   bar.textContent = String(status.done);
   field("calls").textContent = String(status.calls);
   field("rate_limited").textContent = String(status.rate_limited);
-  field("sent_text").textContent = status.sent_text || "–";
-  field("pace_text").textContent = status.pace_text || "–";
-  field("time_left_text").textContent = status.time_left_text || "–";
+  ["sent_text", "pace_text", "time_left_text"].forEach((name) => {
+    const value = field(name);
+    value.textContent = status[name] || "";
+    value.parentElement.hidden = !status[name]; // shown only while there is something to say
+  });
   const origins = field("origin_text");
   origins.textContent = status.origin_text || "";
   origins.hidden = !status.origin_text;
