@@ -32,6 +32,7 @@ from starlette.responses import (
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from importer.core.config import Mode
 from importer.core.errors import MappingError, UserError
 from importer.core.outcomes import RowStatus
 from importer.rules.mapping_file import load_mapping
@@ -63,8 +64,7 @@ class Page:
         self.config = config
         self.work = WorkDir(config.work_dir)
         self.keys = Keys(self.work.secret(), config.token)
-        mode: library.Mode = "sync" if config.mode == "sync" else "async"
-        self.board = TaskBoard(self.work, config.settings, mode)
+        self.board = TaskBoard(self.work, config.settings, Mode.parse(config.mode))
         self.templates = jinja2.Environment(
             loader=jinja2.FileSystemLoader(HERE / "templates"),
             autoescape=True,
@@ -119,7 +119,6 @@ def _home(page: Page, error: str = "", status_code: int = 200) -> HTMLResponse:
         "home.html",
         status_code,
         choices=page.choices(),
-        draft_ok=library.draft_available(),
         imports=imports,
         error=error,
         max_upload=size_text(page.config.max_upload_bytes),
@@ -224,7 +223,6 @@ def _check_page(
         verdict=line,
         problem_columns=columns,
         choices=page.choices(),
-        draft_ok=library.draft_available(),
         error=error,
     )
 
@@ -279,6 +277,8 @@ async def draft_page(request: Request) -> Response:
             sheet=record.sheet,
             header_row=record.header_row,
             event_code=event_code,
+            shown_name=record.original_name,
+            mapping_name=draft_file_name(Path(record.original_name).stem, "mapping"),
         )
     except UserError as exc:
         problem = str(exc).replace(record.input, record.original_name)

@@ -1,43 +1,25 @@
-"""The page's one door into the importer's Python API.
+"""The page's one door into the importer's Python API: checks, drafts, runs, follow-ups.
 
-Three things the page uses are being added to the library by others while it is built:
-drafting a mapping from a file's headers (`importer.suggest_mapping`), stopping a run
-(`cancel=`), and choosing the header row (`header_row=`). Whether this library has them is
-decided here, once, so the rest of the package calls plain functions. Every run gets the
-page's stoppable transport, so Cancel works whether or not the library has `cancel=`.
+Every run gets the page's stoppable transport (see `stopping`), so Cancel stops imports,
+retries, status checks and verifications alike, letting the requests in flight land first.
 """
 
 from __future__ import annotations
 
-import importlib
-import inspect
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
 
 from python_calamine import CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
 
 from importer.commands.followup import FollowupReport, refresh_status, retry_results
 from importer.commands.run import ImportReport, run_import
+from importer.commands.suggest import suggest_mapping
 from importer.commands.validate import ValidationReport, validate_file
 from importer.commands.verify import VerifyReport, verify_results
-from importer.core.config import Settings
+from importer.core.config import Mode, Settings
 from importer.core.conventions import WORKBOOK_SUFFIXES
-from importer.core.errors import UserError
+from importer.send.progress import Progress
 from importer.web.stopping import RunStop, StoppableTransport
-
-Mode = Literal["async", "sync"]
-
-DRAFT_MISSING = (
-    "Drafting a mapping from the file's headers is not available in this version of "
-    "lsq-import; choose a mapping file instead"
-)
-
-
-def accepts(function: Callable[..., Any], name: str) -> bool:
-    return name in inspect.signature(function).parameters
-
 
 # ---------------------------------------------------------------- files and checks
 
@@ -65,18 +47,9 @@ def check_file(
     report: Path,
 ) -> ValidationReport:
     """The dry run, writing the validation report workbook."""
-    extra = _header_row(validate_file, header_row)
-    return validate_file(input_path, mapping_path, sheet=sheet, report=report, **extra)
-
-
-def _header_row(function: Callable[..., Any], header_row: int | None) -> dict[str, Any]:
-    if header_row is None:
-        return {}
-    if not accepts(function, "header_row"):
-        raise UserError(
-            "Choosing the header row needs a newer lsq-import; leave the header row empty"
-        )
-    return {"header_row": header_row}
+    return validate_file(
+        input_path, mapping_path, sheet=sheet, header_row=header_row, report=report
+    )
 
 
 # ---------------------------------------------------------------- drafting a mapping
@@ -85,7 +58,7 @@ def _header_row(function: Callable[..., Any], header_row: int | None) -> dict[st
 @dataclass
 class DraftMatch:
     column: str
-    target: str
+    target: str  # "" for a column left for the user
     confidence: float
     reason: str
 
@@ -97,10 +70,7 @@ class Draft:
     yaml_text: str
     matches: list[DraftMatch] = field(default_factory=list)
     todo: list[str] = field(default_factory=list)
-
-
-def draft_available() -> bool:
-    return _suggest_function() is not None
+    notes: list[str] = field(default_factory=list)
 
 
 def draft_mapping(
@@ -109,46 +79,29 @@ def draft_mapping(
     sheet: str | None,
     header_row: int | None,
     event_code: int | None = None,
+    shown_name: str = "",
+    mapping_name: str | None = None,
 ) -> Draft:
-    """Draft a mapping from the file's headers and values (the `map suggest` library call)."""
-    suggest = _suggest_function()
-    if suggest is None:
-        raise UserError(DRAFT_MISSING)
-    found = suggest(input_path, event_code=event_code, sheet=sheet, header_row=header_row)
+    """Draft a mapping from the file's headers and values (the `map suggest` library call).
+
+    `shown_name` is the file's name as the user knows it (the draft's comments name it);
+    `mapping_name` what the mapping will be saved as.
+    """
+    found = suggest_mapping(
+        input_path, event_code=event_code, sheet=sheet, header_row=header_row, out=mapping_name
+    )
+    stored = input_path.name
     return Draft(
-        yaml_text=str(found.yaml_text),
+        yaml_text=found.yaml_text.replace(stored, shown_name or stored),
         matches=[
-            DraftMatch(
-                column=str(getattr(m, "column", "")),
-                target=str(getattr(m, "target", "")),
-                confidence=float(getattr(m, "confidence", 0.0) or 0.0),
-                reason=str(getattr(m, "reason", "")),
-            )
-            for m in getattr(found, "matches", [])
+            DraftMatch(m.column, m.target or "", m.confidence, m.reason) for m in found.matches
         ],
-        todo=[str(item) for item in getattr(found, "todo", [])],
+        todo=list(found.todo),
+        notes=[note.replace(stored, shown_name or stored) for note in found.notes],
     )
 
 
-def _suggest_function() -> Callable[..., Any] | None:
-    package = importlib.import_module("importer")
-    try:
-        function: Callable[..., Any] = package.suggest_mapping
-    except AttributeError:
-        return None
-    return function
-
-
 # ---------------------------------------------------------------- runs
-
-
-def _stop_when(function: Callable[..., Any], stop: RunStop) -> dict[str, Any]:
-    """Keyword arguments that let `stop` end this run cleanly (see `stopping`): the page's
-    gated transport, and the library's own `cancel=` where it has one."""
-    extra: dict[str, Any] = {"transport": StoppableTransport(stop)}
-    if accepts(function, "cancel"):
-        extra["cancel"] = stop.library
-    return extra
 
 
 def import_file(
@@ -161,12 +114,10 @@ def import_file(
     sheet: str | None,
     header_row: int | None,
     state_dir: Path,
-    progress: Any,
+    progress: Progress,
     stop: RunStop,
 ) -> ImportReport:
     """`run_import`: the same arguments every time, so a second call resumes the first."""
-    extra = _stop_when(run_import, stop)
-    extra.update(_header_row(run_import, header_row))
     return run_import(
         input_path,
         mapping_path,
@@ -174,9 +125,11 @@ def import_file(
         mode=mode,
         out=out,
         sheet=sheet,
+        header_row=header_row,
         state_dir=state_dir,
         progress=progress,
-        **extra,
+        transport=StoppableTransport(stop),
+        cancel=stop.library,
     )
 
 
@@ -186,7 +139,7 @@ def retry_failed(
     *,
     settings: Settings,
     state_dir: Path,
-    progress: Any,
+    progress: Progress,
     stop: RunStop,
 ) -> FollowupReport:
     """`retry_results`: Failure rows sent again, Pending ones collected."""
@@ -196,22 +149,17 @@ def retry_failed(
         settings=settings,
         state_dir=state_dir,
         progress=progress,
-        **_stop_when(retry_results, stop),
+        transport=StoppableTransport(stop),
     )
 
 
 def check_pending(results: Path, *, settings: Settings, stop: RunStop) -> FollowupReport:
     """`refresh_status`: ask LeadSquared again about the Pending rows."""
-    return refresh_status(results, settings=settings, **_stop_when(refresh_status, stop))
+    return refresh_status(results, settings=settings, transport=StoppableTransport(stop))
 
 
 def verify(
-    results: Path,
-    mapping_path: Path,
-    *,
-    settings: Settings,
-    report: Path,
-    stop: RunStop,
+    results: Path, mapping_path: Path, *, settings: Settings, report: Path, stop: RunStop
 ) -> VerifyReport:
     """`verify_results`: read the opportunities back and write the reconciliation workbook."""
     return verify_results(
@@ -219,5 +167,5 @@ def verify(
         mapping_path,
         settings=settings,
         report=report,
-        **_stop_when(verify_results, stop),
+        transport=StoppableTransport(stop),
     )

@@ -17,13 +17,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from importer.commands.source import file_sha256
-from importer.core.config import Settings
+from importer.core.config import Mode, Settings
 from importer.core.errors import LockedError, UserError
 from importer.core.outcomes import RowStatus
 from importer.io.journal import Journal, journal_path
+from importer.io.ledger import account_key
 from importer.io.locks import FileLock
 from importer.web import library
-from importer.web.library import Mode
 from importer.web.progress import LiveProgress, Snapshot
 from importer.web.records import Activity, ActivityKind, CheckRecord, ImportRecord, State
 from importer.web.status import ImportStatus, import_status
@@ -93,7 +93,7 @@ class TaskBoard:
         checked_mapping = self.work.check_dir(check.id) / check.mapping_file
         input_sha = file_sha256(input_path)
         mapping_sha = file_sha256(checked_mapping)
-        journal = journal_path(self.work.state, input_path, input_sha, mapping_sha)
+        journal = journal_path(self.work.state, input_path, input_sha, mapping_sha, self._account())
         self._refuse_if_busy(journal)
         import_id = new_id()
         folder = self.work.import_dir(import_id)
@@ -111,7 +111,7 @@ class TaskBoard:
             mapping_sha256=mapping_sha,
             sheet=check.sheet,
             header_row=check.header_row,
-            mode=self.mode,
+            mode=str(self.mode),
             results=str(folder / "results.xlsx"),
             state_dir=str(self.work.state),
             created=now_text(),
@@ -161,9 +161,18 @@ class TaskBoard:
     # -- the runs ---------------------------------------------------------------------
 
     def journal_of(self, record: ImportRecord) -> Path:
+        """Where the library keeps this import's rows (as `run_import` names it)."""
         return journal_path(
-            Path(record.state_dir), Path(record.input), record.input_sha256, record.mapping_sha256
+            Path(record.state_dir),
+            Path(record.input),
+            record.input_sha256,
+            record.mapping_sha256,
+            self._account(),
         )
+
+    def _account(self) -> str:
+        settings = self.settings
+        return account_key(settings.host or settings.async_host, settings.access_key)
 
     def _refuse_if_busy(self, journal: Path) -> None:
         with self._lock:
@@ -243,7 +252,7 @@ class TaskBoard:
             Path(record.input),
             Path(record.mapping),
             settings=self.settings,
-            mode="sync" if record.mode == "sync" else "async",
+            mode=Mode.parse(record.mode),
             out=Path(record.results),
             sheet=record.sheet,
             header_row=record.header_row,
@@ -267,6 +276,7 @@ class TaskBoard:
         self.work.update_import(record.id, finish)
 
     def _retry(self, record: ImportRecord, task: Running) -> None:
+        assert task.progress is not None
         report = library.retry_failed(
             Path(record.results),
             Path(record.mapping),
