@@ -83,7 +83,9 @@ class _PageServer(uvicorn.Server):
         self.app = app
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
-        self.stop()
+        # The page first; then uvicorn (a second Ctrl-C still forces the exit, as uvicorn does).
+        page: Page = self.app.state.page
+        page.begin_stopping()
         super().handle_exit(sig, frame)
 
     def stop(self) -> None:
