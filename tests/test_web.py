@@ -138,20 +138,24 @@ def test_the_same_file_twice_at_once_is_refused_plainly(
         wait_state(client, import_url, "stopped", "finished")
 
 
+def wait_captures(running: RunningSandbox, count: int, timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while captures(running) < count:
+        assert time.monotonic() < deadline, "the import did not start sending"
+        time.sleep(0.01)
+
+
 def test_cancel_then_resume_sends_nothing_twice(
     tmp_path: Path, slow_sandbox: RunningSandbox
 ) -> None:
     data = write_leads(tmp_path / "leads.csv", 40)
     with client_for(page_config(tmp_path, slow_sandbox)) as client:
         import_url = start(client, upload(client, data))
-        import_id = import_url.rsplit("/", 1)[-1]
         token = csrf_of(client.get(import_url).text)
-        deadline = time.monotonic() + 20
-        while client.get(f"/api/imports/{import_id}").json()["done"] < 5:
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
+        wait_captures(slow_sandbox, 5)
         assert client.post(f"{import_url}/cancel", data={"csrf": token}).status_code == 303
         stopped = wait_state(client, import_url, "stopped")
+        assert captures(slow_sandbox) < 40, "it stopped half way through sending"
         assert stopped["done"] < 40
         assert "can be resumed" in stopped["message"]
         assert "Resume" in client.get(import_url).text
@@ -159,7 +163,7 @@ def test_cancel_then_resume_sends_nothing_twice(
         client.post(f"{import_url}/resume", data={"csrf": token})
         finished = wait_state(client, import_url, "finished")
         assert finished["counts"]["Success"] == 40
-    assert captures(slow_sandbox) == 40
+    assert captures(slow_sandbox) == 40, "the rows in flight at the cancel were not sent again"
     assert sorted(stored_names(slow_sandbox)) == sorted(f"Loan {i}" for i in range(40))
 
 
@@ -171,9 +175,9 @@ def test_a_restarted_page_lists_the_import_and_resumes_it(
     with client_for(config) as client:
         import_url = start(client, upload(client, data))
         import_id = import_url.rsplit("/", 1)[-1]
-        while client.get(f"/api/imports/{import_id}").json()["done"] < 5:
-            time.sleep(0.05)
+        wait_captures(slow_sandbox, 5)
     # leaving the client stops the app: its runs stop cleanly, as when the server is stopped
+    assert captures(slow_sandbox) < 40
     with client_for(config) as client:
         listed = client.get("/api/imports").json()
         assert [(i["id"], i["state"]) for i in listed] == [(import_id, "stopped")]
