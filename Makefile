@@ -3,7 +3,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test check lint format bench clean
+.PHONY: demo test check lint format bench serve screenshot clean
+CHROMIUM := $(shell command -v chromium 2>/dev/null || command -v chromium-browser 2>/dev/null)
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed: set PYTHON=/path/to/python3.11"; exit 2; }
@@ -21,6 +22,7 @@ demo: $(STAMP)
 	@echo "Open samples/.demo/loans.results.xlsx to see every row's outcome (the invalid rows are there on purpose)."
 
 test: $(STAMP)
+	@[ -n "$(CHROMIUM)" ] || echo "Browser tests of the page (lsq-import serve) are skipped: no Chromium found; apt-get install chromium to run them."
 	$(BIN)/python -m pytest -q
 
 check: $(STAMP)
@@ -34,6 +36,14 @@ lint: check
 format: $(STAMP)
 	$(BIN)/ruff format importer tests benchmarks samples
 	$(BIN)/ruff check --fix importer tests benchmarks samples
+
+serve: $(STAMP)
+	$(BIN)/lsq-import serve --sandbox
+
+screenshot: $(STAMP)
+	@[ -n "$(CHROMIUM)" ] || { echo "The screenshot needs Chromium: apt-get install chromium"; exit 2; }
+	@mkdir -p docs
+	LSQ_WEB_SCREENSHOT=docs/serve.png $(BIN)/python -m pytest -q tests/test_web_browser.py -k upload_check_import_and_download
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_validate.py

@@ -329,6 +329,64 @@ def rebuild(
         typer.echo(f"Results rebuilt from the journal: {rebuild_results(journal, out)}")
 
 
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8000,
+    mappings: Annotated[
+        Path, typer.Option("--mappings", help="Folder of mapping files to offer.")
+    ] = Path("mappings"),
+    work: Annotated[
+        Path, typer.Option("--work", help="Folder for uploads, results and run state.")
+    ] = Path(".lsq-serve"),
+    sandbox: SandboxOpt = False,
+    token: Annotated[
+        str | None, typer.Option("--token", help="Token the page asks for (or LSQ_UI_TOKEN).")
+    ] = None,
+    max_upload: Annotated[
+        int, typer.Option("--max-upload", min=1, help="Largest upload, in MB.")
+    ] = 200,
+    header_row: Annotated[
+        int | None, typer.Option("--header-row", min=1, help="Default header row.")
+    ] = None,
+    sheet: SheetOpt = None,
+    verbose: VerboseOpt = False,
+) -> None:
+    """The page for ops: upload, check, import and follow up, in a browser."""
+    from importer.core.config import read_environment
+    from importer.web import WebConfig, hosts_for, serve_forever
+
+    setup_logging(verbose, quiet=False)
+    with user_errors(verbose):
+        token = token or read_environment().get("LSQ_UI_TOKEN") or None
+        allowed = hosts_for(host, token)
+        settings = build_settings()
+        with sandbox_settings(settings, sandbox, quiet=True) as effective:
+            if not sandbox and not effective.access_key:
+                echo_err(
+                    "lsq-import: no LeadSquared keys found (LSQ_ACCESS_KEY...): files can be "
+                    "checked, but importing needs them in the environment or .env (or --sandbox)"
+                )
+            config = WebConfig(
+                work_dir=work,
+                mappings_dir=mappings,
+                settings=effective,
+                token=token,
+                max_upload_bytes=max_upload * 1024 * 1024,
+                sheet=sheet,
+                header_row=header_row,
+                allowed_hosts=allowed,
+                sandbox=sandbox,
+            )
+            trial = " (sandbox: nothing reaches LeadSquared)" if sandbox else ""
+            serve_forever(
+                config,
+                host,
+                port,
+                announce=lambda url: typer.echo(f"Open {url} in a browser{trial}. Ctrl-C stops."),
+            )
+
+
 @app.command("sandbox")
 def sandbox_command(
     port: Annotated[int, typer.Option("--port", help="Port on 127.0.0.1.")] = 8765,

@@ -1,0 +1,171 @@
+"""The page's one door into the importer's Python API: checks, drafts, runs, follow-ups.
+
+Every run gets the page's stoppable transport (see `stopping`), so Cancel stops imports,
+retries, status checks and verifications alike, letting the requests in flight land first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from python_calamine import CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
+
+from importer.commands.followup import FollowupReport, refresh_status, retry_results
+from importer.commands.run import ImportReport, run_import
+from importer.commands.suggest import suggest_mapping
+from importer.commands.validate import ValidationReport, validate_file
+from importer.commands.verify import VerifyReport, verify_results
+from importer.core.config import Mode, Settings
+from importer.core.conventions import WORKBOOK_SUFFIXES
+from importer.send.progress import Progress
+from importer.web.stopping import RunStop, StoppableTransport
+
+# ---------------------------------------------------------------- files and checks
+
+
+def sheet_names(path: Path) -> list[str]:
+    """The visible worksheets of a workbook, in order; [] for CSV or a file we cannot open
+    (the check itself then says what is wrong with it)."""
+    if path.suffix.lower() not in WORKBOOK_SUFFIXES:
+        return []
+    try:
+        with CalamineWorkbook.from_path(str(path)) as book:
+            meta = book.sheets_metadata
+    except Exception:  # noqa: BLE001 - calamine's errors vary; the check reports the file
+        return []
+    sheets = [m for m in meta if m.typ == SheetTypeEnum.WorkSheet] or list(meta)
+    return [m.name for m in sheets if m.visible == SheetVisibleEnum.Visible]
+
+
+def check_file(
+    input_path: Path,
+    mapping_path: Path,
+    *,
+    sheet: str | None,
+    header_row: int | None,
+    report: Path,
+) -> ValidationReport:
+    """The dry run, writing the validation report workbook."""
+    return validate_file(
+        input_path, mapping_path, sheet=sheet, header_row=header_row, report=report
+    )
+
+
+# ---------------------------------------------------------------- drafting a mapping
+
+
+@dataclass
+class DraftMatch:
+    column: str
+    target: str  # "" for a column left for the user
+    confidence: float
+    reason: str
+
+
+@dataclass
+class Draft:
+    """A drafted mapping: YAML to edit, what was matched and what is left to place."""
+
+    yaml_text: str
+    matches: list[DraftMatch] = field(default_factory=list)
+    todo: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def draft_mapping(
+    input_path: Path,
+    *,
+    sheet: str | None,
+    header_row: int | None,
+    event_code: int | None = None,
+    shown_name: str = "",
+    mapping_name: str | None = None,
+) -> Draft:
+    """Draft a mapping from the file's headers and values (the `map suggest` library call).
+
+    `shown_name` is the file's name as the user knows it (the draft's comments name it);
+    `mapping_name` what the mapping will be saved as.
+    """
+    found = suggest_mapping(
+        input_path, event_code=event_code, sheet=sheet, header_row=header_row, out=mapping_name
+    )
+    stored = input_path.name
+    return Draft(
+        yaml_text=found.yaml_text.replace(stored, shown_name or stored),
+        matches=[
+            DraftMatch(m.column, m.target or "", m.confidence, m.reason) for m in found.matches
+        ],
+        todo=list(found.todo),
+        notes=[note.replace(stored, shown_name or stored) for note in found.notes],
+    )
+
+
+# ---------------------------------------------------------------- runs
+
+
+def import_file(
+    input_path: Path,
+    mapping_path: Path,
+    *,
+    settings: Settings,
+    mode: Mode,
+    out: Path,
+    sheet: str | None,
+    header_row: int | None,
+    state_dir: Path,
+    progress: Progress,
+    stop: RunStop,
+) -> ImportReport:
+    """`run_import`: the same arguments every time, so a second call resumes the first."""
+    return run_import(
+        input_path,
+        mapping_path,
+        settings=settings,
+        mode=mode,
+        out=out,
+        sheet=sheet,
+        header_row=header_row,
+        state_dir=state_dir,
+        progress=progress,
+        transport=StoppableTransport(stop),
+        cancel=stop.library,
+    )
+
+
+def retry_failed(
+    results: Path,
+    mapping_path: Path,
+    *,
+    settings: Settings,
+    state_dir: Path,
+    progress: Progress,
+    stop: RunStop,
+) -> FollowupReport:
+    """`retry_results`: Failure rows sent again, Pending ones collected."""
+    return retry_results(
+        results,
+        mapping_path=mapping_path,
+        settings=settings,
+        state_dir=state_dir,
+        progress=progress,
+        transport=StoppableTransport(stop),
+    )
+
+
+def check_pending(results: Path, *, settings: Settings, stop: RunStop) -> FollowupReport:
+    """`refresh_status`: ask LeadSquared again about the Pending rows."""
+    return refresh_status(results, settings=settings, transport=StoppableTransport(stop))
+
+
+def verify(
+    results: Path, mapping_path: Path, *, settings: Settings, report: Path, stop: RunStop
+) -> VerifyReport:
+    """`verify_results`: read the opportunities back and write the reconciliation workbook."""
+    return verify_results(
+        results,
+        mapping_path,
+        settings=settings,
+        report=report,
+        transport=StoppableTransport(stop),
+    )

@@ -1,0 +1,498 @@
+"""The page without a browser: its JSON, its forms, tokens, CSRF, uploads and the CLI command.
+
+Driven through Starlette's TestClient (the app in-process, real HTTP semantics) against a
+real sandbox served on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import socket
+import time
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+
+import openpyxl
+import pytest
+from typer.testing import CliRunner
+from web_setup import IMAGE, SCRIPT, captures, page_config, stored_names, write_leads
+
+from importer.cli import app as cli_app
+from importer.core.config import Rate
+from importer.sandbox import RunningSandbox, SandboxConfig, serve_in_thread
+from importer.web import WebConfig, create_app
+from importer.web.words import duration, import_seconds, verdict
+
+with warnings.catch_warnings():  # Starlette 1.x suggests httpx2 for its test client
+    warnings.simplefilter("ignore")
+    from starlette.testclient import TestClient
+
+BASE = "http://127.0.0.1"
+
+
+@pytest.fixture
+def sandbox() -> Iterator[RunningSandbox]:
+    with serve_in_thread(SandboxConfig(async_delay=0.05, rate_limit=1000)) as running:
+        yield running
+
+
+@pytest.fixture
+def slow_sandbox() -> Iterator[RunningSandbox]:
+    """Slow enough that an import of 40 rows is still running when the test acts."""
+    with serve_in_thread(SandboxConfig(async_delay=0.05, rate_limit=1000, latency=0.15)) as running:
+        yield running
+
+
+def client_for(config: WebConfig) -> TestClient:
+    return TestClient(create_app(config), base_url=BASE, follow_redirects=False)
+
+
+def csrf_of(html: str) -> str:
+    found = re.search(r'name="csrf-token" content="([0-9a-f]+)"', html)
+    assert found, "the page carries its CSRF token"
+    return found.group(1)
+
+
+def upload(client: TestClient, path: Path, mapping: str = "m:loan.yaml", **fields: str) -> str:
+    """Post the home page's form; return where it leads (the check page)."""
+    token = csrf_of(client.get("/").text)
+    response = client.post(
+        "/check",
+        data={"csrf": token, "mapping": mapping, **fields},
+        files={"file": (path.name, path.read_bytes(), "text/csv")},
+    )
+    assert response.status_code == 303, response.text
+    return str(response.headers["location"])
+
+
+def start(client: TestClient, check_url: str) -> str:
+    token = csrf_of(client.get(check_url).text)
+    response = client.post(f"{check_url}/start", data={"csrf": token})
+    assert response.status_code == 303, response.text
+    return str(response.headers["location"])
+
+
+def wait_state(client: TestClient, import_url: str, *states: str, timeout: float = 30) -> dict:
+    import_id = import_url.rsplit("/", 1)[-1]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        data = client.get(f"/api/imports/{import_id}").json()
+        if data["state"] in states:
+            return dict(data)
+        time.sleep(0.05)
+    raise AssertionError(f"import never reached {states}: {data}")
+
+
+def test_upload_check_import_and_download_through_the_json_api(
+    tmp_path: Path, sandbox: RunningSandbox
+) -> None:
+    data = write_leads(tmp_path / "leads.csv", 6, bad=2)
+    with client_for(page_config(tmp_path, sandbox)) as client:
+        check_url = upload(client, data)
+        page = client.get(check_url).text
+        assert "8 rows: 6 ready, 2 need fixing, 0 blank rows skipped." in page
+        assert 'data-testid="summary"' in page and "Import the 6 ready rows" in page
+        report = client.get(f"{check_url}/report")
+        assert report.status_code == 200
+        assert 'filename="leads.validation.xlsx"' in report.headers["content-disposition"]
+
+        import_url = start(client, check_url)
+        status = wait_state(client, import_url, "finished")
+        assert status["input"] == "leads.csv"
+        assert (status["total"], status["done"]) == (6, 6)
+        assert status["counts"]["Success"] == 6 and status["counts"]["Invalid"] == 2
+        assert status["results_url"] == f"{import_url}/results"
+
+        listing = client.get("/api/imports").json()
+        assert [item["id"] for item in listing] == [status["id"]]
+        assert set(listing[0]) >= {"id", "input", "state", "total", "done", "counts", "results_url"}
+
+        results = client.get(status["results_url"])
+        assert 'filename="leads.results.xlsx"' in results.headers["content-disposition"]
+        saved = tmp_path / "downloaded.xlsx"
+        saved.write_bytes(results.content)
+        sheet = openpyxl.load_workbook(saved)["Results"]
+        header = [c.value for c in sheet[1]]
+        statuses = [
+            row[header.index("Status")] for row in sheet.iter_rows(min_row=2, values_only=True)
+        ]
+        assert sorted(statuses) == ["Invalid"] * 2 + ["Success"] * 6
+    assert captures(sandbox) == 6
+
+
+def test_the_same_file_twice_at_once_is_refused_plainly(
+    tmp_path: Path, slow_sandbox: RunningSandbox
+) -> None:
+    data = write_leads(tmp_path / "leads.csv", 40)
+    with client_for(page_config(tmp_path, slow_sandbox)) as client:
+        first = upload(client, data)
+        second = upload(client, data)  # the same content: stored once, one import at a time
+        import_url = start(client, first)
+        token = csrf_of(client.get(second).text)
+        refused = client.post(f"{second}/start", data={"csrf": token})
+        assert refused.status_code == 409
+        assert "leads.csv is already being imported" in refused.text
+        client.post(f"{import_url}/cancel", data={"csrf": token})
+        wait_state(client, import_url, "stopped", "finished")
+
+
+def wait_captures(running: RunningSandbox, count: int, timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while captures(running) < count:
+        assert time.monotonic() < deadline, "the import did not start sending"
+        time.sleep(0.01)
+
+
+def test_cancel_then_resume_sends_nothing_twice(
+    tmp_path: Path, slow_sandbox: RunningSandbox
+) -> None:
+    data = write_leads(tmp_path / "leads.csv", 40)
+    with client_for(page_config(tmp_path, slow_sandbox)) as client:
+        import_url = start(client, upload(client, data))
+        token = csrf_of(client.get(import_url).text)
+        wait_captures(slow_sandbox, 5)
+        assert client.post(f"{import_url}/cancel", data={"csrf": token}).status_code == 303
+        stopped = wait_state(client, import_url, "stopped")
+        assert captures(slow_sandbox) < 40, "it stopped half way through sending"
+        assert stopped["done"] < 40
+        assert "can be resumed" in stopped["message"]
+        assert "Resume" in client.get(import_url).text
+
+        client.post(f"{import_url}/resume", data={"csrf": token})
+        finished = wait_state(client, import_url, "finished")
+        assert finished["counts"]["Success"] == 40
+    assert captures(slow_sandbox) == 40, "the rows in flight at the cancel were not sent again"
+    assert sorted(stored_names(slow_sandbox)) == sorted(f"Loan {i}" for i in range(40))
+
+
+def test_a_restarted_page_lists_the_import_and_resumes_it(
+    tmp_path: Path, slow_sandbox: RunningSandbox
+) -> None:
+    data = write_leads(tmp_path / "leads.csv", 40)
+    config = page_config(tmp_path, slow_sandbox)
+    with client_for(config) as client:
+        import_url = start(client, upload(client, data))
+        import_id = import_url.rsplit("/", 1)[-1]
+        wait_captures(slow_sandbox, 5)
+    # leaving the client stops the app: its runs stop cleanly, as when the server is stopped
+    assert captures(slow_sandbox) < 40
+    with client_for(config) as client:
+        listed = client.get("/api/imports").json()
+        assert [(i["id"], i["state"]) for i in listed] == [(import_id, "stopped")]
+        home = client.get("/").text
+        assert home.count('data-testid="import-row"') == 1
+        client.post(f"{import_url}/resume", data={"csrf": csrf_of(home)})
+        assert wait_state(client, import_url, "finished")["counts"]["Success"] == 40
+    assert captures(slow_sandbox) == 40
+
+
+def test_posts_need_the_csrf_token_and_the_same_origin(
+    tmp_path: Path, sandbox: RunningSandbox
+) -> None:
+    data = write_leads(tmp_path / "leads.csv", 2)
+    config = page_config(tmp_path, sandbox)
+    with client_for(config) as client:
+        token = csrf_of(client.get("/").text)
+        files = {"file": ("leads.csv", data.read_bytes(), "text/csv")}
+        refused = client.post(
+            "/check", data={"csrf": "0" * 40, "mapping": "m:loan.yaml"}, files=files
+        )
+        assert refused.status_code == 403
+        assert not list((config.work_dir / "uploads").iterdir()), "a refused upload is not kept"
+        foreign = client.post(
+            "/check",
+            data={"csrf": token, "mapping": "m:loan.yaml"},
+            files=files,
+            headers={"origin": "http://evil.example"},
+        )
+        assert foreign.status_code == 403
+        check_url = upload(client, data)
+        assert client.post(f"{check_url}/start", data={}).status_code == 403
+        assert client.post(f"{check_url}/start", headers={"x-csrf-token": token}).status_code == 303
+
+
+def test_only_loopback_host_names_are_answered(tmp_path: Path, sandbox: RunningSandbox) -> None:
+    with client_for(page_config(tmp_path, sandbox)) as client:
+        assert client.get("/").status_code == 200
+        assert client.get("/", headers={"host": "evil.example"}).status_code == 400
+
+
+def test_a_token_is_asked_once_and_kept_in_a_strict_cookie(
+    tmp_path: Path, sandbox: RunningSandbox
+) -> None:
+    config = page_config(tmp_path, sandbox, token="open-sesame", allowed_hosts=("*",))
+    with client_for(config) as client:
+        first = client.get("/")
+        assert first.status_code == 303 and first.headers["location"].startswith("/login")
+        assert client.get("/api/imports").status_code == 401
+        login = client.get(first.headers["location"])
+        token = csrf_of(login.text)
+        wrong = client.post("/login", data={"csrf": token, "token": "nope", "next": "/"})
+        assert wrong.status_code == 401 and "not right" in wrong.text
+        right = client.post("/login", data={"csrf": token, "token": "open-sesame", "next": "/"})
+        assert right.status_code == 303
+        cookie = right.headers["set-cookie"].lower()
+        assert "httponly" in cookie and "samesite=strict" in cookie
+        assert "open-sesame" not in cookie, "the cookie holds a derived value, not the token"
+        assert client.get("/").status_code == 200
+        assert client.get("/api/imports").status_code == 200
+    with client_for(config) as script:
+        bearer = {"authorization": "Bearer open-sesame"}
+        assert script.get("/api/imports", headers=bearer).json() == []
+
+
+def _chunks(data: bytes, size: int = 64 * 1024) -> Iterator[bytes]:
+    for start in range(0, len(data), size):
+        yield data[start : start + size]
+
+
+def test_an_oversized_upload_is_refused_while_it_streams(
+    tmp_path: Path, sandbox: RunningSandbox
+) -> None:
+    config = page_config(tmp_path, sandbox, max_upload_bytes=1024 * 1024)
+    big = tmp_path / "big.csv"
+    with big.open("w") as handle:
+        handle.write("Email,First Name,Opportunity Name,Loan Amount\n")
+        while handle.tell() < 3 * 1024 * 1024:
+            handle.write("someone@example.com,Some One,A loan,1000\n")
+    with client_for(config) as client:
+        token = csrf_of(client.get("/").text)
+        boundary = "----lsq-test-boundary"
+        head = (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="csrf"\r\n\r\n{token}\r\n'
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.csv"\r\n'
+            "Content-Type: text/csv\r\n\r\n"
+        ).encode()
+        tail = f"\r\n--{boundary}--\r\n".encode()
+        response = client.post(
+            "/check",
+            content=_chunks(head + big.read_bytes() + tail),  # chunked: no Content-Length
+            headers={"content-type": f"multipart/form-data; boundary={boundary}"},
+        )
+        assert response.status_code == 413
+        assert "big.csv is larger than 1.0 MB, the most this page takes" in response.text
+    assert not [p for p in (config.work_dir / "uploads").iterdir()], "nothing of it is kept"
+
+
+def test_a_file_that_is_not_a_spreadsheet_is_refused(
+    tmp_path: Path, sandbox: RunningSandbox
+) -> None:
+    with client_for(page_config(tmp_path, sandbox)) as client:
+        token = csrf_of(client.get("/").text)
+        response = client.post(
+            "/check",
+            data={"csrf": token, "mapping": "m:loan.yaml"},
+            files={"file": ("../../etc/passwd.exe", b"MZ...", "application/octet-stream")},
+        )
+        assert response.status_code == 400
+        assert "passwd.exe is not a spreadsheet this page reads" in response.text
+
+
+def test_hostile_cells_are_shown_as_text_and_keys_never_reach_the_browser(
+    tmp_path: Path, sandbox: RunningSandbox
+) -> None:
+    data = write_leads(tmp_path / "leads.csv", 4, bad=1, hostile=True)
+    with client_for(page_config(tmp_path, sandbox)) as client:
+        check_url = upload(client, data)
+        page = client.get(check_url).text
+        assert SCRIPT not in page and IMAGE not in page
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+        assert "&lt;img src=x onerror=alert(1)&gt;" in page
+        import_url = start(client, check_url)
+        wait_state(client, import_url, "finished")
+        bodies = [
+            client.get(url).text
+            for url in ("/", check_url, import_url, "/api/imports", f"{import_url}/events")
+        ]
+        assert "script-src 'self'" in client.get("/").headers["content-security-policy"]
+    for secret in (sandbox.config.access_key, sandbox.config.secret_key, sandbox.config.api_key):
+        assert all(secret not in body for body in bodies)
+
+
+def test_a_missing_column_is_shown_on_the_check_page_with_a_way_on(
+    tmp_path: Path, sandbox: RunningSandbox
+) -> None:
+    data = tmp_path / "other.csv"
+    data.write_text("Name,Phone\nA,1\n", encoding="utf-8")
+    with client_for(page_config(tmp_path, sandbox)) as client:
+        page = client.get(upload(client, data)).text
+        assert 'role="alert"' in page and "Email" in page
+        assert "Check again" in page and 'data-testid="start"' not in page
+
+
+def test_the_verdict_says_rows_ready_and_time() -> None:
+    seconds = import_seconds(219, Rate(25, 5.0), "async")
+    assert seconds == pytest.approx(87.6)
+    assert verdict(231, 219, 12, 3, seconds) == (
+        "231 rows: 219 ready, 12 need fixing, 3 blank rows skipped. Importing takes about 2 min."
+    )
+    assert import_seconds(100, Rate(25, 5.0), "sync") == pytest.approx(20)
+    assert duration(5400) == "about 1 h 30 min"
+    assert duration(42) == "about 40 s"
+    assert verdict(1, 0, 1, 1, 0).startswith("1 row: 0 ready, 1 needs fixing, 1 blank row skipped.")
+
+
+def test_serve_refuses_another_host_without_a_token(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("LSQ_UI_TOKEN", raising=False)
+    result = CliRunner().invoke(cli_app, ["serve", "--host", "0.0.0.0"])
+    assert result.exit_code == 2
+    assert "set a token with --token or LSQ_UI_TOKEN" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_serve_on_a_busy_port_is_one_plain_line(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(cli_app, ["serve", "--port", str(port)])
+    assert result.exit_code == 2
+    assert f"Port {port} on 127.0.0.1 is already in use" in result.output
+
+
+STATUS_MAPPING = """\
+version: 1
+operation: capture
+opportunity_event_code: 12000
+search_by: EmailAddress
+lead:
+  EmailAddress: {column: Email, type: email, required: true}
+opportunity:
+  mx_Custom_1: {column: Opportunity Name, required: true}
+  Status: {column: Status, allowed: [Open, Won, Lost], default: Open}
+"""
+
+
+def import_page_after(client: TestClient, import_url: str, action: str) -> str:
+    """Press a next-step button on the import page; return the page once it is done."""
+    token = csrf_of(client.get(import_url).text)
+    assert client.post(f"{import_url}/{action}", data={"csrf": token}).status_code == 303
+    wait_state(client, import_url, "finished", "stopped")
+    return client.get(import_url).text
+
+
+def test_retry_and_verify_from_the_import_page(tmp_path: Path, sandbox: RunningSandbox) -> None:
+    config = page_config(tmp_path, sandbox)
+    (config.mappings_dir / "status.yaml").write_text(STATUS_MAPPING, encoding="utf-8")
+    data = tmp_path / "deals.csv"
+    lines = ["Email,Opportunity Name,Status"]
+    lines += [f"p{i}@example.com,Deal {i},Open" for i in range(4)]
+    lines += [f"w{i}@example.com,Won {i},Won" for i in range(2)]  # no comment: LeadSquared refuses
+    data.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with client_for(config) as client:
+        import_url = start(client, upload(client, data, mapping="m:status.yaml"))
+        finished = wait_state(client, import_url, "finished")
+        assert (finished["counts"]["Success"], finished["counts"]["Failure"]) == (4, 2)
+        page = client.get(import_url).text
+        assert 'data-action="retry"' in page and "Retry failed" in page
+
+        page = import_page_after(client, import_url, "retry")
+        assert "Sent again or collected 2 rows" in page
+        page = import_page_after(client, import_url, "verify")
+        assert "Checked 4 imported rows: 4 found in LeadSquared, 0 missing." in page
+        report = client.get(f"{import_url}/verify-report")
+        assert 'filename="deals.verify.xlsx"' in report.headers["content-disposition"]
+
+
+def test_check_pending_collects_rows_the_import_left_pending(tmp_path: Path) -> None:
+    with serve_in_thread(SandboxConfig(async_delay=1.0, rate_limit=1000)) as slow_queue:
+        config = page_config(tmp_path, slow_queue)
+        config = WebConfig(
+            **{**config.__dict__, "settings": config.settings.with_(poll_timeout=0.2)}
+        )
+        data = write_leads(tmp_path / "leads.csv", 3)
+        with client_for(config) as client:
+            import_url = start(client, upload(client, data))
+            assert wait_state(client, import_url, "finished")["counts"]["Pending"] == 3
+            assert 'data-action="status"' in client.get(import_url).text
+            time.sleep(1.0)  # the sandbox's queue delay: LeadSquared has finished them now
+            page = import_page_after(client, import_url, "status")
+            assert "Asked LeadSquared about 3 pending rows: 3 changed" in page
+            assert client.get(f"/api/{import_url.lstrip('/')}").json()["counts"]["Success"] == 3
+
+
+def test_a_mapping_drafted_on_the_page_is_saved_and_used(
+    tmp_path: Path, sandbox: RunningSandbox
+) -> None:
+    data = write_leads(tmp_path / "Leads Dec.csv", 3)
+    config = page_config(tmp_path, sandbox)
+    with client_for(config) as client:
+        draft_url = upload(client, data, mapping="draft")
+        assert draft_url.endswith("/draft")
+        page = client.get(draft_url).text
+        assert "<textarea" in page and "What was matched" in page
+        assert "lead.EmailAddress" in page and "Loan Amount" in page
+        assert "from Leads Dec.csv" in page, "the draft names the file as the user knows it"
+        drafted = re.search(r"<textarea[^>]*>(.*?)</textarea>", page, re.S)
+        assert drafted is not None
+        token = csrf_of(page)
+        # As drafted, the opportunity type code is a TODO: saving says so, keeping the text.
+        text = html.unescape(drafted.group(1))
+        refused = client.post(draft_url, data={"csrf": token, "yaml_text": text, "name": "x"})
+        assert refused.status_code == 400
+        assert "opportunity_event_code" in refused.text and "12000" in refused.text
+        fixed = text.replace("opportunity_event_code: 0", "opportunity_event_code: 12000")
+        saved = client.post(
+            draft_url, data={"csrf": token, "yaml_text": fixed, "name": "../../My Leads!"}
+        )
+        assert saved.status_code == 303
+        assert (config.work_dir / "mappings" / "My-Leads.yaml").read_text() == fixed
+        assert "3 rows: 3 ready" in client.get(saved.headers["location"]).text
+        assert "Drafted on this page" in client.get("/").text
+
+
+def test_a_workbook_with_several_sheets_can_be_checked_on_another_sheet(
+    tmp_path: Path, sandbox: RunningSandbox
+) -> None:
+    book = openpyxl.Workbook()
+    notes = book.active
+    notes.title = "Read me"
+    notes.append(["This export has the leads on the next sheet"])
+    leads = book.create_sheet("Leads")
+    leads.append(["Email", "First Name", "Opportunity Name", "Loan Amount"])
+    leads.append(["a@example.com", "A", "Loan A", 1000])
+    data = tmp_path / "export.xlsx"
+    book.save(data)
+    with client_for(page_config(tmp_path, sandbox)) as client:
+        check_url = upload(client, data)
+        page = client.get(check_url).text
+        assert 'role="alert"' in page  # the first sheet has none of the mapped columns
+        assert '<option value="Leads"' in page
+        token = csrf_of(page)
+        again = client.post(
+            check_url, data={"csrf": token, "mapping": "m:loan.yaml", "sheet": "Leads"}
+        )
+        assert again.status_code == 303
+        assert "1 row: 1 ready, 0 need fixing" in client.get(check_url).text
+
+
+def test_importing_the_same_file_again_sends_nothing_twice(
+    tmp_path: Path, sandbox: RunningSandbox
+) -> None:
+    data = write_leads(tmp_path / "leads.csv", 5)
+    with client_for(page_config(tmp_path, sandbox)) as client:
+        first = start(client, upload(client, data))
+        wait_state(client, first, "finished")
+        again = start(client, upload(client, data))
+        status = wait_state(client, again, "finished")
+        assert status["counts"]["Success"] == 5 and again != first
+        assert len(client.get("/api/imports").json()) == 2
+    assert captures(sandbox) == 5
+
+
+def test_rows_already_in_leadsquared_are_not_sent_again_and_said_so(
+    tmp_path: Path, sandbox: RunningSandbox
+) -> None:
+    first = write_leads(tmp_path / "monday.csv", 5)
+    second = write_leads(tmp_path / "tuesday.csv", 6)  # Monday's 5 rows and one new
+    with client_for(page_config(tmp_path, sandbox)) as client:
+        wait_state(client, start(client, upload(client, first)), "finished")
+        again = start(client, upload(client, second))
+        assert wait_state(client, again, "finished")["counts"]["Success"] == 6
+        page = client.get(again).text
+        assert "1 new, 5 already in LeadSquared from an earlier import (not sent again)" in page
+    assert captures(sandbox) == 6
