@@ -315,7 +315,7 @@ class _Watcher:
                 state_dir=self.folders.state_dir,
                 cancel=signals.stop,
                 header_row=self.header_row,
-                )
+            )
             if signals.requested:
                 raise KeyboardInterrupt  # a signal came while the last rows were finishing
         except (KeyboardInterrupt, ImportStopped):

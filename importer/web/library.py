@@ -11,8 +11,10 @@ from pathlib import Path
 
 from python_calamine import CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
 
-from importer.commands.followup import FollowupReport, refresh_status, retry_results
+from importer.commands.followup import FollowupReport
+from importer.commands.retry import retry_results
 from importer.commands.run import ImportReport, run_import
+from importer.commands.status import refresh_status
 from importer.commands.suggest import suggest_mapping
 from importer.commands.validate import ValidationReport, validate_file
 from importer.commands.verify import VerifyReport, verify_results
