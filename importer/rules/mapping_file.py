@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from importer.core.errors import MappingError
 from importer.rules.mapping import (
     KNOWN_OPTIONS,
+    DateOrder,
     FieldSpec,
     FieldType,
     Mapping,
@@ -98,7 +99,11 @@ def _line_of(loc: Path_, lines: dict[Path_, int]) -> int | None:
 _FIELD_KEYS = tuple(name for name in FieldSpec.model_fields if name != "line")
 _SHARE_KEYS = tuple(ShareSpec.model_fields)
 _TOP_KEYS = tuple(name for name in Mapping.model_fields if name != "source")
-_CHOICES = {"type": get_args(FieldType), "operation": get_args(Operation)}
+_CHOICES = {
+    "type": get_args(FieldType),
+    "operation": get_args(Operation),
+    "date_order": get_args(DateOrder),
+}
 
 
 def _keys_at(loc: Path_) -> tuple[str, ...]:
