@@ -177,7 +177,10 @@ def test_yaml_syntax_error_has_its_line(tmp_path: Path) -> None:
         "  Mobile: {column: Mobile, type: phone}", "  Mobile: {column: [}"
     )
     message = error_of(tmp_path, text)
-    assert message.startswith("loan.yaml line 10: YAML syntax error")
+    assert message == (
+        "loan.yaml line 10 has a bracket or comma where a value should be; "
+        "check that every [ and { there is closed and holds values"
+    )
 
 
 def test_unknown_top_level_key(tmp_path: Path) -> None:
