@@ -593,3 +593,41 @@ def test_near_unique_columns_take_the_same_rules(tmp_path: Path) -> None:
     ]
     assert len(chunk.values) == 296
     assert chunk.values.loc[3, "opportunity.mx_Custom_6"] == "1000"
+
+
+# ---------------------------------------------------------------- LeadSquared's words
+
+
+def test_in_user_words_puts_the_header_before_each_schema_name() -> None:
+    from importer.rules.messages import in_user_words
+
+    headers = {"mx_Custom_19": "Status Comment", "mx_Custom_1": "Opportunity Name"}
+    assert in_user_words("mx_Custom_19 is mandatory", headers) == (
+        "Status Comment (mx_Custom_19) is mandatory"
+    )
+    assert in_user_words("Invalid mx_Custom_1; mx_Custom_190 unknown", headers) == (
+        "Invalid Opportunity Name (mx_Custom_1); mx_Custom_190 unknown"
+    )
+    assert in_user_words("Status Comment (mx_Custom_19) is mandatory", headers) == (
+        "Status Comment (mx_Custom_19) is mandatory"
+    )
+    assert in_user_words("Lead not found", headers) == "Lead not found"
+
+
+def test_cell_problems_from_the_loader_make_mapped_cells_invalid(tmp_path: Path) -> None:
+    from importer.io.tables import CellProblem
+
+    mapping = mapping_with(
+        tmp_path, "mx_Custom_6: {column: Amount, type: number, required: true}\n"
+    )
+    frame = read_rows(
+        tmp_path, ["Email", "Amount", "Other"], [["a@b.com", "", ""], ["c@d.com", "5", ""]]
+    )
+    validator = Validator(mapping, resolve_columns(mapping, list(frame.columns)))
+    problems = {(2, "Amount"): CellProblem.UNCALCULATED, (3, "Other"): CellProblem.UNCALCULATED}
+    chunk = validator.validate(frame, problems)
+    assert messages(chunk) == [
+        "Row 2, Amount: the cell holds a formula that was never calculated; "
+        "open and save the file in Excel, or paste values"
+    ]
+    assert chunk.invalid_rows == [2]
