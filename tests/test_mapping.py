@@ -358,8 +358,7 @@ def test_unknown_country_and_order_name_their_lines(tmp_path: Path) -> None:
         (
             "  FirstName: First Name       # shorthand: the column name",
             "  FirstName First Name",
-            "loan.yaml line 10 has a key where none can be: check that line 9 has its colon "
-            "(`key: value`) and that line 10 is indented like the keys around it",
+            "loan.yaml line 9 is missing the colon after its key; write it as `key: value`",
         ),
         (
             "  Mobile: {column: Mobile, type: phone}",

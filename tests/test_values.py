@@ -403,7 +403,8 @@ def test_an_invisible_character_inside_an_email_is_named(tmp_path: Path) -> None
 def test_excel_error_texts_in_a_csv_make_the_row_invalid(tmp_path: Path, code: str) -> None:
     chunk = validate_csv(tmp_path, AMOUNT, "Loan Amount", [code, "5"])
     assert messages(chunk) == [
-        f"Row 2, Loan Amount: the cell shows the Excel error {code}; fix the formula or type the value"
+        f"Row 2, Loan Amount: the cell shows the Excel error {code}; "
+        "fix the formula or type the value"
     ]
     assert sent(chunk, "opportunity.mx_Custom_6") == ["5"]
 
@@ -430,8 +431,10 @@ def test_error_cells_of_a_workbook_and_unsaved_formulas(tmp_path: Path) -> None:
     mapping.write_text(HEAD.format(extra="", fields="  " + AMOUNT), encoding="utf-8")
     chunk = validate_file(errors, mapping)
     assert messages(chunk) == [
-        "Row 2, Loan Amount: the cell shows the Excel error #N/A; fix the formula or type the value",
-        "Row 4, Loan Amount: the cell shows the Excel error #DIV/0!; fix the formula or type the value",
+        "Row 2, Loan Amount: the cell shows the Excel error #N/A; "
+        "fix the formula or type the value",
+        "Row 4, Loan Amount: the cell shows the Excel error #DIV/0!; "
+        "fix the formula or type the value",
     ]
     assert sent(chunk, "opportunity.mx_Custom_6") == ["5"]
 
