@@ -98,38 +98,23 @@ def _phone_shape(chars: CodePoints) -> tuple[np.ndarray, np.ndarray]:
     return done, (canonical | (chars.lengths == 0))[done]
 
 
-_COUNTRY_PHONE_OUT = re.compile(r"\+[1-9][0-9]{0,2}-[0-9]{2,17}")
-
-
 def phone_test(refused: set[str], with_country: bool) -> Test:
-    """Sent phones: the canonical shape, and not a number the phone reader refused."""
-    shape = _canonical(_COUNTRY_PHONE_OUT, _country_phone_shape) if with_country else _LEGACY
+    """Sent phones: not a number the phone reader refused, and (without a country) canonical.
+
+    With a default country the reader turns every number it accepts into `+CC-NATIONAL`
+    and keeps the text of every one it refuses, so refusal alone decides.
+    """
 
     def test(values: pd.Series) -> np.ndarray:
-        verdict = np.asarray(shape(values), dtype=bool)
+        if with_country:
+            verdict = np.ones(len(values), dtype=bool)
+        else:
+            verdict = np.asarray(_LEGACY(values), dtype=bool)
         if refused:
             verdict &= ~values.isin(refused).to_numpy()
         return verdict
 
     return test
-
-
-def _country_phone_shape(chars: CodePoints) -> tuple[np.ndarray, np.ndarray]:
-    """`+CC-NATIONAL`: `+` first, a 1-3 digit code not starting with 0, one dash, 2-17 digits."""
-    dash = chars.where("-")
-    place = dash.argmax(axis=1)
-    canonical = (
-        chars.only(DIGITS + "+-")
-        & (chars.at(np.zeros(len(place), dtype=np.int64)) == ord("+"))
-        & (chars.where("+").sum(axis=1) == 1)
-        & (dash.sum(axis=1) == 1)
-        & (place >= 2)
-        & (place <= 4)
-        & (chars.at(np.ones(len(place), dtype=np.int64)) != ord("0"))
-        & (chars.lengths - place - 1 >= 2)
-        & (chars.lengths - place - 1 <= 17)
-    )
-    return np.ones(len(place), dtype=bool), canonical | (chars.lengths == 0)
 
 
 def _when(canonical: re.Pattern[str], fmt: str) -> Test:

@@ -41,6 +41,8 @@ _TEXT_TYPES = ("string",)
 def tidy(texts: list[str], kind: str) -> list[str]:
     """Trim every text; drop invisible characters where that cannot change the value."""
     out = list(map(str.strip, texts))
+    if "".join(out).isascii():  # the common case, decided by one C call (isascii is a flag)
+        return out
     for position, text in enumerate(out):
         if not text.isascii():
             out[position] = tidy_one(text, kind)

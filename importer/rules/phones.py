@@ -316,7 +316,7 @@ class PhoneReader:
             packed[chosen], code_length[chosen], nsn_length[chosen], codes[chosen], depth[chosen]
         )
         verdict = self._verdicts_of(keys)
-        sent = _sent_matrix(packed[chosen], count[chosen], code_length[chosen])
+        sent = _sent_texts(packed[chosen], code_length[chosen])
         where = positions[chosen]
         out[where[verdict]] = sent[verdict].tolist()
         self.refused.update(out[where[~verdict]].tolist())
@@ -347,12 +347,14 @@ def _keys(
     packed: np.ndarray, start: np.ndarray, size: np.ndarray, codes: np.ndarray, depth: np.ndarray
 ) -> np.ndarray:
     """One int64 per number: code, national length and the digits that decide validity."""
-    lead = np.zeros(len(packed), dtype=np.int64)
     taken = np.minimum(depth, size)
-    for offset in range(int(taken.max()) if len(taken) else 0):
-        digit = _digit_at(packed, start + offset)
-        more = offset < taken
-        lead = np.where(more, lead * 10 + np.maximum(digit, 0), lead)
+    deepest = int(taken.max()) if len(taken) else 0
+    offsets = np.arange(deepest)
+    columns = np.clip(start[:, None] + offsets, 0, packed.shape[1] - 1)
+    digits = np.take_along_axis(packed, columns, axis=1).astype(np.int64)
+    places = taken[:, None] - 1 - offsets
+    weights = np.where(places >= 0, 10 ** np.maximum(places, 0), 0)
+    lead = (np.maximum(digits, 0) * weights).sum(axis=1)
     return (codes * 32 + size) * _KEY_SCALE + lead
 
 
@@ -400,12 +402,33 @@ def _validity_pattern(code: int, size: int) -> re.Pattern[str] | None:
     return re.compile(f"^(?=(?:{general})$)(?:{either})$", re.MULTILINE)
 
 
+_LAYOUTS_LIMIT = 32  # distinct digit layouts handled column-wise; more: a scatter
+
+
 def _pack_digits(points: np.ndarray, digit: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(rows, width) digit values packed to the left (-1 beyond each row's count), and counts."""
-    order = np.argsort(~digit, axis=1, kind="stable")
-    packed = np.take_along_axis(points, order, axis=1).astype(np.int64) - 48
+    """(rows, width) digit values packed to the left (-1 beyond each row's count), and counts.
+
+    A column is usually written one way (`+91 98765 43210`): rows sharing a layout of
+    digits and separators are packed by picking the same columns for all of them.
+    """
+    packed = np.full(points.shape, -1, dtype=np.int8)
     count = digit.sum(axis=1)
-    packed[np.arange(packed.shape[1]) >= count[:, None]] = -1
+    width = points.shape[1]
+    layout = digit.astype(np.int64) @ (np.int64(1) << np.arange(width, dtype=np.int64))
+    kinds, which = np.unique(layout, return_inverse=True)
+    if len(kinds) <= _LAYOUTS_LIMIT:
+        order = np.argsort(which, kind="stable")
+        bounds = np.searchsorted(which[order], np.arange(len(kinds) + 1))
+        for index, kind in enumerate(kinds.tolist()):
+            rows = order[bounds[index] : bounds[index + 1]]
+            columns = [bit for bit in range(width) if kind >> bit & 1]
+            if columns:
+                picked = points[rows][:, columns].astype(np.int16) - 48
+                packed[rows, : len(columns)] = picked.astype(np.int8)
+        return packed, count
+    target = np.cumsum(digit, axis=1, dtype=np.int16) - 1
+    rows, columns = np.nonzero(digit)
+    packed[rows, target[rows, columns]] = (points[rows, columns] - 48).astype(np.int8)
     return packed, count
 
 
@@ -414,7 +437,7 @@ def _prepend(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Put the default country's code in front of the numbers written without one."""
     width = len(code)
-    grown = np.full((len(packed), packed.shape[1] + width), -1, dtype=np.int64)
+    grown = np.full((len(packed), packed.shape[1] + width), -1, dtype=np.int8)
     grown[~rows, : packed.shape[1]] = packed[~rows]
     grown[rows, :width] = [int(char) for char in code]
     grown[rows, width:] = packed[rows]
@@ -452,16 +475,20 @@ def _split_codes(packed: np.ndarray, count: np.ndarray) -> tuple[np.ndarray, np.
     return codes, length
 
 
-def _sent_matrix(packed: np.ndarray, count: np.ndarray, code_length: np.ndarray) -> np.ndarray:
-    """`+CC-NATIONAL` of every row, assembled as code points and viewed as strings."""
+def _sent_texts(packed: np.ndarray, code_length: np.ndarray) -> np.ndarray:
+    """`+CC-NATIONAL` of every row, assembled as code points (`+`, code, `-`, national)."""
+    digits = np.where(packed >= 0, packed.astype(np.uint32) + 48, 0).astype(np.uint32)
     width = packed.shape[1] + 2
-    column = np.arange(width)[None, :]
-    source = np.where(column <= code_length[:, None], column - 1, column - 2)
-    points = np.take_along_axis(packed, np.clip(source, 0, packed.shape[1] - 1), axis=1) + 48
-    points = np.where(source < count[:, None], points, 0)
+    points = np.zeros((len(packed), width), dtype=np.uint32)
     points[:, 0] = ord("+")
-    points[np.arange(len(points)), code_length + 1] = ord("-")
-    return np.ascontiguousarray(points.astype(np.uint32)).view(f"<U{width}")[:, 0]
+    for length in np.unique(code_length).tolist():
+        rows = np.flatnonzero(code_length == length)
+        part = points[rows]
+        part[:, 1 : 1 + length] = digits[rows, :length]
+        part[:, 1 + length] = ord("-")
+        part[:, 2 + length :] = digits[rows, length:]
+        points[rows] = part
+    return np.ascontiguousarray(points).view(f"<U{width}")[:, 0]
 
 
 def _others(count: int, done: np.ndarray) -> list[int]:

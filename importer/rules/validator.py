@@ -276,6 +276,8 @@ class Validator:
                 bad = np.flatnonzero(np.asarray(shown, dtype=bool)[column.cat.codes.to_numpy()])
             else:
                 texts = column.tolist()
+                if "#" not in "".join(texts):
+                    continue
                 bad = np.asarray(
                     [i for i, text in enumerate(texts) if text[:1] == "#" and excel_error(text)],
                     dtype=np.int64,
