@@ -99,17 +99,24 @@ def _phone_shape(chars: CodePoints) -> tuple[np.ndarray, np.ndarray]:
 
 
 def phone_test(refused: set[str], with_country: bool) -> Test:
-    """Sent phones: not a number the phone reader refused, and (without a country) canonical.
+    """Sent phones: not a number the phone reader refused, and canonical if read the old way.
 
-    With a default country the reader turns every number it accepts into `+CC-NATIONAL`
-    and keeps the text of every one it refuses, so refusal alone decides.
+    The reader turns every number it reads through phonenumbers (all of them with a
+    default country, those starting with `+` without one) into `+CC-NATIONAL` and
+    keeps the text of each number it refuses; only the rest (no country, no `+`) is
+    judged by its shape.
     """
 
     def test(values: pd.Series) -> np.ndarray:
+        texts = values.tolist()
         if with_country:
-            verdict = np.ones(len(values), dtype=bool)
+            verdict = np.ones(len(texts), dtype=bool)
         else:
-            verdict = np.asarray(_LEGACY(values), dtype=bool)
+            verdict = np.fromiter((text[:1] == "+" for text in texts), bool, len(texts))
+            others = np.flatnonzero(~verdict)
+            if len(others):
+                rest = as_series([texts[i] for i in others.tolist()])
+                verdict[others] = np.asarray(_LEGACY(rest), dtype=bool)
         if refused:
             verdict &= ~values.isin(refused).to_numpy()
         return verdict
