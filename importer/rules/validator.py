@@ -249,7 +249,7 @@ class Validator:
         if _mostly_distinct(cells):
             sent = self._sent_texts(cells.to_numpy(dtype=object).tolist(), target.spec)
             return pd.Series(sent, index=cells.index, dtype=object)
-        codes, uniques = pd.factorize(cells)
+        codes, uniques = pd.factorize(cells.to_numpy(dtype=object))  # object: the fast hash
         categories = pd.Index(self._sent_texts(uniques.tolist(), target.spec), dtype=object)
         if not categories.is_unique:  # " a" and "a" both became "a": merge them
             merged, categories = pd.factorize(categories)
@@ -439,14 +439,16 @@ class Validator:
         if key in sent:
             column = sent[key]
             if not isinstance(column.dtype, pd.CategoricalDtype):
-                return np.asarray(list(map(str.casefold, column.tolist())), dtype=object)
+                texts = column.tolist()
+                joined = "".join(texts)
+                if joined.isascii() and joined.lower() == joined:
+                    return np.asarray(texts, dtype=object)  # nothing to fold
+                return np.asarray(list(map(str.casefold, texts)), dtype=object)
             folded = list(map(str.casefold, column.cat.categories.tolist()))
             return np.asarray(folded, dtype=object)[column.cat.codes.to_numpy()]
         constant = self._constants.get(key, "").strip().casefold()
         return np.full(len(sent), constant, dtype=object)
 
-    def _value(self, sent: pd.DataFrame, row: int, key: str) -> str:
-        return self._constants[key] if key in self._constants else str(sent.at[row, key])
 
 
 def _column(checks: list[pa.Check]) -> pa.Column:
