@@ -80,10 +80,10 @@ def read_date(text: str, order: str) -> Reading | None:
     for pattern in (_DAY_NAME, _NAME_DAY, _YEAR_NAME):
         match = pattern.fullmatch(text)
         if match is not None:
-            month = _MONTHS.get(match["month"].casefold())
-            if month is None:
+            named = _MONTHS.get(match["month"].casefold())
+            if named is None:
                 return None
-            return _with_time(int(match["year"]), month, int(match["day"]), match)
+            return _with_time(int(match["year"]), named, int(match["day"]), match)
     return None
 
 

@@ -128,7 +128,9 @@ def _item_span(op: object, arg: object) -> _Span:
             None if None in depths else max(d or 0 for d in depths),
         )
     if op in (sre_parse.MAX_REPEAT, sre_parse.MIN_REPEAT):
-        least, most, inner = arg  # type: ignore[misc]
+        least: int = arg[0]  # type: ignore[index]
+        most: int = arg[1]  # type: ignore[index]
+        inner: object = arg[2]  # type: ignore[index]
         low, high, depth = _span(inner)
         bounded = most != sre_parse.MAXREPEAT and high is not None
         total = most * high if bounded and high is not None else None
@@ -142,7 +144,8 @@ def _item_span(op: object, arg: object) -> _Span:
 
 def _span(items: object) -> _Span:
     """Lengths of a parsed pattern and how many leading characters it can look at."""
-    low, high, depth = 0, 0, 0
+    low, depth = 0, 0
+    high: int | None = 0
     for op, arg in items:  # type: ignore[attr-defined]
         item_low, item_high, item_depth = _item_span(op, arg)
         if item_depth is None:
@@ -237,7 +240,7 @@ class PhoneReader:
             else None
         )
         self._texts: dict[str, str | None] = {}
-        self._verdicts: dict[str, bool] = {}
+        self._verdicts: dict[int, bool] = {}
         self.refused: set[str] = set()
 
     def sent(self, texts: list[str]) -> list[str]:
@@ -355,7 +358,8 @@ def _keys(
     places = taken[:, None] - 1 - offsets
     weights = np.where(places >= 0, 10 ** np.maximum(places, 0), 0)
     lead = (np.maximum(digits, 0) * weights).sum(axis=1)
-    return (codes * 32 + size) * _KEY_SCALE + lead
+    keys: np.ndarray = (codes * 32 + size) * _KEY_SCALE + lead
+    return keys
 
 
 def _judge(keys: list[int]) -> dict[int, bool]:
@@ -425,11 +429,16 @@ def _pack_digits(points: np.ndarray, digit: np.ndarray) -> tuple[np.ndarray, np.
             if columns:
                 picked = points[rows][:, columns].astype(np.int16) - 48
                 packed[rows, : len(columns)] = picked.astype(np.int8)
-        return packed, count
-    target = np.cumsum(digit, axis=1, dtype=np.int16) - 1
-    rows, columns = np.nonzero(digit)
-    packed[rows, target[rows, columns]] = (points[rows, columns] - 48).astype(np.int8)
+    else:
+        _scatter_digits(points, digit, packed)
     return packed, count
+
+
+def _scatter_digits(points: np.ndarray, digit: np.ndarray, packed: np.ndarray) -> None:
+    """Pack many different layouts: each digit goes to its rank among its row's digits."""
+    target = np.cumsum(digit, axis=1, dtype=np.int16) - 1
+    rows, places = np.nonzero(digit)
+    packed[rows, target[rows, places]] = (points[rows, places] - 48).astype(np.int8)
 
 
 def _prepend(

@@ -450,7 +450,6 @@ class Validator:
         return np.full(len(sent), constant, dtype=object)
 
 
-
 def _column(checks: list[pa.Check]) -> pa.Column:
     """A sent column holds text only, never a null: pandera need not scan it for nulls."""
     return pa.Column(checks=checks, nullable=True)

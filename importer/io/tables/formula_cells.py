@@ -183,7 +183,7 @@ def _xls_cells(path: Path, sheet: str) -> HiddenCells:
     found = HiddenCells()
     if not _XLS_ERROR.search(path.read_bytes()):
         return found
-    import xlrd  # only for the rare .xls file with error cells
+    import xlrd  # type: ignore[import-untyped]  # only for the rare .xls file with error cells
 
     book = xlrd.open_workbook(str(path), on_demand=True)
     try:
