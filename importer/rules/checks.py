@@ -59,7 +59,9 @@ def lengths(values: pd.Series) -> np.ndarray:
     return np.fromiter(map(len, values.tolist()), np.int64, len(values))
 
 
-def _canonical(pattern: re.Pattern[str], shape: Callable[[CodePoints], np.ndarray]) -> Test:
+def _canonical(
+    pattern: re.Pattern[str], shape: Callable[[CodePoints], tuple[np.ndarray, np.ndarray]]
+) -> Test:
     """`pattern` decides; the common shapes (`shape` marks them) are judged in bulk first."""
 
     def test(values: pd.Series) -> np.ndarray:
@@ -141,9 +143,10 @@ class EmailTest:
 
     def __call__(self, values: pd.Series) -> np.ndarray:
         verdict = (values == "").to_numpy() | matches(values, _SIMPLE_EMAIL)
-        for position in np.flatnonzero(~verdict):
-            verdict[position] = self._full_check(values.iat[position])
-        return verdict
+        for position in np.flatnonzero(~verdict).tolist():
+            verdict[position] = self._full_check(str(values.iat[position]))
+        result: np.ndarray = verdict
+        return result
 
     def _full_check(self, text: str) -> bool:
         known = self._cache.get(text)

@@ -120,7 +120,7 @@ def _sent_when(texts: list[str], formats: list[str], with_time: bool, order: str
         if not with_time:
             parsed = parsed.where(parsed == parsed.dt.normalize())
         written = parsed.dt.strftime(out_format)
-        still = []
+        still: list[int] = []
         for position, when in zip(todo, written, strict=True):
             if isinstance(when, str):
                 out[position] = when
@@ -160,7 +160,8 @@ def _grouped(chars: CodePoints) -> np.ndarray:
     same_row = rows[1:] == rows[:-1]
     gap = columns[1:] - columns[:-1]
     shaped[rows[1:][same_row & ((gap < 3) | (gap > 4))]] = False
-    return shaped
+    result: np.ndarray = shaped
+    return result
 
 
 @dataclass

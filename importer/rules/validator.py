@@ -175,7 +175,10 @@ class Validator:
                 continue  # a constant condition: handled in _constant_required_if
 
             def holds(
-                frame: pd.DataFrame, key: str = target.key, other: str = other, wanted=wanted
+                frame: pd.DataFrame,
+                key: str = target.key,
+                other: str = other,
+                wanted: list[str] = wanted,
             ) -> pd.Series:
                 triggered = per_value(lambda s: s.str.casefold().isin(wanted))(frame[other])
                 return ~(triggered & (frame[key] == ""))
@@ -359,7 +362,7 @@ class Validator:
             target = self._targets[key]
             raw = _cell(frame, row, target.column)
             reason = self._reason(
-                rule, target, raw.strip(), sent.at[row, key], check=check, sent=sent, row=row
+                rule, target, raw.strip(), str(sent.at[row, key]), check=check, sent=sent, row=row
             )
             errors.append(
                 RowError(int(row), target.label, raw, f"Row {row}, {target.label}: {reason}")
@@ -458,8 +461,9 @@ def _column(checks: list[pa.Check]) -> pa.Column:
 def _cell(frame: pd.DataFrame, row: int, column: str | None) -> str:
     if column is None:
         return ""
-    value = frame.at[row, column]
-    return "" if value is None or value != value else str(value)
+    value: object = frame.at[row, column]
+    missing = value is None or (isinstance(value, float) and value != value)
+    return "" if missing else str(value)
 
 
 def _mostly_distinct(values: pd.Series, sample: int = 2000) -> bool:
