@@ -18,7 +18,11 @@ from pathlib import Path, PurePosixPath
 from xml.etree import ElementTree
 
 _BLOCK = 4 << 20
-_MARKERS = (b"<f", b":f>", b":f ", b't="e"', b"t='e'")
+_WINDOW = 64 << 10
+# A formula element, an error-typed cell; the prefixed and single-quoted spellings are
+# looked for only in sheets that use them (each search of the XML costs a pass).
+_MARKERS = (b"<f", b'"e"')
+_RARE_MARKERS = (b":f>", b":f ", b":f/", b"'e'")
 _CELL_CLOSE = re.compile(rb"</(?:\w+:)?c>")
 _ATTR_REF = re.compile(rb"""\sr=["']([A-Z]+)([0-9]+)["']""")
 _ATTR_TYPE = re.compile(rb"""\st=["'](\w+)["']""")
@@ -100,26 +104,39 @@ def _xlsx_cells(path: Path, sheet: str) -> HiddenCells:
             return found
         with archive.open(member) as stream:
             carry = b""
+            markers = _MARKERS
             while True:
                 block = stream.read(_BLOCK)
+                if not carry and block:
+                    head = block[:_WINDOW]
+                    if b":sheetData" in head or b"='" in head:
+                        markers = _MARKERS + _RARE_MARKERS
                 buffer = carry + block
                 if not block:
-                    _scan_rows(buffer, found)
+                    _scan_rows(buffer, found, markers)
                     break
-                ends = [m.end() for m in _ROW_END.finditer(buffer, max(0, len(buffer) - _BLOCK))]
-                cut = ends[-1] if ends else 0
-                if not any(marker in buffer for marker in _MARKERS):
+                cut = _last_row_end(buffer)
+                if not any(marker in buffer for marker in markers):
                     carry = buffer[cut:]  # the common case: no formula, no error
                     continue
-                _scan_rows(buffer[:cut], found)
+                _scan_rows(buffer[:cut], found, markers)
                 carry = buffer[cut:]
     return found
 
 
-def _scan_rows(xml: bytes, found: HiddenCells) -> None:
+def _last_row_end(buffer: bytes) -> int:
+    """Where the last complete `</row>` of `buffer` ends (0 if none): rows are never split."""
+    for start in (max(0, len(buffer) - _WINDOW), 0):
+        ends = [match.end() for match in _ROW_END.finditer(buffer, start)]
+        if ends:
+            return ends[-1]
+    return 0
+
+
+def _scan_rows(xml: bytes, found: HiddenCells, markers: tuple[bytes, ...]) -> None:
     """Look at the cells around each formula or error marker in whole rows of sheet XML."""
     seen: set[int] = set()
-    for marker in _MARKERS:
+    for marker in markers:
         start = xml.find(marker)
         while start != -1:
             cell_start = _cell_start(xml, start)
@@ -130,13 +147,22 @@ def _scan_rows(xml: bytes, found: HiddenCells) -> None:
 
 
 def _cell_start(xml: bytes, position: int) -> int | None:
-    """Where the `<c ...>` element around `position` begins, if it is inside one."""
-    begin = max(xml.rfind(b"<c ", 0, position), xml.rfind(b"<c>", 0, position))
-    prefixed = xml.rfind(b":c ", 0, position)
-    if prefixed > begin:
-        begin = xml.rfind(b"<", 0, prefixed + 1)
-    if begin == -1:
-        return None
+    """Where the `<c ...>` (or `<x:c ...>`) element around `position` begins, if any."""
+    window = max(0, position - _WINDOW)  # a cell is short: never search the whole sheet back
+    begin = position
+    while True:
+        begin = xml.rfind(b"c", window, begin)
+        if begin < 1:
+            return None
+        before = xml[begin - 1 : begin]
+        if xml[begin + 1 : begin + 2] in (b" ", b">", b"/") and before in (b"<", b":"):
+            break
+    if before == b":":
+        begin = xml.rfind(b"<", window, begin)
+        if begin == -1:
+            return None
+    else:
+        begin -= 1
     cell_end = _cell_end(xml, begin)
     if cell_end is None or cell_end < position:
         return None
@@ -159,6 +185,9 @@ def _judge_cell(xml: bytes, begin: int, found: HiddenCells) -> None:
         return
     cell = xml[begin:end]
     tag = cell[: cell.find(b">") + 1]
+    error = b'"e"' in tag or b"'e'" in tag
+    if not error and b"</v>" in cell and b"></v>" not in cell:
+        return  # a formula with its calculated value: the common case, decided cheaply
     ref = _ATTR_REF.search(tag)
     if ref is None:
         return  # a writer that leaves out cell references: cannot place it
