@@ -104,7 +104,7 @@ def _xlsx_cells(path: Path, sheet: str) -> HiddenCells:
             return found
         with archive.open(member) as stream:
             carry = b""
-            markers = _MARKERS
+            markers: tuple[bytes, ...] = _MARKERS
             while True:
                 block = stream.read(_BLOCK)
                 if not carry and block:
