@@ -508,3 +508,17 @@ def test_rows_that_only_look_like_totals_are_kept(tmp_path: Path, rows: list[lis
     table = open_table(path, chunk_rows=1)
     assert len(rows_of(table)) == len(rows)
     assert table.total_rows == 0
+
+
+def test_error_cells_below_a_title_block_keep_their_rows(tmp_path: Path) -> None:
+    path = tmp_path / "titled.xlsx"
+    book = xlsxwriter.Workbook(path)
+    sheet = book.add_worksheet()
+    sheet.write(0, 0, "Loan export, January")
+    sheet.write_row(2, 1, ["Name", "Amount"])
+    sheet.write(3, 1, "a")
+    sheet.write_formula(3, 2, "=NA()", None, "#N/A")
+    sheet.write_row(4, 1, ["b", 5])
+    book.close()
+    table = open_table(path, header_row=3)
+    assert rows_of(table) == {4: ["a", "#N/A"], 5: ["b", "5"]}
