@@ -404,3 +404,121 @@ def test_stopping_early_then_reading_again(tmp_path: Path) -> None:
     first = next(iter(table.chunks()))
     assert first.index[0] == 2 and len(first) <= 4
     assert len(rows_of(table)) == 10
+
+
+# --- cells that read as empty but are not; totals rows ----------------------
+
+ERROR_CODES = ["#N/A", "#REF!", "#DIV/0!", "#VALUE!", "#NAME?", "#NULL!", "#NUM!"]
+
+
+def test_xlsx_error_cells_read_as_the_error_they_show(tmp_path: Path) -> None:
+    path = tmp_path / "errors.xlsx"
+    book = xlsxwriter.Workbook(path)
+    sheet = book.add_worksheet()
+    sheet.write_row(0, 0, ["Name", "Amount"])
+    for row, code in enumerate(ERROR_CODES, start=1):
+        sheet.write(row, 0, f"r{row}")
+        sheet.write_formula(row, 1, "=NA()", None, code)
+    sheet.write_formula(len(ERROR_CODES) + 1, 1, "=2+3", None, 5)
+    book.close()
+    table = open_table(path)
+    rows = rows_of(table)
+    assert [rows[n][1] for n in range(2, 2 + len(ERROR_CODES))] == ERROR_CODES
+    assert rows[len(ERROR_CODES) + 2] == ["", "5"]
+    assert table.cell_problems == {}
+
+
+def test_xls_error_cells_read_as_the_error_they_show(tmp_path: Path) -> None:
+    path = tmp_path / "errors.xls"
+    book = xlwt.Workbook()
+    sheet = book.add_sheet("Leads")
+    sheet.write(0, 0, "Name")
+    sheet.write(0, 1, "Amount")
+    sheet.write(1, 0, "a")
+    sheet.row(1).set_cell_error(1, 0x2A)  # #N/A
+    sheet.write(2, 0, "b")
+    sheet.write(2, 1, 7)
+    book.save(str(path))
+    assert rows_of(open_table(path)) == {2: ["a", "#N/A"], 3: ["b", "7"]}
+
+
+def test_xlsx_formulas_without_values_are_cell_problems(tmp_path: Path) -> None:
+    path = tmp_path / "unsaved.xlsx"
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["Name", "Amount", "Note"])
+    sheet.append(["a", "=SUM(1,2)", "x"])
+    sheet.append([None, "=NA()", None])  # only a formula: not a blank row
+    sheet.append(["c", 3, "=CONCAT(A1)"])
+    book.save(path)
+    table = open_table(path)
+    rows = rows_of(table)
+    assert sorted(rows) == [2, 3, 4]
+    assert rows[3] == ["", "", ""]
+    assert table.cell_problems == {
+        (2, "Amount"): "formula",
+        (3, "Amount"): "formula",
+        (4, "Note"): "formula",
+    }
+
+
+def test_calculated_formulas_are_not_problems(tmp_path: Path) -> None:
+    path = tmp_path / "calculated.xlsx"
+    book = xlsxwriter.Workbook(path)
+    sheet = book.add_worksheet()
+    sheet.write_row(0, 0, ["Name", "Amount", "Label"])
+    sheet.write_row(1, 0, ["a", 1])
+    sheet.write_formula(1, 1, "=1", None, 1)
+    sheet.write_formula(1, 2, '=""', None, "")  # a formula whose value is empty text
+    book.close()
+    table = open_table(path)
+    assert rows_of(table) == {2: ["a", "1", ""]}
+
+
+@pytest.mark.parametrize("label", ["Total", "Grand Total", "TOTALS", "total:", " Grand total: "])
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_a_trailing_totals_row_is_skipped_and_counted(
+    tmp_path: Path, label: str, suffix: str
+) -> None:
+    rows = [["Name", "Amount", "Count"], ["a", "1,20,000", "1"], ["b", "5", "2"]]
+    rows += [["", "", ""], [label, "1,20,005", ""], ["", "", ""]]
+    path = tmp_path / f"totals{suffix}"
+    if suffix == ".csv":
+        write_csv(path, rows)
+    else:
+        book = openpyxl.Workbook()
+        for row in rows:
+            book.active.append([cell or None for cell in row])
+        book.save(path)
+    table = open_table(path, chunk_rows=2)
+    assert sorted(rows_of(table)) == [2, 3]
+    assert table.total_rows == 1
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        [["a", "1"], ["Total", "1"], ["b", "2"]],  # not the last row
+        [["a", "1"], ["Total", "many"]],  # a cell that is not a number
+        [["a", "1"], ["Subtotals are below", "1"]],
+    ],
+)
+def test_rows_that_only_look_like_totals_are_kept(tmp_path: Path, rows: list[list[str]]) -> None:
+    path = write_csv(tmp_path / "data.csv", [["Name", "Amount"], *rows])
+    table = open_table(path, chunk_rows=1)
+    assert len(rows_of(table)) == len(rows)
+    assert table.total_rows == 0
+
+
+def test_error_cells_below_a_title_block_keep_their_rows(tmp_path: Path) -> None:
+    path = tmp_path / "titled.xlsx"
+    book = xlsxwriter.Workbook(path)
+    sheet = book.add_worksheet()
+    sheet.write(0, 0, "Loan export, January")
+    sheet.write_row(2, 1, ["Name", "Amount"])
+    sheet.write(3, 1, "a")
+    sheet.write_formula(3, 2, "=NA()", None, "#N/A")
+    sheet.write_row(4, 1, ["b", 5])
+    book.close()
+    table = open_table(path, header_row=3)
+    assert rows_of(table) == {4: ["a", "#N/A"], 5: ["b", "5"]}

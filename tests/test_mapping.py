@@ -177,7 +177,10 @@ def test_yaml_syntax_error_has_its_line(tmp_path: Path) -> None:
         "  Mobile: {column: Mobile, type: phone}", "  Mobile: {column: [}"
     )
     message = error_of(tmp_path, text)
-    assert message.startswith("loan.yaml line 10: YAML syntax error")
+    assert message == (
+        "loan.yaml line 10 has a bracket or comma where a value should be; "
+        "check that every [ and { there is closed and holds values"
+    )
 
 
 def test_unknown_top_level_key(tmp_path: Path) -> None:
@@ -295,3 +298,92 @@ def test_resolve_columns_refuses_a_duplicated_mapped_header(tmp_path: Path) -> N
         resolve_columns(mapping, headers, {"email": ["Email", "Email (2)"]})
     with pytest.raises(MappingError, match="line 8"):
         resolve_columns(mapping, [*headers[:-1], "EMAIL"])
+
+
+# --- default_country, date_order, YAML in plain words ------------------------
+
+
+def test_default_country_and_date_order(tmp_path: Path) -> None:
+    text = CONTRACT_EXAMPLE.replace(
+        "version: 1\n", "version: 1\ndefault_country: in\ndate_order: mdy\n"
+    )
+    mapping = load_mapping(write(tmp_path, text))
+    assert (mapping.default_country, mapping.date_order) == ("IN", "MDY")
+    assert load_mapping(write(tmp_path, CONTRACT_EXAMPLE)).date_order == "DMY"
+
+
+def test_unknown_country_and_order_name_their_lines(tmp_path: Path) -> None:
+    text = CONTRACT_EXAMPLE.replace("version: 1\n", "version: 1\ndefault_country: India\n")
+    assert error_of(tmp_path, text) == (
+        'loan.yaml line 2 (default_country): default_country "India" is not a country code '
+        "LeadSquared phones use; give the two-letter ISO code, like IN, US or GB"
+    )
+    text = CONTRACT_EXAMPLE.replace("version: 1\n", "version: 1\ndate_order: DDMMYY\n")
+    assert error_of(tmp_path, text) == (
+        'loan.yaml line 2 (date_order): unknown date_order "DDMMYY"; use one of DMY, MDY, YMD'
+    )
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        (
+            "  FirstName: First Name",
+            "\tFirstName: First Name",
+            "loan.yaml line 9 is indented with a Tab; use spaces",
+        ),
+        (
+            "lead:",
+            "lead",
+            "loan.yaml line 7 is missing the colon after its key; write it as `key: value`",
+        ),
+        (
+            "  Mobile: {column: Mobile, type: phone}",
+            '  Mobile: "Mobile',
+            "loan.yaml line 10 opens a quote that is never closed; "
+            "add the closing quote at the end of the value",
+        ),
+        (
+            "  Mobile: {column: Mobile, type: phone}",
+            "  Mobile: {column: Mobile, type: phone",
+            "loan.yaml line 10 opens { but does not close it with } "
+            "(or a comma is missing between its items)",
+        ),
+        (
+            "  FirstName: First Name       # shorthand: the column name",
+            "    FirstName: First Name",
+            "loan.yaml line 9 is not indented like the lines above it; keys of the same block "
+            "need the same number of spaces",
+        ),
+        (
+            "  FirstName: First Name       # shorthand: the column name",
+            "  FirstName First Name",
+            "loan.yaml line 9 is missing the colon after its key; write it as `key: value`",
+        ),
+        (
+            "  Mobile: {column: Mobile, type: phone}",
+            " Mobile: {column: Mobile, type: phone}",
+            "loan.yaml line 10 is not indented like the lines above it; keys of the same block "
+            "need the same number of spaces",
+        ),
+    ],
+)
+def test_yaml_mistakes_in_plain_words(tmp_path: Path, old: str, new: str, expected: str) -> None:
+    assert old in CONTRACT_EXAMPLE
+    assert error_of(tmp_path, CONTRACT_EXAMPLE.replace(old, new)) == expected
+
+
+def test_every_problem_is_listed_with_its_line(tmp_path: Path) -> None:
+    text = CONTRACT_EXAMPLE.replace("type: email,", "type: mail,").replace(
+        "max_length: 200", "max_length: long"
+    )
+    text = text.replace(
+        "  FirstName: First Name ", "  FirstName: {column: First Name, colour: red}"
+    )
+    assert error_of(tmp_path, text) == (
+        'loan.yaml line 8 (lead.EmailAddress): unknown type "mail"; use one of string, email, '
+        "phone, number, integer, date, datetime, boolean; and 2 more problems: line 9 "
+        '(lead.FirstName): unknown key "colour"; use one of column, value, type, required, '
+        "default, allowed, max_length, min, max, pattern, format, required_if; line 12 "
+        '(opportunity.mx_Custom_1): max_length must be a whole number, not "long"'
+    )

@@ -48,7 +48,7 @@ class Source:
         """Every chunk with its validation; a fresh validator each pass (unique is file-wide)."""
         validator = Validator(self.mapping, self.columns)
         for frame in self.table.chunks():
-            yield frame, validator.validate(frame)
+            yield frame, validator.validate(frame, self.table.cell_problems)
 
     def payloads(self) -> Iterator[tuple[int, dict[str, Any], dict[str, str]]]:
         """(RowNumber, body, target values) of every valid row, in file order."""
@@ -67,6 +67,7 @@ class Tally:
     valid: int = 0
     invalid: int = 0
     skipped: int = 0
+    total_rows: int = 0  # trailing totals rows skipped, for the Summary
     errors: list[RowError] = field(default_factory=list)
     invalid_rows: set[int] = field(default_factory=set)
     row_numbers: list[int] = field(default_factory=list)  # every non-blank row, in file order
@@ -150,6 +151,7 @@ def tally(source: Source, preview_limit: int = 0) -> tuple[Tally, list[tuple[int
         if wanted > 0 and len(checked.values):
             preview.extend(build_payloads(checked.values.head(wanted), source.mapping))
     result.skipped = source.table.blank_rows
+    result.total_rows = source.table.total_rows
     return result, preview
 
 

@@ -59,7 +59,9 @@ def lengths(values: pd.Series) -> np.ndarray:
     return np.fromiter(map(len, values.tolist()), np.int64, len(values))
 
 
-def _canonical(pattern: re.Pattern[str], shape: Callable[[CodePoints], np.ndarray]) -> Test:
+def _canonical(
+    pattern: re.Pattern[str], shape: Callable[[CodePoints], tuple[np.ndarray, np.ndarray]]
+) -> Test:
     """`pattern` decides; the common shapes (`shape` marks them) are judged in bulk first."""
 
     def test(values: pd.Series) -> np.ndarray:
@@ -98,6 +100,32 @@ def _phone_shape(chars: CodePoints) -> tuple[np.ndarray, np.ndarray]:
     return done, (canonical | (chars.lengths == 0))[done]
 
 
+def phone_test(refused: set[str], with_country: bool) -> Test:
+    """Sent phones: not a number the phone reader refused, and canonical if read the old way.
+
+    The reader turns every number it reads through phonenumbers (all of them with a
+    default country, those starting with `+` without one) into `+CC-NATIONAL` and
+    keeps the text of each number it refuses; only the rest (no country, no `+`) is
+    judged by its shape.
+    """
+
+    def test(values: pd.Series) -> np.ndarray:
+        texts = values.tolist()
+        if with_country:
+            verdict = np.ones(len(texts), dtype=bool)
+        else:
+            verdict = np.fromiter((text[:1] == "+" for text in texts), bool, len(texts))
+            others = np.flatnonzero(~verdict)
+            if len(others):
+                rest = as_series([texts[i] for i in others.tolist()])
+                verdict[others] = np.asarray(_LEGACY(rest), dtype=bool)
+        if refused:
+            verdict &= ~values.isin(refused).to_numpy()
+        return verdict
+
+    return test
+
+
 def _when(canonical: re.Pattern[str], fmt: str) -> Test:
     def test(values: pd.Series) -> pd.Series:
         shaped = pd.Series(matches(values, canonical), index=values.index)
@@ -115,9 +143,10 @@ class EmailTest:
 
     def __call__(self, values: pd.Series) -> np.ndarray:
         verdict = (values == "").to_numpy() | matches(values, _SIMPLE_EMAIL)
-        for position in np.flatnonzero(~verdict):
-            verdict[position] = self._full_check(values.iat[position])
-        return verdict
+        for position in np.flatnonzero(~verdict).tolist():
+            verdict[position] = self._full_check(str(values.iat[position]))
+        result: np.ndarray = verdict
+        return result
 
     def _full_check(self, text: str) -> bool:
         known = self._cache.get(text)
@@ -147,10 +176,11 @@ def numbers(values: pd.Series) -> np.ndarray:
     return out
 
 
+_LEGACY = _canonical(_PHONE_OUT, _phone_shape)
 TYPE_TESTS: dict[str, Test] = {
     "number": _canonical(_NUMBER_OUT, _number_shape),
     "integer": _canonical(_INTEGER_OUT, _number_shape),
-    "phone": _canonical(_PHONE_OUT, _phone_shape),
+    "phone": _LEGACY,
     "date": _when(_DATE_OUT, DATE_FORMAT),
     "datetime": _when(_DATETIME_OUT, DATETIME_FORMAT),
     "boolean": lambda values: values.isin(["", "true", "false"]),

@@ -49,7 +49,7 @@ class CodePoints:
 
     def only(self, chars: str) -> np.ndarray:
         """Rows made of `chars` alone (an empty text qualifies)."""
-        return (self.where(chars) | ~self.inside).all(axis=1)
+        return np.asarray((self.where(chars) | ~self.inside).all(axis=1))
 
     def at(self, positions: np.ndarray) -> np.ndarray:
         """The code point of each row at its own position (0 where it is out of the text)."""
@@ -65,7 +65,8 @@ class CodePoints:
         positions = np.flatnonzero(self.fits)[done]
         out[positions] = sent.tolist()
         self._fill(out, positions, each)
-        return out.tolist()
+        texts: list[str] = out.tolist()
+        return texts
 
     def verdicts(
         self, done: np.ndarray, verdict: np.ndarray, each: Callable[[str], bool]

@@ -10,9 +10,11 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
 from importer.core.text import cell_text
+from importer.rules.phones import known_region
 
 FieldType = Literal["string", "email", "phone", "number", "integer", "date", "datetime", "boolean"]
 Operation = Literal["capture", "update"]
+DateOrder = Literal["DMY", "MDY", "YMD"]
 
 # Capture Opportunities page: the flags the Opportunity object accepts besides Fields.
 KNOWN_OPTIONS = (
@@ -192,6 +194,8 @@ class Mapping(BaseModel):
     search_by: str | None = None
     unique: list[str] = []
     options: dict[str, bool] = {}
+    default_country: str | None = None
+    date_order: DateOrder = "DMY"
     lead: dict[str, FieldSpec] = {}
     opportunity: dict[str, FieldSpec] = {}
     note: FieldSpec | None = None
@@ -204,6 +208,25 @@ class Mapping(BaseModel):
     @classmethod
     def _unique_as_list(cls, value: Any) -> Any:
         return [value] if isinstance(value, str) else value
+
+    @field_validator("default_country", mode="before")
+    @classmethod
+    def _country_code(cls, value: Any) -> Any:
+        """`IN`, `in` or ` In `: phone numbers without a `+` are read as this country's."""
+        if not isinstance(value, str):
+            return value
+        code = value.strip().upper()
+        if not known_region(code):
+            raise ValueError(
+                f'default_country "{value}" is not a country code LeadSquared phones use; '
+                "give the two-letter ISO code, like IN, US or GB"
+            )
+        return code
+
+    @field_validator("date_order", mode="before")
+    @classmethod
+    def _order_upper(cls, value: Any) -> Any:
+        return value.strip().upper() if isinstance(value, str) else value
 
     def targets(self) -> dict[str, FieldSpec]:
         """Every field by target (`lead.EmailAddress`, `note`, `share.access`), in file order."""

@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from importer.core.errors import MappingError
 from importer.rules.mapping import (
     KNOWN_OPTIONS,
+    DateOrder,
     FieldSpec,
     FieldType,
     Mapping,
@@ -55,10 +56,7 @@ def _parse_yaml(text: str, source: Path) -> tuple[Any, dict[Path_, int]]:
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = f" line {mark.line + 1}" if mark else ""
-        problem = exc.problem or exc.context or "invalid YAML"
-        raise MappingError(f"{source.name}{where}: YAML syntax error: {problem}") from None
+        raise MappingError(yaml_problem(exc, text, source.name)) from None
     except yaml.YAMLError as exc:
         raise MappingError(f"{source.name}: YAML syntax error: {exc}") from None
     finally:
@@ -67,6 +65,50 @@ def _parse_yaml(text: str, source: Path) -> tuple[Any, dict[Path_, int]]:
     if node is not None:
         _record_lines(node, (), lines, source)
     return data, lines
+
+
+def yaml_problem(exc: yaml.MarkedYAMLError, text: str, name: str) -> str:
+    """PyYAML's complaint as one plain sentence naming the line to fix."""
+    for number, line in enumerate(text.splitlines(), start=1):
+        indent = line[: len(line) - len(line.lstrip())]
+        if "\t" in indent:
+            return f"{name} line {number} is indented with a Tab; use spaces"
+    problem = exc.problem or ""
+    context = exc.context or ""
+    at = (exc.problem_mark.line + 1) if exc.problem_mark else None
+    began = (exc.context_mark.line + 1) if exc.context_mark else at
+    if "quoted scalar" in context:
+        return (
+            f"{name} line {began} opens a quote that is never closed; "
+            "add the closing quote at the end of the value"
+        )
+    if "flow mapping" in context or "flow sequence" in context:
+        opener, closer = ("{", "}") if "mapping" in context else ("[", "]")
+        return (
+            f"{name} line {began} opens {opener} but does not close it with {closer} "
+            "(or a comma is missing between its items)"
+        )
+    if "could not find expected ':'" in problem:
+        return f"{name} line {began} is missing the colon after its key; write it as `key: value`"
+    if "mapping values are not allowed" in problem and at:
+        return (
+            f"{name} line {at} has a key where none can be: check that line {at - 1} has "
+            f"its colon (`key: value`) and that line {at} is indented like the keys around it"
+        )
+    if "expected <block end>" in problem or "did not find expected key" in problem:
+        return (
+            f"{name} line {at} is not indented like the lines above it; keys of the same "
+            "block need the same number of spaces"
+        )
+    if "expected the node content" in problem:
+        return (
+            f"{name} line {at} has a bracket or comma where a value should be; "
+            "check that every [ and { there is closed and holds values"
+        )
+    if "found character" in problem and "cannot start any token" in problem:
+        return f"{name} line {at} has a character YAML cannot read there; put the value in quotes"
+    where = f" line {at}" if at else ""
+    return f"{name}{where} is not valid YAML ({problem or context or 'unreadable'})"
 
 
 def _record_lines(node: yaml.Node, path: Path_, lines: dict[Path_, int], source: Path) -> None:
@@ -98,7 +140,11 @@ def _line_of(loc: Path_, lines: dict[Path_, int]) -> int | None:
 _FIELD_KEYS = tuple(name for name in FieldSpec.model_fields if name != "line")
 _SHARE_KEYS = tuple(ShareSpec.model_fields)
 _TOP_KEYS = tuple(name for name in Mapping.model_fields if name != "source")
-_CHOICES = {"type": get_args(FieldType), "operation": get_args(Operation)}
+_CHOICES = {
+    "type": get_args(FieldType),
+    "operation": get_args(Operation),
+    "date_order": get_args(DateOrder),
+}
 
 
 def _keys_at(loc: Path_) -> tuple[str, ...]:
@@ -121,7 +167,13 @@ def _explain(exc: ValidationError, lines: dict[Path_, int], source: Path) -> str
     key_path, message = _describe(loc, error)
     text = f"{location(source, line or None, key_path)}: {message}"
     if len(problems) > 1:
-        text += f" (and {len(problems) - 1} more problem{'s' if len(problems) > 2 else ''})"
+        more = []
+        for other_line, other_loc, other_error in problems[1:]:
+            other_path, other_message = _describe(other_loc, other_error)
+            at = f"line {other_line} " if other_line else ""
+            more.append(f"{at}({other_path}): {other_message}")
+        count = len(more)
+        text += f"; and {count} more problem{'s' if count > 1 else ''}: " + "; ".join(more)
     return text
 
 

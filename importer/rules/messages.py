@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+
+from importer.io.tables.cells import excel_error
 from importer.rules.mapping import FieldSpec, plain_number
 
 MESSAGE_VALUE_LIMIT = 60
@@ -53,12 +56,35 @@ def quote(text: str) -> str:
 
 
 def reason(
-    rule: str, spec: FieldSpec, text: str, value: str, condition: tuple[str, str] | None = None
+    rule: str,
+    spec: FieldSpec,
+    text: str,
+    value: str,
+    condition: tuple[str, str] | None = None,
+    detail: str | None = None,
 ) -> str:
-    """The part of a message after `Row N, Column:`; `condition` is required_if's (label, value)."""
+    """The part of a message after `Row N, Column:`.
+
+    `condition` is required_if's (label, value); `detail` says why a value failed
+    its type when more can be said (`February has no 31st`).
+    """
     shown = quote(text if text != "" else value)
+    if rule == "formula":
+        return (
+            "the cell holds a formula that was never calculated; "
+            "open and save the file in Excel, or paste values"
+        )
+    if rule == "excel_error":
+        code = excel_error(text) or excel_error(value) or text
+        return f"the cell shows the Excel error {code}; fix the formula or type the value"
     if rule == "required":
         return "required but empty"
+    if rule == "type" and detail:
+        if spec.type == "phone":
+            return f"{shown} is not a valid phone number: {detail}"
+        if detail.startswith(("is ", "has ", "contains ")):
+            return f"{shown} {detail}"
+        return f"{shown}: {detail}"
     if rule == "type":
         return f"{shown} {type_message(spec)}"
     if rule == "allowed":
@@ -74,3 +100,28 @@ def reason(
     if rule == "required_if" and condition is not None:
         return f"required when {condition[0]} is {condition[1]}"
     return f"{shown} failed the {rule} rule"
+
+
+def in_user_words(message: str, headers_by_schema: dict[str, str]) -> str:
+    """LeadSquared's own failure text with the user's header before each Schema Name it names.
+
+    `mx_Custom_19 is mandatory` → `Status Comment (mx_Custom_19) is mandatory`, for
+    `headers_by_schema = {"mx_Custom_19": "Status Comment"}`. A name already written
+    with its header is left alone.
+    """
+    names = [name for name in headers_by_schema if name and headers_by_schema[name] != name]
+    if not names:
+        return message
+    pattern = re.compile(
+        r"(?<![\w(])(" + "|".join(map(re.escape, sorted(names, key=len, reverse=True))) + r")(?!\w)"
+    )
+
+    def named(match: re.Match[str]) -> str:
+        name = match.group(1)
+        header = headers_by_schema[name]
+        before = message[: match.start()]
+        if before.endswith(f"{header} ("):
+            return name
+        return f"{header} ({name})"
+
+    return pattern.sub(named, message)

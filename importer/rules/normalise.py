@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 import numpy as np
@@ -17,15 +18,23 @@ import pandas as pd
 
 from importer.core.constants import DATE_FORMAT, DATETIME_FORMAT
 from importer.rules.codepoints import DIGITS, CodePoints
-from importer.rules.mapping import FieldSpec
+from importer.rules.dates import sent_date
+from importer.rules.mapping import FieldSpec, Mapping
+from importer.rules.phones import PhoneReader, legacy_phone
 
 _NUMBER_IN = re.compile(
     r"[+-]?(?:[0-9]{1,3}(?:,[0-9]{2,3})*,[0-9]{3}|[0-9]+)(?:\.[0-9]*)?|[+-]?\.[0-9]+"
 )
 _GROUPED_INTEGER = re.compile(r"[0-9]{1,3}(?:,[0-9]{2,3})*,[0-9]{3}")  # 1,20,000 / 120,000
 _EXPONENT_IN = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)[eE][+-]?[0-9]{1,2}")
-_PHONE_CELL = re.compile(r"(\+?[0-9]+)\.0+")  # a phone read from a number cell: 9876543210.0
-_PHONE_NOISE = re.compile(r"[\s().]")
+# An amount as exports write it: `₹ 1,20,000`, `Rs. 50,000/-`, `50,000.00 INR`, `$1,200.50`.
+_CURRENCY_WORDS = r"(?:₹|rs\.?|inr|\$|usd|us\$|€|eur|£|gbp|aed|sgd)"
+_AMOUNT = re.compile(
+    rf"(?i:{_CURRENCY_WORDS})?\s*(?P<number>[+-]?[0-9.,]+(?:[eE][+-]?[0-9]+)?)\s*(?:/-)?\s*"
+    rf"(?i:{_CURRENCY_WORDS})?"
+)
+_SENT_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]*[1-9])?")
+_SIGNED_AMOUNT = re.compile(rf"(?P<sign>[+-])\s*(?i:{_CURRENCY_WORDS})\s*(?P<rest>.*)")
 _ISO_IN = re.compile(
     r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})"
     r"(?:[ T]([0-9]{1,2}):([0-9]{2})(?::([0-9]{2})(?:\.[0-9]+)?)?)?"
@@ -41,9 +50,17 @@ _BOOLEAN_IN = {"true": "true", "yes": "true", "y": "true", "1": "true"} | {
 
 
 def sent_number(text: str) -> str:
-    """`1,20,000` → `120000`, `1,200.50` → `1200.5`, `3.0` → `3`, `1.2E+5` → `120000`."""
+    """`1,20,000` → `120000`, `1,200.50` → `1200.5`, `3.0` → `3`, `1.2E+5` → `120000`.
+
+    A currency sign or word (`₹`, `Rs.`, `INR`, `$`...) before or after, and the
+    Indian `/-` after, are dropped: `Rs. 50,000/-` → `50000`.
+    """
     if text.isascii() and text.isdigit() and text[0] != "0":
         return text  # the common case, already in its sent form
+    bare = _plain_amount(text)
+    if bare != text:
+        sent = sent_number(bare)
+        return sent if _SENT_NUMBER.fullmatch(sent) else text
     if _GROUPED_INTEGER.fullmatch(text):
         return text.replace(",", "").lstrip("0") or "0"
     if _NUMBER_IN.fullmatch(text):
@@ -59,25 +76,28 @@ def sent_number(text: str) -> str:
     return f"-{number}" if body.startswith("-") and number != "0" else number
 
 
-def sent_phone(text: str) -> str:
-    """Keep `+`, digits and dashes; `9876543210.0` (a number cell) → `9876543210`."""
-    if text.isdigit():
+def _plain_amount(text: str) -> str:
+    """The number inside an amount with a currency (`₹ 1,20,000` → `1,20,000`), else `text`."""
+    signed = _SIGNED_AMOUNT.fullmatch(text)
+    if signed is not None:  # -₹500
+        text = signed["sign"] + signed["rest"]
+    match = _AMOUNT.fullmatch(text)
+    if match is None or match["number"] == text:
         return text
-    cell = _PHONE_CELL.fullmatch(text) if "." in text else None
-    if cell:
-        return cell.group(1)
-    compact = text.replace(" ", "").replace("(", "").replace(")", "").replace(".", "")
-    if compact.isascii() and compact.isprintable():
-        return compact
-    return _PHONE_NOISE.sub("", compact)  # tabs, non-breaking and other Unicode spaces
+    return match["number"]
+
+
+def sent_phone(text: str) -> str:
+    """Without a default country: keep `+`, digits and dashes; `9876543210.0` → `9876543210`."""
+    return legacy_phone(text)
 
 
 def sent_boolean(text: str) -> str:
     return _BOOLEAN_IN.get(text.casefold(), text)
 
 
-def _sent_when(texts: list[str], formats: list[str], with_time: bool) -> list[str]:
-    """ISO text (any zero padding, optional time) or one of the mapping's formats."""
+def _sent_when(texts: list[str], formats: list[str], with_time: bool, order: str) -> list[str]:
+    """ISO text (any zero padding, optional time), one of the mapping's formats, or a plain date."""
     out_format = DATETIME_FORMAT if with_time else DATE_FORMAT
     out = list(texts)
     todo: list[int] = []
@@ -100,13 +120,17 @@ def _sent_when(texts: list[str], formats: list[str], with_time: bool) -> list[st
         if not with_time:
             parsed = parsed.where(parsed == parsed.dt.normalize())
         written = parsed.dt.strftime(out_format)
-        still = []
+        still: list[int] = []
         for position, when in zip(todo, written, strict=True):
             if isinstance(when, str):
                 out[position] = when
             else:
                 still.append(position)
         todo = still
+    for position in todo:
+        found = sent_date(texts[position], order, with_time)
+        if found is not None:
+            out[position] = found
     return out
 
 
@@ -136,35 +160,46 @@ def _grouped(chars: CodePoints) -> np.ndarray:
     same_row = rows[1:] == rows[:-1]
     gap = columns[1:] - columns[:-1]
     shaped[rows[1:][same_row & ((gap < 3) | (gap > 4))]] = False
-    return shaped
+    result: np.ndarray = shaped
+    return result
 
 
-def _sent_phones(texts: list[str]) -> list[str]:
-    """`sent_phone` of every text; digits with `+ - ( )` and spaces in bulk."""
-    chars = CodePoints(texts)
-    easy = chars.only(DIGITS + "+-() ")
-    compact = chars.array[easy]
-    for noise in " ()" if len(compact) else "":  # numpy's replace fails on an empty array
-        compact = np.strings.replace(compact, noise, "")
-    return chars.texts_out(easy, compact, sent_phone)
+@dataclass
+class Readers:
+    """What reading values needs beyond one field: the mapping's country and date order.
+
+    The phone reader remembers the numbers it refused, so the type check can reject
+    them even when they look like a sent phone (`+91-12345`).
+    """
+
+    date_order: str = "DMY"
+    phones: PhoneReader = field(default_factory=lambda: PhoneReader(None))
+
+    @classmethod
+    def of(cls, mapping: Mapping) -> Readers:
+        return cls(mapping.date_order, PhoneReader(mapping.default_country))
 
 
-Normaliser = Callable[[list[str], FieldSpec], list[str]]
+Normaliser = Callable[[list[str], FieldSpec, Readers], list[str]]
 _NORMALISERS: dict[str, Normaliser] = {
-    "number": lambda texts, _spec: _sent_numbers(texts),
-    "integer": lambda texts, _spec: _sent_numbers(texts),
-    "phone": lambda texts, _spec: _sent_phones(texts),
-    "boolean": lambda texts, _spec: [sent_boolean(text) for text in texts],
-    "date": lambda texts, spec: _sent_when(texts, spec.format or [], with_time=False),
-    "datetime": lambda texts, spec: _sent_when(texts, spec.format or [], with_time=True),
+    "number": lambda texts, _spec, _readers: _sent_numbers(texts),
+    "integer": lambda texts, _spec, _readers: _sent_numbers(texts),
+    "phone": lambda texts, _spec, readers: readers.phones.sent(texts),
+    "boolean": lambda texts, _spec, _readers: [sent_boolean(text) for text in texts],
+    "date": lambda texts, spec, readers: _sent_when(
+        texts, spec.format or [], False, readers.date_order
+    ),
+    "datetime": lambda texts, spec, readers: _sent_when(
+        texts, spec.format or [], True, readers.date_order
+    ),
 }
 
 
-def normalise(texts: list[str], spec: FieldSpec) -> list[str]:
+def normalise(texts: list[str], spec: FieldSpec, readers: Readers | None = None) -> list[str]:
     """Trimmed texts → the forms sent: canonical number/phone/date, listed spelling."""
     normaliser = _NORMALISERS.get(spec.type)
     if normaliser is not None:
-        texts = normaliser(texts, spec)
+        texts = normaliser(texts, spec, readers or Readers())
     if spec.allowed:
         spelling = {item.strip().casefold(): item for item in spec.allowed}
         texts = [spelling.get(text.casefold(), text) for text in texts]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping as Mapping_
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -19,6 +20,9 @@ import pandera.pandas as pa
 
 from importer.core.errors import MappingError
 from importer.core.outcomes import RowError
+from importer.io.tables import CellProblem
+from importer.io.tables.cells import excel_error
+from importer.io.tables.headers import join_words
 from importer.rules.checks import (
     TYPE_TESTS,
     EmailTest,
@@ -27,10 +31,13 @@ from importer.rules.checks import (
     matches,
     numbers,
     per_value,
+    phone_test,
 )
+from importer.rules.dates import date_problem
+from importer.rules.invisible import invisible_in, tidy
 from importer.rules.mapping import FieldSpec, Mapping
-from importer.rules.messages import quote, reason
-from importer.rules.normalise import as_series, normalise
+from importer.rules.messages import reason
+from importer.rules.normalise import Readers, as_series, normalise
 
 # pandera registers its pandas backends (importing much of itself) on the first
 # validation; doing it on import keeps that start-up cost out of the first file's time.
@@ -48,8 +55,20 @@ class ValidatedChunk:
 
 # ---------------------------------------------------------------- the validator
 
-_RULE_ORDER = ("required", "type", "allowed", "max_length", "min", "max", "pattern", "required_if")
+_RULE_ORDER = (
+    "formula",
+    "excel_error",
+    "required",
+    "type",
+    "allowed",
+    "max_length",
+    "min",
+    "max",
+    "pattern",
+    "required_if",
+)
 _CELL_STOPPERS = ("required", "type")  # once a cell fails these, its other messages are noise
+_CELL_PROBLEMS = ("formula", "excel_error")  # the cell holds no value at all: nothing else counts
 
 
 @dataclass(frozen=True)
@@ -69,6 +88,7 @@ class Validator:
     def __init__(self, mapping: Mapping, columns: dict[str, str]) -> None:
         self._mapping = mapping
         self._email_test = EmailTest()
+        self._readers = Readers.of(mapping)
         self._targets = self._collect(mapping, columns)
         self._schema = self._build_schema(self._read_targets())
         self._constants: dict[str, str] = {}
@@ -124,6 +144,9 @@ class Validator:
             tests.append(("required", lambda s: s != ""))
         if spec.type == "email":
             tests.append(("type", self._email_test))
+        elif spec.type == "phone":
+            with_country = self._mapping.default_country is not None
+            tests.append(("type", phone_test(self._readers.phones.refused, with_country)))
         elif spec.type in TYPE_TESTS:
             tests.append(("type", TYPE_TESTS[spec.type]))
         if spec.allowed:
@@ -152,7 +175,10 @@ class Validator:
                 continue  # a constant condition: handled in _constant_required_if
 
             def holds(
-                frame: pd.DataFrame, key: str = target.key, other: str = other, wanted=wanted
+                frame: pd.DataFrame,
+                key: str = target.key,
+                other: str = other,
+                wanted: list[str] = wanted,
             ) -> pd.Series:
                 triggered = per_value(lambda s: s.str.casefold().isin(wanted))(frame[other])
                 return ~(triggered & (frame[key] == ""))
@@ -171,7 +197,7 @@ class Validator:
 
     def _check_single(self, target: _Target, text: str, what: str) -> str:
         """Validate a constant or default once, at mapping time; return its sent form."""
-        sent = as_series(normalise([text.strip()], target.spec))
+        sent = as_series(normalise(tidy([text], target.spec.type), target.spec, self._readers))
         schema = pa.DataFrameSchema({target.key: _column(self._checks(target))})
         try:
             schema.validate(pd.DataFrame({target.key: sent}), lazy=True)
@@ -183,13 +209,22 @@ class Validator:
 
     # ---- per chunk
 
-    def validate(self, frame: pd.DataFrame) -> ValidatedChunk:
-        """Normalise, check every rule on every row (lazily), then apply `unique`."""
+    def validate(
+        self,
+        frame: pd.DataFrame,
+        cell_problems: Mapping_[tuple[int, str], CellProblem] | None = None,
+    ) -> ValidatedChunk:
+        """Normalise, check every rule on every row (lazily), then apply `unique`.
+
+        `cell_problems` are cells the loader found unusable though they read as empty
+        (a formula never calculated), by (RowNumber, column label): a mapped one makes
+        its row invalid.
+        """
         sent = pd.DataFrame(
             {t.key: self._sent_column(frame[t.column], t) for t in self._read_targets()},
             index=frame.index,
         )
-        failures = self._failures(sent)
+        failures = self._failures(sent, self._cell_failures(sent, cell_problems or {}))
         errors = self._messages(failures, frame, sent)
         invalid = set(failures["index"].tolist()) if len(failures) else set()
         errors += self._check_unique(sent, frame, invalid)
@@ -217,7 +252,7 @@ class Validator:
         if _mostly_distinct(cells):
             sent = self._sent_texts(cells.to_numpy(dtype=object).tolist(), target.spec)
             return pd.Series(sent, index=cells.index, dtype=object)
-        codes, uniques = pd.factorize(cells)
+        codes, uniques = pd.factorize(cells.to_numpy(dtype=object))  # object: the fast hash
         categories = pd.Index(self._sent_texts(uniques.tolist(), target.spec), dtype=object)
         if not categories.is_unique:  # " a" and "a" both became "a": merge them
             merged, categories = pd.factorize(categories)
@@ -226,13 +261,40 @@ class Validator:
         return pd.Series(column, index=cells.index)
 
     def _sent_texts(self, texts: list[str], spec: FieldSpec) -> list[str]:
-        texts = list(map(str.strip, texts))
+        texts = tidy(texts, spec.type)
         if spec.default is not None:
             default = spec.default.strip()
             texts = [text or default for text in texts]
-        return normalise(texts, spec)
+        return normalise(texts, spec, self._readers)
 
-    def _failures(self, sent: pd.DataFrame) -> pd.DataFrame:
+    def _cell_failures(
+        self, sent: pd.DataFrame, cell_problems: Mapping_[tuple[int, str], CellProblem]
+    ) -> pd.DataFrame:
+        """Cells that hold no value: an Excel error shown, or a formula never calculated."""
+        rows: list[tuple[str, str, int]] = []
+        for target in self._read_targets():
+            column = sent[target.key]
+            if isinstance(column.dtype, pd.CategoricalDtype):
+                shown = [excel_error(str(text)) is not None for text in column.cat.categories]
+                bad = np.flatnonzero(np.asarray(shown, dtype=bool)[column.cat.codes.to_numpy()])
+            else:
+                texts = column.tolist()
+                if "#" not in "".join(texts):
+                    continue
+                bad = np.asarray(
+                    [i for i, text in enumerate(texts) if text[:1] == "#" and excel_error(text)],
+                    dtype=np.int64,
+                )
+            rows += [(target.key, "excel_error", int(row)) for row in sent.index[bad]]
+        if cell_problems:
+            by_label = {t.column: t.key for t in self._read_targets()}
+            present = set(sent.index.tolist())
+            for (row, label), problem in cell_problems.items():
+                if row in present and label in by_label:
+                    rows.append((by_label[label], str(problem), row))
+        return pd.DataFrame(rows, columns=["column", "check", "index"])
+
+    def _failures(self, sent: pd.DataFrame, cell_failures: pd.DataFrame) -> pd.DataFrame:
         """pandera's failure table, one line per (row, target, rule), required_if folded in."""
         try:
             self._schema.validate(sent, lazy=True)
@@ -245,9 +307,9 @@ class Validator:
         if wide.any():  # a frame-wide check lists every column; keep the one it is about
             owner = cases["check"].astype(str).str.split(" ").str[1]
             cases = cases[~wide | (cases["column"] == owner)]
-        extra = self._constant_required_if(sent)
-        if len(extra):
-            cases = pd.concat([cases, extra], ignore_index=True)
+        extra = [frame for frame in (self._constant_required_if(sent), cell_failures) if len(frame)]
+        if extra:
+            cases = pd.concat([cases, *extra], ignore_index=True)
         cases = cases.assign(
             index=cases["index"].astype("int64"),
             rule=cases["check"].astype(str).str.split(" ").str[0],
@@ -273,7 +335,13 @@ class Validator:
         """A cell that is empty or unreadable gets that one message, not five; rows in order."""
         if not len(cases):
             return cases
-        stopper = cases["rule"].isin(_CELL_STOPPERS)
+        problem = cases["rule"].isin(_CELL_PROBLEMS)
+        if problem.any():
+            empty = set(zip(cases["index"][problem], cases["column"][problem], strict=True))
+            cells = zip(cases["index"], cases["column"], strict=True)
+            hidden = pd.Series([cell in empty for cell in cells], index=cases.index) & ~problem
+            cases = cases[~hidden]
+        stopper = cases["rule"].isin(_CELL_STOPPERS + _CELL_PROBLEMS)
         stopped = set(zip(cases["index"][stopper], cases["column"][stopper], strict=True))
         cells = zip(cases["index"], cases["column"], strict=True)
         noise = pd.Series([cell in stopped for cell in cells], index=cases.index) & ~stopper
@@ -294,7 +362,7 @@ class Validator:
             target = self._targets[key]
             raw = _cell(frame, row, target.column)
             reason = self._reason(
-                rule, target, raw.strip(), sent.at[row, key], check=check, sent=sent, row=row
+                rule, target, raw.strip(), str(sent.at[row, key]), check=check, sent=sent, row=row
             )
             errors.append(
                 RowError(int(row), target.label, raw, f"Row {row}, {target.label}: {reason}")
@@ -323,7 +391,23 @@ class Validator:
             else:
                 other_value = ""
             condition = (self._targets[other].label, other_value)
-        return reason(rule, target.spec, text, value, condition)
+        detail = self._detail(target.spec, text) if rule == "type" else None
+        return reason(rule, target.spec, text, value, condition, detail)
+
+    def _detail(self, spec: FieldSpec, text: str) -> str | None:
+        """Why a value failed its type, where more can be said than "is not a ..."."""
+        phones = self._readers.phones
+        if spec.type == "phone" and (phones.region or text[:1] == "+" or text in phones.refused):
+            return self._readers.phones.problem(text)
+        if spec.type in ("date", "datetime"):
+            return date_problem(
+                text, self._mapping.date_order, spec.type == "datetime", spec.format or []
+            )
+        if spec.type == "email":
+            hidden = invisible_in(text)
+            if hidden:
+                return f"contains an invisible character ({hidden}); retype the address"
+        return None
 
     def _check_unique(
         self, sent: pd.DataFrame, frame: pd.DataFrame, invalid: set[int]
@@ -349,9 +433,8 @@ class Validator:
     ) -> RowError:
         target = self._targets[self._unique[0]]
         raw = _cell(frame, row, target.column)
-        shown = quote(raw.strip() or self._value(sent, row, target.key))
-        names = ", ".join(self._mapping.unique)
-        message = f"Row {row}, {target.label}: {shown} repeats row {first} (unique: {names})"
+        labels = join_words([self._targets[key].label for key in self._unique])
+        message = f"Row {row}, {target.label}: same {labels} as row {first}"
         return RowError(int(row), target.label, raw, message)
 
     def _folded(self, sent: pd.DataFrame, key: str) -> np.ndarray:
@@ -359,14 +442,15 @@ class Validator:
         if key in sent:
             column = sent[key]
             if not isinstance(column.dtype, pd.CategoricalDtype):
-                return np.asarray(list(map(str.casefold, column.tolist())), dtype=object)
+                texts = column.tolist()
+                joined = "".join(texts)
+                if joined.isascii() and joined.lower() == joined:
+                    return np.asarray(texts, dtype=object)  # nothing to fold
+                return np.asarray(list(map(str.casefold, texts)), dtype=object)
             folded = list(map(str.casefold, column.cat.categories.tolist()))
             return np.asarray(folded, dtype=object)[column.cat.codes.to_numpy()]
         constant = self._constants.get(key, "").strip().casefold()
         return np.full(len(sent), constant, dtype=object)
-
-    def _value(self, sent: pd.DataFrame, row: int, key: str) -> str:
-        return self._constants[key] if key in self._constants else str(sent.at[row, key])
 
 
 def _column(checks: list[pa.Check]) -> pa.Column:
@@ -377,8 +461,9 @@ def _column(checks: list[pa.Check]) -> pa.Column:
 def _cell(frame: pd.DataFrame, row: int, column: str | None) -> str:
     if column is None:
         return ""
-    value = frame.at[row, column]
-    return "" if value is None or value != value else str(value)
+    value: object = frame.at[row, column]
+    missing = value is None or (isinstance(value, float) and value != value)
+    return "" if missing else str(value)
 
 
 def _mostly_distinct(values: pd.Series, sample: int = 2000) -> bool:

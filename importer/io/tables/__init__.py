@@ -8,10 +8,17 @@ from importer.core.conventions import DELIMITED_SUFFIXES, INPUT_SUFFIXES
 from importer.core.errors import InputFileError
 from importer.io.tables.delimited import open_delimited
 from importer.io.tables.headers import column_letter, find_header_row, normalize_header
-from importer.io.tables.table import Table
+from importer.io.tables.table import CellProblem, Table
 from importer.io.tables.workbook import open_workbook_table
 
-__all__ = ["Table", "column_letter", "find_header_row", "normalize_header", "open_table"]
+__all__ = [
+    "CellProblem",
+    "Table",
+    "column_letter",
+    "find_header_row",
+    "normalize_header",
+    "open_table",
+]
 
 
 def open_table(

@@ -9,6 +9,35 @@ import pandas as pd
 
 from importer.core.text import CELL_TEXT
 
+# What a cell shows when its formula failed; never a value to send.
+EXCEL_ERRORS = frozenset(
+    {
+        "#N/A",
+        "#REF!",
+        "#DIV/0!",
+        "#VALUE!",
+        "#NAME?",
+        "#NULL!",
+        "#NUM!",
+        "#SPILL!",
+        "#CALC!",
+        "#GETTING_DATA",
+        "#FIELD!",
+        "#BLOCKED!",
+        "#CONNECT!",
+        "#BUSY!",
+        "#UNKNOWN!",
+    }
+)
+
+
+def excel_error(text: str) -> str | None:
+    """The Excel error a cell text shows (`#N/A`, `#ref!` as `#REF!`), or None."""
+    if not text.startswith("#"):
+        return None
+    code = text.upper()
+    return code if code in EXCEL_ERRORS else None
+
 
 def row_texts(row: list[Any]) -> list[str]:
     """Cells as python-calamine returns them, as text; the hot loop of workbook loading."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Protocol
 
@@ -16,9 +17,16 @@ import pandas as pd
 
 from importer.core.errors import InputFileError
 from importer.io.tables.headers import Header, find_header_row
+from importer.io.tables.totals import without_totals_row
 
 INDEX_NAME = "RowNumber"
 HEADER_ROW = 1  # the header row unless a title block sits above it (see find_header_row)
+
+
+class CellProblem(StrEnum):
+    """Why a cell that reads as empty holds no usable value (the validator's rule name)."""
+
+    UNCALCULATED = "formula"  # a formula saved without its value (files written by scripts)
 
 
 class TableSource(Protocol):
@@ -43,13 +51,17 @@ class Table:
     header_row: int = 1  # the spreadsheet row the headers were read from
     header_detected: bool = False  # True when found by looking, not given by the caller
     _source: TableSource | None = field(default=None, repr=False, compare=False)
+    # (RowNumber, column label) of the few cells that read as empty but are not
+    cell_problems: dict[tuple[int, str], CellProblem] = field(default_factory=dict)
+    total_rows: int = 0  # trailing totals rows skipped (the Summary's "Totals rows skipped")
 
     def chunks(self) -> Iterator[pd.DataFrame]:
         """Frames of text indexed by RowNumber; each call reads the file again from the top."""
         if self._source is None:
             return iter(())
         self.blank_rows = 0
-        return self._source.frames(self)
+        self.total_rows = 0
+        return without_totals_row(self._source.frames(self), self)
 
     def warn(self, message: str) -> None:
         """Record a warning once, however many chunks or passes run into it."""

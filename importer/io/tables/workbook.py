@@ -20,8 +20,10 @@ from python_calamine import (
 
 from importer.core.errors import InputFileError
 from importer.io.tables.cells import is_blank, row_texts
+from importer.io.tables.formula_cells import HiddenCells, find_hidden_cells
 from importer.io.tables.headers import HEADER_SCAN_ROWS, Header, build_header, normalize_header
 from importer.io.tables.table import (
+    CellProblem,
     Table,
     choose_header_row,
     frame_of,
@@ -104,6 +106,9 @@ class _SheetSource:
     # calamine parses a whole sheet even to read its header: the first pass
     # reuses what open_table parsed instead of parsing the file twice
     parsed: CalamineSheet | None = field(default=None, repr=False)
+    # row number → (index in the row's texts, Excel error shown) for cells calamine reads as ""
+    shown_errors: dict[int, list[tuple[int, str]]] = field(default_factory=dict)
+    unusable_rows: set[int] = field(default_factory=set)  # rows holding an unsaved formula
 
     def frames(self, table: Table) -> Iterator[pd.DataFrame]:
         data, self.parsed = self.parsed, None
@@ -131,7 +136,10 @@ class _SheetSource:
         read = 0
         for row_number, row in enumerate(rows, start=self.header_row + 1):
             texts = row_texts(row if pick is None else [row[i] for i in pick])
-            if is_blank(texts):
+            if row_number in self.shown_errors:
+                for index, code in self.shown_errors[row_number]:
+                    texts[index] = code
+            if is_blank(texts) and row_number not in self.unusable_rows:
                 table.blank_rows += 1
             else:
                 batch.append(texts)
@@ -171,7 +179,26 @@ def open_workbook_table(
     if by_content:
         warnings.insert(0, f"{path.name} does not match its extension; it was read by content")
     source = _SheetSource(path, name, by_content, header, len(cells), chunk_rows, row, data)
-    return make_table(path, name, header, warnings, None, None, source, (row, detected))
+    table = make_table(path, name, header, warnings, None, None, source, (row, detected))
+    _place_hidden_cells(find_hidden_cells(path, name, by_content), start[1], source, table)
+    return table
+
+
+def _place_hidden_cells(
+    hidden: HiddenCells, first_column: int, source: _SheetSource, table: Table
+) -> None:
+    """Error cells become the text they show; unsaved formulas become the table's cell problems."""
+    index_of = {position: index for index, position in enumerate(source.header.indexes)}
+    for (row_number, column), code in hidden.errors.items():
+        index = index_of.get(column - first_column)
+        if index is not None and row_number > table.header_row:
+            source.shown_errors.setdefault(row_number, []).append((index, code))
+    for row_number, column in hidden.uncalculated:
+        index = index_of.get(column - first_column)
+        if index is not None and row_number > table.header_row:
+            source.unusable_rows.add(row_number)
+            label = source.header.labels[index]
+            table.cell_problems[(row_number, label)] = CellProblem.UNCALCULATED
 
 
 def _sheet_columns_with_data(rows: Iterator[list[Any]], columns: list[int]) -> set[int]:

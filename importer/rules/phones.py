@@ -1,0 +1,507 @@
+"""Phone numbers in LeadSquared's `+CC-NATIONAL` form, judged by the `phonenumbers` library.
+
+`phonenumbers` costs about 20 µs a number and phone columns hardly repeat, so the
+common shapes (`+91 98765 43210`, and `98765 43210` with a default country) are
+split into country code and national number in numpy, and validity is asked once
+per (country code, leading digits, length): beyond `DecisionDepth` digits every
+pattern of the country's metadata accepts any digit, so the rest cannot change
+the verdict. Everything else goes through `phonenumbers.parse`, cached per text.
+`tests/test_phones.py` proves both paths give the same answers.
+"""
+
+from __future__ import annotations
+
+import re
+import re._parser as sre_parse  # type: ignore[import-not-found]
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+
+import numpy as np
+import phonenumbers
+from phonenumbers import NumberParseException, PhoneMetadata, PhoneNumber, ValidationResult
+from phonenumbers.phonenumberutil import COUNTRY_CODE_TO_REGION_CODE
+
+from importer.rules.codepoints import DIGITS, CodePoints
+
+_CACHE_LIMIT = 200_000
+_NUMBER_CELL = re.compile(r"(\+?[0-9]+)\.0+")  # a phone read from a number cell: 9876543210.0
+_PHONE_NOISE = re.compile(r"[\s().]")
+_SEPARATORS = " -()"
+_NSN_LENGTHS = (2, 17)  # phonenumbers refuses national numbers outside these lengths
+_NON_GEOGRAPHIC = "001"
+
+
+def known_region(code: str) -> bool:
+    """True for a two-letter region `phonenumbers` has numbering rules for (`IN`, `US`...)."""
+    return len(code) == 2 and phonenumbers.country_code_for_region(code) != 0
+
+
+def legacy_phone(text: str) -> str:
+    """Without a country: keep `+`, digits and dashes; `9876543210.0` (a number cell) → digits."""
+    if text.isdigit():
+        return text
+    cell = _NUMBER_CELL.fullmatch(text) if "." in text else None
+    if cell:
+        return cell.group(1)
+    compact = text.replace(" ", "").replace("(", "").replace(")", "").replace(".", "")
+    if compact.isascii() and compact.isprintable():
+        return compact
+    return _PHONE_NOISE.sub("", compact)  # tabs, non-breaking and other Unicode spaces
+
+
+# ---------------------------------------------------------------- exact, one text at a time
+
+
+def _parse(text: str, region: str | None) -> PhoneNumber | None:
+    try:
+        return phonenumbers.parse(text, region)
+    except NumberParseException:
+        return None
+
+
+def sent_phone(text: str, region: str | None) -> str | None:
+    """`+CC-NATIONAL` for a valid number, None for one that cannot exist (the reference rule)."""
+    cell = _NUMBER_CELL.fullmatch(text) if "." in text else None
+    if cell:
+        text = cell.group(1)
+    number = _parse(text, region)
+    if number is None or number.extension or not phonenumbers.is_valid_number(number):
+        return None
+    return f"+{number.country_code}-{phonenumbers.national_significant_number(number)}"
+
+
+def phone_problem(text: str, region: str | None) -> str:
+    """Why `text` is not a phone number, in words for the Errors sheet."""
+    cell = _NUMBER_CELL.fullmatch(text) if "." in text else None
+    number = _parse(cell.group(1) if cell else text, region)
+    if number is None:
+        if text.lstrip().startswith("+") or region:
+            return "it does not read as a phone number with a country code"
+        return "it does not read as a phone number"
+    if number.extension:
+        return f"it has an extension ({number.extension}); give the number alone"
+    where = _where(number)
+    reason = phonenumbers.is_possible_number_with_reason(number)
+    if reason == ValidationResult.INVALID_COUNTRY_CODE:
+        return f"+{number.country_code} is not a country code"
+    if reason == ValidationResult.TOO_SHORT:
+        return f"too few digits for a number in {where}"
+    if reason == ValidationResult.TOO_LONG:
+        return f"too many digits for a number in {where}"
+    if reason == ValidationResult.INVALID_LENGTH:
+        return f"the wrong number of digits for a number in {where}"
+    return f"no number in {where} starts like this; check the digits"
+
+
+def _where(number: PhoneNumber) -> str:
+    region = phonenumbers.region_code_for_number(number)
+    if region and region != _NON_GEOGRAPHIC:
+        return f"{region} (+{number.country_code})"
+    return f"+{number.country_code}"
+
+
+# ---------------------------------------------------------------- how deep a country's rules look
+
+_Span = tuple[int, int | None, int | None]  # min length, max length, decision depth
+_UNKNOWN: _Span = (0, None, None)
+
+
+def _item_span(op: object, arg: object) -> _Span:
+    if op is sre_parse.LITERAL:
+        return (1, 1, 1)
+    if op is sre_parse.IN:
+        any_digit = arg in (
+            [(sre_parse.CATEGORY, sre_parse.CATEGORY_DIGIT)],
+            [(sre_parse.RANGE, (48, 57))],
+        )
+        return (1, 1, 0 if any_digit else 1)
+    if op is sre_parse.SUBPATTERN:
+        return _span(arg[-1])  # type: ignore[index]
+    if op is sre_parse.BRANCH:
+        spans = [_span(branch) for branch in arg[1]]  # type: ignore[index]
+        highs = [span[1] for span in spans]
+        depths = [span[2] for span in spans]
+        return (
+            min(span[0] for span in spans),
+            None if None in highs else max(h or 0 for h in highs),
+            None if None in depths else max(d or 0 for d in depths),
+        )
+    if op in (sre_parse.MAX_REPEAT, sre_parse.MIN_REPEAT):
+        least: int = arg[0]  # type: ignore[index]
+        most: int = arg[1]  # type: ignore[index]
+        inner: object = arg[2]  # type: ignore[index]
+        low, high, depth = _span(inner)
+        bounded = most != sre_parse.MAXREPEAT and high is not None
+        total = most * high if bounded and high is not None else None
+        if depth == 0:
+            return (least * low, total, 0)
+        if total is None or depth is None or high is None:
+            return _UNKNOWN
+        return (least * low, total, (most - 1) * high + depth)
+    return _UNKNOWN  # anchors, `.`, lookarounds: not in phone metadata; stay exact
+
+
+def _span(items: object) -> _Span:
+    """Lengths of a parsed pattern and how many leading characters it can look at."""
+    low, depth = 0, 0
+    high: int | None = 0
+    for op, arg in items:  # type: ignore[attr-defined]
+        item_low, item_high, item_depth = _item_span(op, arg)
+        if item_depth is None:
+            return _UNKNOWN
+        if item_depth:
+            if high is None:
+                return _UNKNOWN
+            depth = max(depth, high + item_depth)
+        low += item_low
+        high = None if high is None or item_high is None else high + item_high
+    return low, high, depth
+
+
+def _pattern_depth(pattern: str) -> int | None:
+    return _span(sre_parse.parse(pattern))[2]
+
+
+_DESCS = (
+    "general_desc",
+    "fixed_line",
+    "mobile",
+    "toll_free",
+    "premium_rate",
+    "shared_cost",
+    "personal_number",
+    "voip",
+    "pager",
+    "uan",
+    "voicemail",
+)
+
+
+@dataclass(frozen=True)
+class _Country:
+    """What the numpy path needs to know about one country calling code."""
+
+    code: int
+    depth: int  # leading digits that decide validity (with the length)
+    national_prefix: str  # a literal prefix phonenumbers would strip ("" if none)
+    international_prefix: str  # a literal prefix that starts an international number
+
+
+@cache
+def _country(code: int) -> _Country | None:
+    """The code's rules, or None when they are too rich for the numpy path."""
+    regions = COUNTRY_CODE_TO_REGION_CODE.get(code, ())
+    if len(regions) != 1 or regions[0] == _NON_GEOGRAPHIC:
+        return None  # +1, +7, +44...: the region depends on the digits
+    metadata = PhoneMetadata.metadata_for_region(regions[0])
+    if metadata is None:
+        return None
+    prefix = metadata.national_prefix_for_parsing or ""
+    international = metadata.international_prefix or ""
+    if not re.fullmatch(r"[0-9]*", prefix) or not re.fullmatch(r"[0-9]*", international):
+        return None
+    if metadata.national_prefix_transform_rule:
+        return None
+    depth = 0
+    for name in _DESCS:
+        desc = getattr(metadata, name)
+        if desc is None or desc.national_number_pattern is None:
+            continue
+        found = _pattern_depth(desc.national_number_pattern)
+        if found is None:
+            return None
+        depth = max(depth, found)
+    if depth > _DEPTH_LIMIT:
+        return None
+    return _Country(code, depth, prefix, international)
+
+
+@cache
+def _code_lengths() -> np.ndarray:
+    """For every 1-3 digit prefix value v, the country code length ending there (0: none)."""
+    table = np.zeros(1000 * 3, dtype=np.int8).reshape(3, 1000)
+    for code in COUNTRY_CODE_TO_REGION_CODE:
+        table[len(str(code)) - 1, code] = len(str(code))
+    return table
+
+
+# ---------------------------------------------------------------- the reader
+
+
+class PhoneReader:
+    """Sent forms of one mapping's phone fields, remembering which texts it refused."""
+
+    def __init__(self, default_country: str | None) -> None:
+        self.region = default_country
+        self._home = (
+            _country(phonenumbers.country_code_for_region(default_country))
+            if default_country
+            else None
+        )
+        self._texts: dict[str, str | None] = {}
+        self._verdicts: dict[int, bool] = {}
+        self.refused: set[str] = set()
+
+    def sent(self, texts: list[str]) -> list[str]:
+        """Each text's sent form; a number that cannot exist is kept as it is (and refused)."""
+        out = np.array(texts, dtype=object) if texts else np.array([], dtype=object)
+        for position in self._fast(texts, out):
+            text = texts[position]
+            if not text:
+                continue
+            if self.region is None and not text.startswith("+"):
+                out[position] = legacy_phone(text)
+                continue
+            found = self._one(text)
+            if found is None:
+                self.refused.add(text)
+            else:
+                out[position] = found
+        result: list[str] = out.tolist()
+        return result
+
+    def problem(self, text: str) -> str:
+        return phone_problem(text, self.region)
+
+    def _one(self, text: str) -> str | None:
+        if text in self._texts:
+            return self._texts[text]
+        if len(self._texts) >= _CACHE_LIMIT:
+            self._texts.clear()
+        found = self._texts[text] = sent_phone(text, self.region)
+        return found
+
+    def _fast(self, texts: Sequence[str], out: np.ndarray) -> list[int]:
+        """Decide the common shapes in bulk; return the positions left to `_one`.
+
+        Works on the code-point matrix: the digits of each text are packed to the left,
+        the country code read off the front, and the sent text assembled as a matrix.
+        """
+        chars = CodePoints(texts)
+        points, inside = chars.points, chars.inside
+        digit = (points >= 48) & (points <= 57) & inside
+        plus = (points == 43) & inside
+        easy = (chars.only(DIGITS + _SEPARATORS + "+") & (chars.lengths > 0)).copy()
+        easy &= plus.sum(axis=1) == plus[:, 0]  # a `+` only in front
+        if self._home is None:
+            easy &= plus[:, 0]
+        rows = np.flatnonzero(easy)
+        positions = np.flatnonzero(chars.fits)[rows]
+        if not len(rows):
+            return _others(len(texts), positions)
+        packed, count = _pack_digits(points[rows], digit[rows])
+        with_plus = plus[rows, 0]
+        if self._home is not None and not with_plus.all():
+            packed, count = _prepend(packed, count, ~with_plus, str(self._home.code))
+        codes, code_length = _split_codes(packed, count)
+        nsn_length = count - code_length
+        fine = (nsn_length >= _NSN_LENGTHS[0]) & (nsn_length <= _NSN_LENGTHS[1]) & (codes > 0)
+        fine &= _digit_at(packed, code_length) != 0
+        depth = np.zeros(len(rows), dtype=np.int64)
+        for code in np.unique(codes[fine]).tolist():
+            country = _country(code)
+            mine = codes == code
+            if country is None:
+                fine &= ~mine
+                continue
+            depth[mine] = country.depth
+            if country.national_prefix:
+                fine &= ~(mine & _starts(packed, code_length, country.national_prefix))
+            if self._home is not None and code == self._home.code:
+                # phonenumbers may read a bare number starting with these as international
+                bare = mine & ~with_plus
+                for prefix in (str(code), self._home.international_prefix):
+                    if prefix:
+                        fine &= ~(bare & _starts(packed, code_length, prefix))
+        chosen = np.flatnonzero(fine)
+        keys = _keys(
+            packed[chosen], code_length[chosen], nsn_length[chosen], codes[chosen], depth[chosen]
+        )
+        verdict = self._verdicts_of(keys)
+        sent = _sent_texts(packed[chosen], code_length[chosen])
+        where = positions[chosen]
+        out[where[verdict]] = sent[verdict].tolist()
+        self.refused.update(out[where[~verdict]].tolist())
+        return _others(len(texts), where)
+
+    def _verdicts_of(self, keys: np.ndarray) -> np.ndarray:
+        """Validity per (code, national length, leading digits) key, asked once per key."""
+        if not len(keys):
+            return np.zeros(0, dtype=bool)
+        uniques, inverse = np.unique(keys, return_inverse=True)
+        known = self._verdicts
+        if len(known) > _CACHE_LIMIT:
+            known.clear()
+        listed = uniques.tolist()
+        new = [key for key in listed if key not in known]
+        if new:
+            known.update(_judge(new))
+        verdicts = np.fromiter(map(known.__getitem__, listed), dtype=bool, count=len(listed))
+        result: np.ndarray = verdicts[inverse]
+        return result
+
+
+_KEY_SCALE = 10**14  # leading digits fit below it; code and length above it
+_DEPTH_LIMIT = 14
+
+
+def _keys(
+    packed: np.ndarray, start: np.ndarray, size: np.ndarray, codes: np.ndarray, depth: np.ndarray
+) -> np.ndarray:
+    """One int64 per number: code, national length and the digits that decide validity."""
+    taken = np.minimum(depth, size)
+    deepest = int(taken.max()) if len(taken) else 0
+    offsets = np.arange(deepest)
+    columns = np.clip(start[:, None] + offsets, 0, packed.shape[1] - 1)
+    digits = np.take_along_axis(packed, columns, axis=1).astype(np.int64)
+    places = taken[:, None] - 1 - offsets
+    weights = np.where(places >= 0, 10 ** np.maximum(places, 0), 0)
+    lead = (np.maximum(digits, 0) * weights).sum(axis=1)
+    keys: np.ndarray = (codes * 32 + size) * _KEY_SCALE + lead
+    return keys
+
+
+def _judge(keys: list[int]) -> dict[int, bool]:
+    """Validity of each key's representative number (its leading digits, zeros after them)."""
+    groups: dict[tuple[int, int], list[int]] = {}
+    for key in keys:
+        head = key // _KEY_SCALE
+        groups.setdefault(divmod(head, 32), []).append(key)
+    found: dict[int, bool] = {}
+    for (code, size), members in groups.items():
+        numbers = [str(key % _KEY_SCALE).ljust(size, "0") for key in members]
+        pattern = _validity_pattern(code, size)
+        valid = set(pattern.findall("\n".join(numbers))) if pattern is not None else set()
+        found.update((key, number in valid) for key, number in zip(members, numbers, strict=True))
+    return found
+
+
+@cache
+def _validity_pattern(code: int, size: int) -> re.Pattern[str] | None:
+    """One pattern, one line per national number, equal to `phonenumbers.is_valid_number`.
+
+    phonenumbers calls a number valid when it matches the general description and at
+    least one number type (each a pattern plus allowed lengths); the union is checked in
+    one pass over all lines instead of a dozen calls per number.
+    """
+    regions = COUNTRY_CODE_TO_REGION_CODE.get(code, ())
+    metadata = PhoneMetadata.metadata_for_region(regions[0]) if len(regions) == 1 else None
+    if metadata is None:
+        return None
+
+    def fits(desc: object) -> str | None:
+        pattern = getattr(desc, "national_number_pattern", None)
+        lengths = getattr(desc, "possible_length", ())
+        if not pattern or (lengths and size not in lengths):
+            return None
+        return str(pattern)
+
+    general = fits(metadata.general_desc)
+    kinds = [fits(getattr(metadata, name)) for name in _DESCS[1:]]
+    kinds = [kind for kind in kinds if kind is not None]
+    if general is None or not kinds:
+        return None
+    either = "|".join(f"(?:{kind})" for kind in kinds)
+    return re.compile(f"^(?=(?:{general})$)(?:{either})$", re.MULTILINE)
+
+
+_LAYOUTS_LIMIT = 32  # distinct digit layouts handled column-wise; more: a scatter
+
+
+def _pack_digits(points: np.ndarray, digit: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, width) digit values packed to the left (-1 beyond each row's count), and counts.
+
+    A column is usually written one way (`+91 98765 43210`): rows sharing a layout of
+    digits and separators are packed by picking the same columns for all of them.
+    """
+    packed = np.full(points.shape, -1, dtype=np.int8)
+    count = digit.sum(axis=1)
+    width = points.shape[1]
+    layout = digit.astype(np.int64) @ (np.int64(1) << np.arange(width, dtype=np.int64))
+    kinds, which = np.unique(layout, return_inverse=True)
+    if len(kinds) <= _LAYOUTS_LIMIT:
+        order = np.argsort(which, kind="stable")
+        bounds = np.searchsorted(which[order], np.arange(len(kinds) + 1))
+        for index, kind in enumerate(kinds.tolist()):
+            rows = order[bounds[index] : bounds[index + 1]]
+            columns = [bit for bit in range(width) if kind >> bit & 1]
+            if columns:
+                picked = points[rows][:, columns].astype(np.int16) - 48
+                packed[rows, : len(columns)] = picked.astype(np.int8)
+    else:
+        _scatter_digits(points, digit, packed)
+    return packed, count
+
+
+def _scatter_digits(points: np.ndarray, digit: np.ndarray, packed: np.ndarray) -> None:
+    """Pack many different layouts: each digit goes to its rank among its row's digits."""
+    target = np.cumsum(digit, axis=1, dtype=np.int16) - 1
+    rows, places = np.nonzero(digit)
+    packed[rows, target[rows, places]] = (points[rows, places] - 48).astype(np.int8)
+
+
+def _prepend(
+    packed: np.ndarray, count: np.ndarray, rows: np.ndarray, code: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """Put the default country's code in front of the numbers written without one."""
+    width = len(code)
+    grown = np.full((len(packed), packed.shape[1] + width), -1, dtype=np.int8)
+    grown[~rows, : packed.shape[1]] = packed[~rows]
+    grown[rows, :width] = [int(char) for char in code]
+    grown[rows, width:] = packed[rows]
+    return grown, count + np.where(rows, width, 0)
+
+
+def _digit_at(packed: np.ndarray, offset: np.ndarray) -> np.ndarray:
+    safe = np.clip(offset, 0, packed.shape[1] - 1)
+    found = np.take_along_axis(packed, safe[:, None], axis=1)[:, 0]
+    return np.where(offset < packed.shape[1], found, -1)
+
+
+def _starts(packed: np.ndarray, offset: np.ndarray, prefix: str) -> np.ndarray:
+    hit = np.ones(len(packed), dtype=bool)
+    for index, char in enumerate(prefix):
+        hit &= _digit_at(packed, offset + index) == int(char)
+    return hit
+
+
+def _split_codes(packed: np.ndarray, count: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The country calling code at the front of each number (codes are prefix-free)."""
+    codes = np.zeros(len(packed), dtype=np.int64)
+    length = np.zeros(len(packed), dtype=np.int64)
+    table = _code_lengths()
+    value = np.zeros(len(packed), dtype=np.int64)
+    for size in (1, 2, 3):
+        if packed.shape[1] < size:
+            break
+        digit = packed[:, size - 1]
+        ok = (count >= size) & (digit >= 0) & (value >= 0)
+        value = np.where(ok, value * 10 + np.maximum(digit, 0), -1)
+        hit = (length == 0) & ok & (table[size - 1, np.clip(value, 0, 999)] == size)
+        codes[hit] = value[hit]
+        length[hit] = size
+    return codes, length
+
+
+def _sent_texts(packed: np.ndarray, code_length: np.ndarray) -> np.ndarray:
+    """`+CC-NATIONAL` of every row, assembled as code points (`+`, code, `-`, national)."""
+    digits = np.where(packed >= 0, packed.astype(np.uint32) + 48, 0).astype(np.uint32)
+    width = packed.shape[1] + 2
+    points = np.zeros((len(packed), width), dtype=np.uint32)
+    points[:, 0] = ord("+")
+    for length in np.unique(code_length).tolist():
+        rows = np.flatnonzero(code_length == length)
+        part = points[rows]
+        part[:, 1 : 1 + length] = digits[rows, :length]
+        part[:, 1 + length] = ord("-")
+        part[:, 2 + length :] = digits[rows, length:]
+        points[rows] = part
+    return np.ascontiguousarray(points).view(f"<U{width}")[:, 0]
+
+
+def _others(count: int, done: np.ndarray) -> list[int]:
+    rest = np.ones(count, dtype=bool)
+    rest[done] = False
+    result: list[int] = np.flatnonzero(rest).tolist()
+    return result
