@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import abc
+from typing import Any
 
 import pandas as pd
 
@@ -16,12 +17,13 @@ from importer.core.constants import (
 from importer.rules.mapping import Mapping
 from importer.rules.validator import ValidatedChunk
 
+Body = dict[str, Any]  # a JSON object as LeadSquared receives it
 _ACCESS_TYPES = {"read": SHARE_ACCESS_READ, "edit": SHARE_ACCESS_EDIT}
 
 
 def build_payloads(
     chunk: ValidatedChunk | pd.DataFrame, mapping: Mapping
-) -> list[tuple[int, dict]]:
+) -> list[tuple[int, Body]]:
     """(RowNumber, body) for every valid row, in row order.
 
     Empty values are left out: sending "" could blank a field already in the CRM.
@@ -29,9 +31,10 @@ def build_payloads(
     values = chunk.values if isinstance(chunk, ValidatedChunk) else chunk
     _require_columns(values, mapping)
     build = _capture_body if mapping.operation == "capture" else _update_body
+    rows = values.to_dict("records")
     return [
-        (int(row_number), build(row, mapping))
-        for row_number, row in zip(values.index, values.to_dict("records"), strict=True)
+        (int(str(row_number)), build({str(k): str(v) for k, v in row.items()}, mapping))
+        for row_number, row in zip(values.index, rows, strict=True)
     ]
 
 
@@ -41,7 +44,9 @@ def _require_columns(values: pd.DataFrame, mapping: Mapping) -> None:
         raise ValueError(f"values frame lacks target columns: {', '.join(missing)}")
 
 
-def _fields(row: abc.Mapping[str, str], prefix: str, names: abc.Iterable[str], key: str) -> list:
+def _fields(
+    row: abc.Mapping[str, str], prefix: str, names: abc.Iterable[str], key: str
+) -> list[dict[str, str]]:
     pairs = []
     for name in names:
         value = row[f"{prefix}.{name}"]
@@ -50,11 +55,11 @@ def _fields(row: abc.Mapping[str, str], prefix: str, names: abc.Iterable[str], k
     return pairs
 
 
-def _capture_body(row: abc.Mapping[str, str], mapping: Mapping) -> dict:
+def _capture_body(row: abc.Mapping[str, str], mapping: Mapping) -> Body:
     """Capture Opportunities: LeadDetails (+ SearchBy) and the Opportunity object."""
     lead = _fields(row, "lead", mapping.lead, "Attribute")
-    lead.append({"Attribute": SEARCH_BY_ATTRIBUTE, "Value": mapping.search_by})
-    opportunity: dict = {"OpportunityEventCode": int(mapping.opportunity_event_code or 0)}
+    lead.append({"Attribute": SEARCH_BY_ATTRIBUTE, "Value": mapping.search_by or ""})
+    opportunity: Body = {"OpportunityEventCode": int(mapping.opportunity_event_code or 0)}
     if row.get("note", ""):
         opportunity["OpportunityNote"] = str(row["note"])
     if row.get("datetime", ""):
@@ -64,21 +69,21 @@ def _capture_body(row: abc.Mapping[str, str], mapping: Mapping) -> dict:
     return {"LeadDetails": lead, "Opportunity": opportunity}
 
 
-def _update_body(row: abc.Mapping[str, str], mapping: Mapping) -> dict:
+def _update_body(row: abc.Mapping[str, str], mapping: Mapping) -> Body:
     """Update an Opportunity (Async): the opportunity id, an optional note, the fields."""
-    body: dict = {"ProspectOpportunityId": str(row["opportunity_id"])}
+    body: Body = {"ProspectOpportunityId": str(row["opportunity_id"])}
     if row.get("note", ""):
         body["OpportunityNote"] = str(row["note"])
     body["Fields"] = _fields(row, "opportunity", mapping.opportunity, "SchemaName")
     return body
 
 
-def share_item(opportunity_id: str, values: abc.Mapping[str, str], mapping: Mapping) -> dict:
+def share_item(opportunity_id: str, values: abc.Mapping[str, str], mapping: Mapping) -> Body:
     """One element of the Share API's array: give the row's user access to the new opportunity."""
     if mapping.share is None:
         raise ValueError("the mapping has no share section")
     access = str(values["share.access"]).strip().casefold()
-    item: dict = {
+    item: Body = {
         "UserId": str(values["share.user_id"]),
         "Entity": SHARE_ENTITY_OPPORTUNITY,
         "EntityType": SHARE_ENTITY_TYPE_USER,
