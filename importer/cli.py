@@ -212,6 +212,7 @@ def watch(
     rate: RateOpt = None,
     workers: WorkersOpt = None,
     sandbox: SandboxOpt = False,
+    sheet: SheetOpt = None,
     header_row: HeaderRowOpt = None,
     state_dir: StateOpt = None,
     poll_timeout: PollOpt = None,
@@ -241,6 +242,7 @@ def watch(
                 mode=chosen,
                 state_dir=state_dir,
                 log_file=log_file,
+                sheet=sheet,
                 header_row=header_row,
                 echo=None if quiet else echo_err,
             )

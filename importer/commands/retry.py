@@ -8,6 +8,7 @@ sent twice; every row goes through the account ledger like a `run`'s.
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from datetime import datetime
 from functools import partial
 from pathlib import Path
@@ -17,7 +18,7 @@ import httpx
 from importer.commands.assemble import errors_by_row, invalid_outcome
 from importer.commands.followup import FollowupReport, WorkbookContext, rewrite
 from importer.commands.source import frame_from_rows, row_values
-from importer.core.config import Settings, settings_from_env
+from importer.core.config import Settings
 from importer.core.errors import MappingError
 from importer.core.outcomes import RowOutcome, RowStatus
 from importer.io.journal import Journal, JournalRow, RowState
@@ -38,7 +39,7 @@ def retry_results(
     results_path: str | Path,
     *,
     mapping_path: str | Path | None = None,
-    settings: Settings | None = None,
+    settings: Settings,
     state_dir: str | Path | None = None,
     progress: Progress | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
@@ -47,7 +48,6 @@ def retry_results(
     """Send the Failure rows again, collect the Pending ones, and rewrite the workbook."""
     started = datetime.now()
     path = Path(results_path)
-    settings = settings or settings_from_env()
     with ResultsReader(path) as reader:
         context = WorkbookContext(reader.summary())
         mapping_file = Path(mapping_path) if mapping_path else context.mapping
@@ -57,7 +57,15 @@ def retry_results(
                 "is not there: pass it with -m MAPPING"
             )
         mapping = load_mapping(mapping_file)
-        targets = [row for row in reader.rows() if row.outcome.status in RETRYABLE]
+        statuses: Counter[str] = Counter()
+        targets = []
+        for row in reader.rows():
+            statuses[str(row.outcome.status)] += 1
+            if row.outcome.status in RETRYABLE:
+                targets.append(row)
+        if not targets:  # nothing to send or ask about: the workbook stays as it is
+            counts = {str(s): statuses.get(str(s), 0) for s in RowStatus}
+            return FollowupReport(results_path=path, action="retry", counts=counts)
         mode = context.mode
         settings.require(
             sync=mode == "sync" or mapping.share is not None, asynchronous=mode == "async"

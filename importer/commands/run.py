@@ -16,7 +16,7 @@ import httpx
 
 from importer.commands.assemble import errors_by_row, final_outcome, status_counts
 from importer.commands.source import Source, Tally, open_source, tally
-from importer.core.config import Mode, Settings, settings_from_env
+from importer.core.config import Mode, Settings
 from importer.core.conventions import RESULTS_SUFFIX, SHARE_COLUMNS, STATE_DIR_NAME
 from importer.core.errors import ConfigError, ImportCancelled, ImportStopped, UserError
 from importer.core.outcomes import Origin, RowError, RowOutcome, RowStatus
@@ -108,7 +108,7 @@ def run_import(
     input_path: str | Path,
     mapping_path: str | Path,
     *,
-    settings: Settings | None = None,
+    settings: Settings,
     mode: Mode | str = Mode.ASYNC,
     out: str | Path | None = None,
     sheet: str | None = None,
@@ -126,7 +126,6 @@ def run_import(
     """
     started = datetime.now()
     mode = Mode.parse(str(mode))
-    settings = settings or settings_from_env()
     source = open_source(input_path, mapping_path, sheet, header_row=header_row)
     operation = source.mapping.operation
     if operation == "update" and mode == Mode.SYNC:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from datetime import datetime
 from functools import partial
 from pathlib import Path
@@ -10,7 +11,7 @@ from pathlib import Path
 import httpx
 
 from importer.commands.followup import FollowupReport, WorkbookContext, rewrite
-from importer.core.config import Mode, Settings, settings_from_env
+from importer.core.config import Mode, Settings
 from importer.core.errors import ApiError, AuthError, NotFound, UserError
 from importer.core.outcomes import RowOutcome, RowStatus
 from importer.io.journal import Journal
@@ -23,20 +24,20 @@ from importer.send.session import Session
 def refresh_status(
     results_path: str | Path,
     *,
-    settings: Settings | None = None,
+    settings: Settings,
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> FollowupReport:
     """Ask the Status API once about every Pending row and record what it says now."""
     started = datetime.now()
     path = Path(results_path)
-    settings = settings or settings_from_env()
     with ResultsReader(path) as reader:
         context = WorkbookContext(reader.summary())
-        pending = [
-            (row.outcome.row_number, row.outcome.request_id)
-            for row in reader.rows()
-            if row.outcome.status == RowStatus.PENDING and row.outcome.request_id
-        ]
+        pending: list[tuple[int, str]] = []
+        statuses: Counter[str] = Counter()
+        for row in reader.rows():
+            statuses[str(row.outcome.status)] += 1
+            if row.outcome.status == RowStatus.PENDING and row.outcome.request_id:
+                pending.append((row.outcome.row_number, row.outcome.request_id))
         counters = Counters()
         updated: dict[int, RowOutcome] = {}
         if pending:
@@ -47,7 +48,10 @@ def refresh_status(
                 with Journal(journal_file) as journal:
                     for outcome in updated.values():
                         journal.mark_done(outcome)
-        counts, changed = rewrite(reader, updated, counters, started, "Status checked")
+        counts = _counts(statuses)
+        changed = 0
+        if pending:  # nothing to ask about: the workbook stays as it is
+            counts, changed = rewrite(reader, updated, counters, started, "Status checked")
     return FollowupReport(
         results_path=path,
         action="status",
@@ -86,3 +90,7 @@ async def _poll(
             if outcome is not None and outcome.status != RowStatus.PENDING:
                 outcome.request_id = outcome.request_id or request_id
                 updated[row_number] = outcome
+
+
+def _counts(statuses: Counter[str]) -> dict[str, int]:
+    return {str(s): statuses.get(str(s), 0) for s in RowStatus}
