@@ -23,7 +23,7 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	@[ -n "$(CHROMIUM)" ] || echo "Browser tests of the page (lsq-import serve) are skipped: no Chromium found; apt-get install chromium to run them."
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 3
 
 check: $(STAMP)
 	$(BIN)/ruff check importer tests benchmarks samples
