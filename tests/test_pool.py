@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections import Counter
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import pytest
 
 from importer.core.config import Mode, Rate, Settings
 from importer.core.errors import AuthError
-from importer.core.outcomes import RowStatus
+from importer.core.outcomes import RowOutcome, RowStatus
 from importer.io.journal import Journal
 from importer.lsq.client import CallRecord
 from importer.sandbox import SandboxConfig, create_app
@@ -173,3 +174,157 @@ def test_a_request_still_queued_ends_pending_and_is_polled_next_time(tmp_path: P
     with Journal(tmp_path / "journal.sqlite") as journal:
         row = journal.snapshot()[2]
     assert row.request_id == outcomes[2].request_id and row.outcome is None
+
+
+# ---------------------------------------------------------------- on a fake clock
+#
+# A scripted LeadSquared (httpx.MockTransport answering as the API pages say) and a clock
+# that moves only when the pool sleeps: scheduling is checked in milliseconds, exactly.
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.now += max(0.0, seconds)
+        await asyncio.sleep(0)
+
+
+def scripted_pool_run(
+    tmp_path: Path,
+    answer,
+    jobs,
+    *,
+    mode: Mode = Mode.SYNC,
+    resume=None,
+    **changes,
+):
+    """Run the pool against `answer(request, clock) -> httpx.Response`."""
+    clock = FakeClock()
+    calls: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(request)
+        return answer(request, clock)
+
+    settings = Settings(
+        host="https://api.example",
+        async_host="https://async.example",
+        access_key="ak-test-0000",
+        secret_key="sk-test-0000",
+        api_key="xk-test-0000",
+        rate=Rate(25, 5.0),
+    ).with_(**changes)
+
+    async def go():
+        async with Session(
+            settings,
+            transport=httpx.MockTransport(handler),
+            clock=clock,
+            sleep=clock.sleep,
+            shared_budget=False,
+        ) as session:
+            with Journal(tmp_path / "journal.sqlite") as journal:
+                pool = ImportPool(session, journal, mode=mode)
+                return await pool.run(jobs, resume if resume is not None else journal.snapshot())
+
+    return asyncio.run(go()), calls, clock
+
+
+def accepted(request_id: str) -> httpx.Response:
+    return httpx.Response(200, json={"Status": "Success", "RequestID": request_id})
+
+
+def test_polls_wait_for_the_queue_delay_observed(tmp_path: Path) -> None:
+    """A queue 20 s behind: the poller learns it and asks a handful of times, not 40."""
+    accepted_at: dict[str, float] = {}
+
+    def answer(request: httpx.Request, clock: FakeClock) -> httpx.Response:
+        if request.url.path == "/opportunity/capture":
+            request_id = f"req-{len(accepted_at)}"
+            accepted_at[request_id] = clock.now
+            return accepted(request_id)
+        if request.url.path.endswith("/metrics"):  # not offered: the pool does without
+            return httpx.Response(404, json={"Status": "Error", "ExceptionMessage": "Not found"})
+        request_id = request.url.params["RequestID"]
+        done = clock.now - accepted_at[request_id] >= 20
+        task = {"Status": "Success" if done else "In-Queue", "Message": None}
+        if done:
+            task["Message"] = json.dumps({"Status": 0, "CreatedOpportunityId": f"opp-{request_id}"})
+        return httpx.Response(200, json={"RequestId": request_id, "TaskStatus": task})
+
+    outcomes, calls, _ = scripted_pool_run(tmp_path, answer, [Job(2, body(2))], mode=Mode.ASYNC)
+
+    assert outcomes[2].status == RowStatus.SUCCESS
+    assert outcomes[2].created_opportunity_id == "opp-req-0"
+    polls = [c for c in calls if c.url.path == "/opportunity/capture/status"]
+    assert 1 <= len(polls) <= 6
+
+
+def test_a_row_still_refused_with_429_after_fifty_tries_ends_failure(tmp_path: Path) -> None:
+    def answer(request: httpx.Request, clock: FakeClock) -> httpx.Response:
+        return httpx.Response(
+            429, json={"Status": "Error", "ExceptionMessage": "API calls exceeded"}
+        )
+
+    outcomes, calls, clock = scripted_pool_run(tmp_path, answer, [Job(2, body(2))])
+
+    assert outcomes[2].status == RowStatus.FAILURE
+    assert "kept answering 429" in (outcomes[2].message or "")
+    assert len(calls) == 51  # MAX_429_PER_CALL retries after the first
+    assert clock.now - 1000.0 >= 50 * 5.0  # every 429 waited out a whole window
+
+
+def test_a_reply_lost_then_a_duplicate_is_the_earlier_attempt(tmp_path: Path) -> None:
+    sent = 0
+
+    def answer(request: httpx.Request, clock: FakeClock) -> httpx.Response:
+        nonlocal sent
+        sent += 1
+        if sent == 1:  # LeadSquared created it, but the reply never arrived
+            raise httpx.ReadError("connection reset", request=request)
+        return httpx.Response(
+            200,
+            json={"Status": 0, "ConflictedOpportunityId": "opp-first", "RelatedProspectId": "l-1"},
+        )
+
+    outcomes, calls, _ = scripted_pool_run(tmp_path, answer, [Job(2, body(2))])
+
+    assert len(calls) == 2
+    row = outcomes[2]
+    assert row.status == RowStatus.SUCCESS
+    assert row.created_opportunity_id == "opp-first" and row.conflicted_opportunity_id is None
+    assert "earlier attempt" in (row.message or "")
+
+
+def test_a_share_cut_short_by_a_crash_is_done_without_capturing_again(tmp_path: Path) -> None:
+    with Journal(tmp_path / "journal.sqlite") as journal:  # what the crash left behind
+        journal.mark_sending(2)
+        journal.mark_done(
+            RowOutcome(
+                2,
+                RowStatus.SUCCESS,
+                created_opportunity_id="opp-9",
+                message="Opportunity created",
+                extra={"ShareStatus": "Pending"},
+            )
+        )
+
+    def answer(request: httpx.Request, clock: FakeClock) -> httpx.Response:
+        assert request.url.path == "/v2/EntityAccess.svc/Share", "only the share may be sent"
+        return httpx.Response(200, json={"Status": "Success"})
+
+    def item(opportunity_id: str) -> dict:
+        return {"UserId": "u-1", "EntityId": opportunity_id, "AccessType": 1}
+
+    outcomes, calls, _ = scripted_pool_run(tmp_path, answer, [Job(2, body(2), share_item=item)])
+
+    assert len(calls) == 1
+    assert json.loads(calls[0].content)[0]["EntityId"] == "opp-9"
+    assert outcomes[2].extra["ShareStatus"] == "Shared (read)"
+    with Journal(tmp_path / "journal.sqlite") as journal:
+        assert journal.snapshot()[2].outcome.extra["ShareStatus"] == "Shared (read)"

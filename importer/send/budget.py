@@ -239,7 +239,9 @@ def window_id(kind: Mode, host: str, key: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def budget_for(settings: Settings, kind: Mode, *, shared: bool = True) -> Budget:
+def budget_for(
+    settings: Settings, kind: Mode, *, shared: bool = True, clock: Clock = time.monotonic
+) -> Budget:
     """The budget a limiter of this kind consults: the account's shared window when it can be.
 
     The sync window belongs to (host, access key), the async one to (async host, x-api-key),
@@ -250,5 +252,5 @@ def budget_for(settings: Settings, kind: Mode, *, shared: bool = True) -> Budget
     else:
         host, key = settings.async_host, settings.api_key
     if not shared or not host or not key:
-        return LocalBudget()
+        return LocalBudget(clock)  # `clock` paces this process only (a test's fake clock)
     return SharedBudget(settings.state_home / BUDGET_FILE, window_id(kind, host, key))

@@ -84,5 +84,5 @@ def limiter_for(
     `kind` is the window the calls count in: `Mode.SYNC` (host + access key) or
     `Mode.ASYNC` (async host + x-api-key). `shared=False` keeps the window in this process only.
     """
-    budget = budget_for(settings, kind, shared=shared)
+    budget = budget_for(settings, kind, shared=shared, clock=clock)
     return SlidingWindowLimiter(settings.rate, budget=budget, clock=clock, sleep=sleep)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import heapq
 import itertools
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
@@ -38,8 +38,15 @@ class PollItem(Generic[J]):
 class PollSchedule(Generic[J]):
     """A heap of accepted requests ordered by when an answer is likely."""
 
-    def __init__(self, *, clock: Callable[[], float], poll_timeout: float) -> None:
+    def __init__(
+        self,
+        *,
+        clock: Callable[[], float],
+        poll_timeout: float,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
         self.clock = clock
+        self.sleep = sleep
         self.poll_timeout = poll_timeout
         self.delay_estimate = INITIAL_POLL_DELAY
         self._heap: list[PollItem[J]] = []
@@ -89,13 +96,15 @@ class PollSchedule(Generic[J]):
                 if wait <= 0:
                     return heapq.heappop(self._heap)
             self._wakeup.clear()
-            # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation that
-            # lands as the event is set, and Ctrl-C would then never stop the run.
+            # Wait for the due time (on the injected clock) or for a new, earlier poll.
+            waiters: list[asyncio.Future[object]] = [asyncio.ensure_future(self._wakeup.wait())]
+            if wait is not None:
+                waiters.append(asyncio.ensure_future(self.sleep(wait)))
             try:
-                async with asyncio.timeout(wait):
-                    await self._wakeup.wait()
-            except TimeoutError:
-                pass
+                await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for waiter in waiters:
+                    waiter.cancel()
 
     def _push(self, item: PollItem[J]) -> None:
         heapq.heappush(self._heap, item)

@@ -89,7 +89,7 @@ class ImportPool:
         self.cancel = cancel
         self.outcomes: dict[int, RowOutcome] = {}
         self._polls: PollSchedule[Job] = PollSchedule(
-            clock=session.clock, poll_timeout=self.settings.poll_timeout
+            clock=session.clock, poll_timeout=self.settings.poll_timeout, sleep=session.sleep
         )
         self._outstanding = 0
         self._producing = True
@@ -221,7 +221,7 @@ class ImportPool:
         """Another run (or an earlier row of this file) is sending the same row: wait for it."""
         assert self.previous is not None and job.identity is not None
         while True:
-            await asyncio.sleep(LEDGER_RECHECK_SECONDS)
+            await self.session.sleep(LEDGER_RECHECK_SECONDS)
             decision = self.previous.decide(job.identity, job.row_number, job.values)
             if decision.verdict != Verdict.WAIT:
                 break
@@ -238,11 +238,11 @@ class ImportPool:
     async def _watch_cancel(self, cancel: threading.Event) -> None:
         """A stop lets the calls under way end (their answers are kept), then stops the run."""
         while not cancel.is_set():
-            await asyncio.sleep(CANCEL_CHECK_SECONDS)
+            await asyncio.sleep(CANCEL_CHECK_SECONDS)  # real time: the event is set by a thread
         self._stopping = True
         deadline = self.session.clock() + STOP_GRACE_SECONDS
         while self._in_flight and self.session.clock() < deadline:
-            await asyncio.sleep(CANCEL_CHECK_SECONDS)
+            await self.session.sleep(CANCEL_CHECK_SECONDS)
         raise ImportCancelled("the import was stopped")
 
     def _unclaim(self, job: Job) -> None:

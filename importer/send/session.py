@@ -37,6 +37,7 @@ class Session:
         clock: Clock = time.monotonic,
         sleep: Sleep = asyncio.sleep,
         rng: random.Random | None = None,
+        shared_budget: bool = True,
     ) -> None:
         self.settings = settings
         self.progress = progress or Progress()
@@ -47,7 +48,8 @@ class Session:
         # LeadSquared counts the sync and the async APIs in separate windows, per account:
         # every process on this machine using the same account shares each one (CONTRACT 8).
         self._limiters = {
-            window: limiter_for(settings, window, clock=clock, sleep=sleep) for window in Mode
+            window: limiter_for(settings, window, shared=shared_budget, clock=clock, sleep=sleep)
+            for window in Mode
         }
         self.client = LeadSquaredClient(settings, transport=transport, on_call=self._count)
 
