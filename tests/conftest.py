@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -25,3 +27,13 @@ def _private_home(
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.delenv("LSQ_STATE_HOME", raising=False)
+
+
+@pytest.fixture
+def no_lsq_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """No LSQ_ setting from the machine running the tests, and the test's folder as cwd."""
+    for key in list(os.environ):
+        if key.startswith("LSQ_"):
+            monkeypatch.delenv(key)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from importer.core.outcomes import RowError, RowOutcome
 from importer.core.text import cell_text
 from importer.io.workbooks.reader import ResultsReader
+from importer.sandbox import RunningSandbox
 
 
 @dataclass
@@ -41,3 +43,30 @@ def read_results(path: Path) -> Book:
             summary=reader.summary(),
             extra_columns=list(layout.share_at),
         )
+
+
+# The top of every capture mapping the tests write.
+CAPTURE_HEAD = """\
+version: 1
+operation: capture
+opportunity_event_code: 12000
+search_by: EmailAddress
+"""
+# Loans by email: the mapping most tests import with.
+LOAN_MAPPING = (
+    CAPTURE_HEAD
+    + """\
+lead:
+  EmailAddress: {column: Email, type: email, required: true}
+  FirstName: First Name
+opportunity:
+  mx_Custom_1: {column: Opportunity Name, required: true}
+  mx_Custom_6: {column: Loan Amount, type: number, min: 0}
+"""
+)
+
+
+def sandbox_env(running: RunningSandbox, **extra: str) -> dict[str, str]:
+    """This process's environment without any LSQ_ setting, aimed at `running`, fast paced."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LSQ_")}
+    return env | running.env() | {"LSQ_RATE": "1000/5s"} | extra

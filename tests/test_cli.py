@@ -8,24 +8,13 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from support import LOAN_MAPPING
 from typer.testing import CliRunner
 
 from importer.cli import app
 from importer.sandbox import SandboxConfig, serve_in_thread
 
-MAPPING = """\
-version: 1
-operation: capture
-opportunity_event_code: 12000
-search_by: EmailAddress
-lead:
-  EmailAddress: {column: Email, type: email, required: true}
-  FirstName: First Name
-opportunity:
-  mx_Custom_1: {column: Opportunity Name, required: true}
-  mx_Custom_6: {column: Loan Amount, type: number, min: 0}
-note: {column: Notes}
-"""
+MAPPING = LOAN_MAPPING + "note: {column: Notes}\n"
 ROWS = [
     ["a@example.com", "Asha", "Loan A", "1,20,000", '=HYPERLINK("http://x","y")'],
     ["b@example.com", "+Bob", "-Loan B", "5000", "@home"],
@@ -47,13 +36,8 @@ def files(tmp_path: Path) -> tuple[Path, Path]:
 
 
 @pytest.fixture
-def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    import os
-
-    for key in list(os.environ):
-        if key.startswith("LSQ_"):
-            monkeypatch.delenv(key)
-    monkeypatch.chdir(tmp_path)
+def clean_env(no_lsq_env: Path) -> Path:
+    return no_lsq_env
 
 
 def invoke(*args: str, env: dict[str, str] | None = None):

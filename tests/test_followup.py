@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import time
 from datetime import datetime
 from pathlib import Path
@@ -38,11 +37,8 @@ c@example.com,Loan C,Lost,Too costly
 
 
 @pytest.fixture
-def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    for key in list(os.environ):
-        if key.startswith("LSQ_"):
-            monkeypatch.delenv(key)
-    monkeypatch.chdir(tmp_path)
+def workspace(no_lsq_env: Path) -> Path:
+    tmp_path = no_lsq_env
     (tmp_path / "leads.csv").write_text(CSV)
     (tmp_path / "map.yaml").write_text(MAPPING)
     return tmp_path

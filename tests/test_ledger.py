@@ -7,7 +7,6 @@ capture it receives creates an opportunity, so counting them counts what was sen
 from __future__ import annotations
 
 import csv
-import os
 import subprocess
 import sys
 import threading
@@ -15,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from support import LOAN_MAPPING, sandbox_env
 
 from importer.commands.run import run_import
 from importer.core.config import Settings, settings_from_env
@@ -27,19 +27,7 @@ from importer.rules.mapping_file import load_mapping
 from importer.sandbox import RunningSandbox, SandboxConfig, serve_in_thread
 
 HEADERS = ["Email", "First Name", "Opportunity Name", "Loan Amount"]
-MAPPING = """\
-version: 1
-operation: capture
-opportunity_event_code: 12000
-search_by: EmailAddress
-unique: [EmailAddress, mx_Custom_1]
-lead:
-  EmailAddress: {column: Email, type: email, required: true}
-  FirstName: First Name
-opportunity:
-  mx_Custom_1: {column: Opportunity Name, required: true}
-  mx_Custom_6: {column: Loan Amount, type: number, min: 0}
-"""
+MAPPING = LOAN_MAPPING.replace("lead:", "unique: [EmailAddress, mx_Custom_1]\nlead:", 1)
 
 
 @pytest.fixture
@@ -159,7 +147,7 @@ def test_fresh_sends_every_row_again_and_says_so_first(
 ) -> None:
     leads = write(tmp_path / "leads.csv", rows(0, 5))
     run_import(leads, mapping, settings=settings(sandbox))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LSQ_")} | sandbox.env()
+    env = sandbox_env(sandbox)
     done = subprocess.run(
         [sys.executable, "-m", "importer", "run", str(leads), "-m", str(mapping), "--fresh"],
         env=env,
@@ -187,8 +175,7 @@ def test_two_processes_importing_overlapping_files_create_each_row_once(
 ) -> None:
     first = write(tmp_path / "first.csv", rows(0, 40))
     second = write(tmp_path / "second.csv", rows(20, 60))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LSQ_")} | sandbox.env()
-    env["LSQ_RATE"] = "1000/5s"
+    env = sandbox_env(sandbox)
     runs = [
         subprocess.Popen(
             [sys.executable, "-m", "importer", "run", str(path), "-m", str(mapping), "--quiet"],

@@ -6,7 +6,6 @@ The sandbox answers 10% of calls with 500 and loses 5% of replies after doing th
 from __future__ import annotations
 
 import csv
-import os
 import signal
 import sqlite3
 import subprocess
@@ -16,25 +15,14 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from support import read_results
+from support import LOAN_MAPPING, read_results, sandbox_env
 
 from importer.core.outcomes import RowOutcome, RowStatus
 from importer.io.journal import Journal, JournalRow, RowState
 from importer.sandbox import SandboxConfig, serve_in_thread
 
 ROWS = 40
-MAPPING = """\
-version: 1
-operation: capture
-opportunity_event_code: 12000
-search_by: EmailAddress
-lead:
-  EmailAddress: {column: Email, type: email, required: true}
-  FirstName: First Name
-opportunity:
-  mx_Custom_1: {column: Opportunity Name, required: true}
-  mx_Custom_6: {column: Loan Amount, type: number, min: 0}
-"""
+MAPPING = LOAN_MAPPING
 
 
 @pytest.fixture
@@ -59,10 +47,7 @@ def write_files(tmp_path: Path, rows: int = ROWS) -> tuple[Path, Path]:
 
 
 def environment(running) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LSQ_")}
-    env.update(running.env())
-    env["LSQ_RATE"] = "1000/5s"
-    return env
+    return sandbox_env(running)
 
 
 def start(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.Popen:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from support import sandbox_env
 
 from importer.io.inbox import is_candidate, scan_inbox, stamped_base
 from importer.sandbox import SandboxConfig, serve_in_thread
@@ -71,9 +72,7 @@ def inbox(tmp_path: Path) -> Path:
 
 
 def environment(running: RunningSandbox) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LSQ_")}
-    env.update(running.env(), LSQ_RATE="1000/5s", PYTHONPATH=str(ROOT))
-    return env
+    return sandbox_env(running, PYTHONPATH=str(ROOT))
 
 
 def command(inbox: Path, mapping: Path, *options: str) -> list[str]:

@@ -5,22 +5,13 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+from support import LOAN_MAPPING
+
 from importer.core.config import Rate, settings_from_env
 from importer.sandbox import RunningSandbox
 from importer.web import WebConfig
 
-MAPPING = """\
-version: 1
-operation: capture
-opportunity_event_code: 12000
-search_by: EmailAddress
-lead:
-  EmailAddress: {column: Email, type: email, required: true}
-  FirstName: First Name
-opportunity:
-  mx_Custom_1: {column: Opportunity Name, required: true}
-  mx_Custom_6: {column: Loan Amount, type: number, min: 0}
-"""
+MAPPING = LOAN_MAPPING
 HEADERS = ["Email", "First Name", "Opportunity Name", "Loan Amount"]
 SCRIPT = "<script>alert(1)</script>"
 IMAGE = "<img src=x onerror=alert(1)>"
