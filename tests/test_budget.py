@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
+from support import CAPTURE_HEAD
 
 from importer.core.config import Mode, Rate, Settings
 from importer.sandbox import SandboxConfig, serve_in_thread
@@ -216,16 +217,15 @@ def test_a_process_killed_holding_the_lock_leaves_nothing_wedged(tmp_path: Path)
 
 
 # ---- two real imports against one sandbox ------------------------------------------------------
-MAPPING = """\
-version: 1
-operation: capture
-opportunity_event_code: 12000
-search_by: EmailAddress
+MAPPING = (
+    CAPTURE_HEAD
+    + """\
 lead:
   EmailAddress: {column: Email, type: email, required: true}
 opportunity:
   mx_Custom_1: {column: Name, required: true}
 """
+)
 
 
 def _summary(path: Path) -> dict[str, object]:

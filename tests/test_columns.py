@@ -7,6 +7,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from support import CAPTURE_HEAD
 
 from importer import validate_file
 from importer.core.errors import MissingColumns
@@ -16,11 +17,9 @@ from importer.rules.mapping import FieldSpec
 from importer.rules.mapping_file import load_mapping
 from importer.rules.profile import agreement, indian_phone, profile_column
 
-MAPPING = """\
-version: 1
-operation: capture
-opportunity_event_code: 12000
-search_by: EmailAddress
+MAPPING = (
+    CAPTURE_HEAD
+    + """\
 lead:
   EmailAddress: {column: Email, type: email, required: true}
   FirstName: First Name
@@ -30,6 +29,7 @@ opportunity:
   mx_Custom_2: {column: Stage, allowed: [New, Won]}
 note: {column: Notes}
 """
+)
 HEADERS = ["Email", "First Name", "Mobile", "Opportunity Name", "Stage", "Notes"]
 ROW = ["a@example.com", "Asha", "9876543210", "Loan A", "New", "call"]
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from support import read_results
+from support import CAPTURE_HEAD, read_results
 from typer.testing import CliRunner
 
 from importer.cli import app
@@ -16,11 +16,9 @@ from importer.core.outcomes import RowStatus
 from importer.sandbox import SandboxConfig, serve_in_thread
 
 # No required_if on the comment: LeadSquared (the sandbox) is the one that refuses the row.
-MAPPING = """\
-version: 1
-operation: capture
-opportunity_event_code: 12000
-search_by: EmailAddress
+MAPPING = (
+    CAPTURE_HEAD
+    + """\
 lead:
   EmailAddress: {column: Email, type: email, required: true}
 opportunity:
@@ -28,6 +26,7 @@ opportunity:
   Status: {column: Status, allowed: [Open, Won, Lost], default: Open}
   mx_Custom_19: {column: Status Comment}
 """
+)
 CSV = """\
 Email,Opportunity Name,Status,Status Comment
 a@example.com,Loan A,Open,

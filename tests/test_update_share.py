@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support import read_results
+from support import CAPTURE_HEAD, read_results
 
 from importer.commands.run import run_import
 from importer.core.config import Settings, settings_from_env
@@ -20,11 +20,9 @@ from importer.sandbox import RunningSandbox, SandboxConfig, serve_in_thread
 
 RATE = "1000/5s"
 
-CAPTURE_HEAD = """\
-version: 1
-operation: capture
-opportunity_event_code: 12000
-search_by: EmailAddress
+CAPTURE_HEAD = (
+    CAPTURE_HEAD
+    + """\
 lead:
   EmailAddress: {column: Email, type: email, required: true}
 opportunity:
@@ -32,6 +30,7 @@ opportunity:
   mx_Custom_6: {column: Amount, type: number}
   mx_Custom_2: {column: Stage, allowed: [Prospecting, New]}
 """
+)
 
 UPDATE_MAPPING = """\
 version: 1

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from support import CAPTURE_HEAD
 
 from importer.commands.run import ImportReport, run_import
 from importer.commands.verify import values_match, verify_results
@@ -26,11 +27,9 @@ from importer.sandbox import RunningSandbox, SandboxConfig, serve_in_thread
 RATE = "1000/5s"
 LIST_PATH = "/v2/OpportunityManagement.svc/GetOpportunitiesOfLead"
 
-MAPPING = """\
-version: 1
-operation: capture
-opportunity_event_code: 12000
-search_by: EmailAddress
+MAPPING = (
+    CAPTURE_HEAD
+    + """\
 lead:
   EmailAddress: {column: Email, type: email, required: true}
 opportunity:
@@ -40,6 +39,7 @@ opportunity:
   mx_Custom_2: {column: Stage, allowed: [Prospecting, New]}
   Status: {column: Status, allowed: [Open, Won, Lost], default: Open}
 """
+)
 HEADER = ["Email", "Name", "Amount", "Close", "Stage", "Status"]
 
 

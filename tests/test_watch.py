@@ -17,7 +17,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from support import sandbox_env
+from support import CAPTURE_HEAD, sandbox_env
 
 from importer.io.inbox import is_candidate, scan_inbox, stamped_base
 from importer.sandbox import SandboxConfig, serve_in_thread
@@ -25,11 +25,9 @@ from importer.sandbox.server import RunningSandbox
 
 ROOT = Path(__file__).resolve().parents[1]
 HEADERS = ["Email", "First Name", "Opportunity Name", "Status", "Status Comment"]
-MAPPING = """\
-version: 1
-operation: capture
-opportunity_event_code: 12000
-search_by: EmailAddress
+MAPPING = (
+    CAPTURE_HEAD
+    + """\
 lead:
   EmailAddress: {column: Email, type: email, required: true}
   FirstName: First Name
@@ -38,6 +36,7 @@ opportunity:
   Status: {column: Status, allowed: [Open, Won, Lost], default: Open}
   mx_Custom_19: {column: Status Comment, required_if: {Status: [Won, Lost]}}
 """
+)
 SECRETS = ("sandbox-access-key-0", "sandbox-secret-key-0", "sandbox-api-key-0")
 KEYS = dict(zip(("access_key", "secret_key", "api_key"), SECRETS, strict=True))
 

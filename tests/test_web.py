@@ -16,6 +16,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from support import CAPTURE_HEAD
 from typer.testing import CliRunner
 from web_setup import IMAGE, SCRIPT, captures, page_config, stored_names, write_leads
 
@@ -354,17 +355,16 @@ def test_serve_on_a_busy_port_is_one_plain_line(tmp_path: Path, monkeypatch) -> 
     assert f"Port {port} on 127.0.0.1 is already in use" in result.output
 
 
-STATUS_MAPPING = """\
-version: 1
-operation: capture
-opportunity_event_code: 12000
-search_by: EmailAddress
+STATUS_MAPPING = (
+    CAPTURE_HEAD
+    + """\
 lead:
   EmailAddress: {column: Email, type: email, required: true}
 opportunity:
   mx_Custom_1: {column: Opportunity Name, required: true}
   Status: {column: Status, allowed: [Open, Won, Lost], default: Open}
 """
+)
 
 
 def import_page_after(client: TestClient, import_url: str, action: str) -> str:
