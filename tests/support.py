@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,3 +72,17 @@ def sandbox_env(running: RunningSandbox, **extra: str) -> dict[str, str]:
     """This process's environment without any LSQ_ setting, aimed at `running`, fast paced."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("LSQ_")}
     return env | running.env() | {"LSQ_RATE": "1000/5s"} | extra
+
+
+def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
+    """Poll `condition` until it holds (a test never sleeps a fixed time for a state)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.02)
+
+
+def queue_done(running: RunningSandbox) -> bool:
+    """Every async request the sandbox accepted has left its queue."""
+    return all(r["Status"] != "In-Queue" for r in running.sandbox.snapshot()["requests"])

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import time
 from datetime import datetime
 from pathlib import Path
 
 import openpyxl
 import pytest
-from support import CAPTURE_HEAD, read_results
+from support import CAPTURE_HEAD, queue_done, read_results, wait_for
 from typer.testing import CliRunner
 
 from importer.cli import app
@@ -103,7 +102,7 @@ def test_status_collects_rows_left_pending(workspace: Path) -> None:
         book = read_results(results)
         assert {o.status for _, o in book.rows} == {RowStatus.PENDING}
         assert all(o.request_id for _, o in book.rows)
-        time.sleep(1.6)
+        wait_for(lambda: queue_done(running), 10, "the queue to finish")
         later = invoke(env, "status", str(results), "--quiet")
         assert later.exit_code == 1, later.output  # row 3 is a Failure (no comment on Won)
         assert statuses(results) == {2: "Success", 3: "Failure", 4: "Success"}

@@ -11,15 +11,16 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
 import openpyxl
 import pytest
-from support import CAPTURE_HEAD, sandbox_env
+from support import CAPTURE_HEAD, sandbox_env, wait_for
 
 from importer.io.inbox import is_candidate, scan_inbox, stamped_base
+from importer.io.journal import Journal, JournalRow
 from importer.sandbox import SandboxConfig, serve_in_thread
 from importer.sandbox.server import RunningSandbox
 
@@ -123,6 +124,14 @@ def aged(path: Path, seconds: float) -> Path:
     return path
 
 
+def journal_rows(inbox: Path) -> list[JournalRow]:
+    journals = list((inbox / ".lsq-state").glob("*.journal.sqlite"))
+    if not journals:
+        return []
+    with Journal(journals[0]) as journal:
+        return list(journal.rows())
+
+
 def log_lines(inbox: Path) -> list[dict]:
     log = inbox / ".lsq-state" / "watch.log.jsonl"
     if not log.exists():
@@ -143,14 +152,6 @@ def statuses(results: Path) -> list[str]:
 
 def captured_names(running: RunningSandbox) -> list[str]:
     return sorted(o["Fields"]["mx_Custom_1"] for o in running.sandbox.opportunities())
-
-
-def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
 
 
 def assert_no_secrets(*texts: str) -> None:
@@ -378,7 +379,8 @@ def test_sigterm_during_a_file_leaves_a_resumable_journal(inbox: Path, mapping: 
         try:
             accepted = lambda: len(slow.sandbox.snapshot()["requests"]) == 4  # noqa: E731
             wait_for(accepted, 20, "the rows to be accepted")
-            time.sleep(0.3)  # let the acceptances reach the journal
+            held = lambda: sum(1 for r in journal_rows(inbox) if r.request_id) == 4  # noqa: E731
+            wait_for(held, 20, "the acceptances to reach the journal")
             watcher.send_signal(signal.SIGTERM)
             out, err = watcher.communicate(timeout=20)  # < INTERRUPT_GRACE_SECONDS + the rest
         finally:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from support import CAPTURE_HEAD
+from support import CAPTURE_HEAD, queue_done, wait_for
 from typer.testing import CliRunner
 from web_setup import IMAGE, SCRIPT, captures, page_config, stored_names, write_leads
 
@@ -409,7 +409,7 @@ def test_check_pending_collects_rows_the_import_left_pending(tmp_path: Path) -> 
             import_url = start(client, upload(client, data))
             assert wait_state(client, import_url, "finished")["counts"]["Pending"] == 3
             assert 'data-action="status"' in client.get(import_url).text
-            time.sleep(1.0)  # the sandbox's queue delay: LeadSquared has finished them now
+            wait_for(lambda: queue_done(slow_queue), 10, "LeadSquared to finish them")
             page = import_page_after(client, import_url, "status")
             assert "Asked LeadSquared about 3 pending rows: 3 changed" in page
             assert client.get(f"/api/{import_url.lstrip('/')}").json()["counts"]["Success"] == 3
