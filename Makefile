@@ -20,6 +20,7 @@ demo: $(STAMP)
 	$(BIN)/lsq-import run samples/loans.xlsx -m mappings/loan.yaml --sandbox --out samples/.demo/loans.results.xlsx --state-dir samples/.demo/state; \
 	  code=$$?; [ $$code -le 1 ] || exit $$code
 	@echo "Open samples/.demo/loans.results.xlsx to see every row's outcome (the invalid rows are there on purpose)."
+	@echo "The page for ops: run 'make serve' (lsq-import serve --sandbox), then open http://127.0.0.1:8000/"
 
 test: $(STAMP)
 	@[ -n "$(CHROMIUM)" ] || echo "Browser tests of the page (lsq-import serve) are skipped: no Chromium found; apt-get install chromium to run them."
