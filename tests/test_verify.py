@@ -15,13 +15,14 @@ import pytest
 from support import CAPTURE_HEAD
 
 from importer.commands.run import ImportReport, run_import
-from importer.commands.verify import values_match, verify_results
+from importer.commands.verify import verify_results
 from importer.core.config import Settings, settings_from_env
 from importer.core.errors import AuthError
 from importer.core.outcomes import RowOutcome, RowStatus
 from importer.io.workbooks.reconciliation import RECONCILIATION_COLUMNS
 from importer.io.workbooks.results import write_results
 from importer.io.workbooks.summary import Summary
+from importer.rules.comparison import values_match
 from importer.sandbox import RunningSandbox, SandboxConfig, serve_in_thread
 
 RATE = "1000/5s"

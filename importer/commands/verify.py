@@ -10,30 +10,28 @@ exactly as `run` built it.
 from __future__ import annotations
 
 import asyncio
-import re
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
-from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 
 from importer.commands.source import frame_from_rows, row_values
-from importer.core.config import Mode, Settings
+from importer.core.config import Settings
 from importer.core.constants import OPPORTUNITIES_PAGE_SIZE
-from importer.core.errors import ApiError, AuthError, NotFound, UserError
+from importer.core.errors import NotFound, UserError
 from importer.core.outcomes import RowStatus
 from importer.io.workbooks.reader import Layout, ResultRow, ResultsReader
 from importer.io.workbooks.reconciliation import write_reconciliation
-from importer.lsq.responses import OpportunityPage
+from importer.rules.comparison import stored_value, values_match
 from importer.rules.mapping import FieldSpec, Mapping
 from importer.rules.mapping_file import load_mapping
 from importer.rules.validator import Validator
 from importer.send.progress import Counters
+from importer.send.readback import LeadRead, LeadReader
 from importer.send.session import Session
 
 PRESENT = "Present"
@@ -42,18 +40,10 @@ DIFFERS = "Differs"
 NOT_CHECKED = "Not checked"
 
 CHUNK_ROWS = 5_000  # Success rows planned and read back together
-# A lead that keeps answering 429 is given up on (its rows "Not checked") after this many.
-MAX_429_PER_LEAD = 50
 DUPLICATE_NOTE = (
     "duplicate: compared with the existing opportunity LeadSquared kept "
     "(the import did not create it)"
 )
-
-_GROUPED_NUMBER = re.compile(r"[+-]?[0-9]{1,3}(?:,[0-9]{2,3})*(?:\.[0-9]+)?")
-_PLAIN_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
-_DAY = re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2})(?: 00:00:00)?")
-
-T = TypeVar("T")
 
 
 # ---------------------------------------------------------------- the report
@@ -123,54 +113,6 @@ class VerifyReport:
 
 def default_report_path(results_path: Path) -> Path:
     return results_path.with_name(f"{results_path.stem}.verify.xlsx")
-
-
-# ---------------------------------------------------------------- comparing values
-
-
-def values_match(sent: str, stored: str, *, ignore_case: bool = False) -> bool:
-    """Equal as LeadSquared may store them: trimmed, as numbers, or as the same day.
-
-    The docs show a number sent as "200000" listed as "200,000", and a date field
-    answers `yyyy-mm-dd 00:00:00` for a `yyyy-mm-dd` sent.
-    """
-    a, b = sent.strip(), stored.strip()
-    if ignore_case:
-        a, b = a.casefold(), b.casefold()
-    if a == b:
-        return True
-    number = _as_number(a)
-    if number is not None and number == _as_number(b):
-        return True
-    day = _as_day(a)
-    return day is not None and day == _as_day(b)
-
-
-def _as_number(text: str) -> Decimal | None:
-    if not (_PLAIN_NUMBER.fullmatch(text) or _GROUPED_NUMBER.fullmatch(text)):
-        return None
-    try:
-        return Decimal(text.replace(",", ""))
-    except InvalidOperation:
-        return None
-
-
-def _as_day(text: str) -> str | None:
-    match = _DAY.fullmatch(text)
-    return match.group(1) if match else None
-
-
-def _stored_value(item: dict[str, Any], schema_name: str) -> tuple[bool, str]:
-    """(returned?, value as text) of a field in a listed opportunity, name ignoring case."""
-    if schema_name in item:
-        value = item[schema_name]
-    else:
-        wanted = schema_name.casefold()
-        keys = [key for key in item if str(key).casefold() == wanted]
-        if not keys:
-            return False, ""
-        value = item[keys[0]]
-    return True, "" if value is None else str(value)
 
 
 # ---------------------------------------------------------------- what each row expects
@@ -260,100 +202,11 @@ def _plan(
     return checks, unchecked, columns
 
 
-# ---------------------------------------------------------------- reading back
-
-
-@dataclass
-class _LeadRead:
-    """A lead's opportunities we looked for, by id, or why they could not be read."""
-
-    found: dict[str, dict[str, Any]] = field(default_factory=dict)
-    error: str | None = None
-
-
-class _Reader:
-    """Pages through each lead's opportunities, paced by one sync-window limiter."""
-
-    def __init__(
-        self,
-        session: Session,
-        *,
-        page_size: int,
-        opportunity_type: int | None,
-        columns: list[str] | None,
-    ) -> None:
-        self.session = session
-        self.settings = session.settings
-        self.page_size = page_size
-        self.opportunity_type = opportunity_type
-        self.columns = columns
-
-    async def read_all(self, wanted: dict[str, set[str]]) -> dict[str, _LeadRead]:
-        """Every lead's wanted opportunities; a few leads at a time, all through one limiter."""
-        reads: dict[str, _LeadRead] = {}
-        leads = iter(wanted)
-        # The first lead goes alone: wrong keys then cost one call, not one per worker.
-        for lead_id in leads:
-            reads[lead_id] = await self.read_lead(lead_id, wanted[lead_id])
-            break
-
-        async def worker() -> None:
-            for lead_id in leads:  # one shared iterator: each lead is read once
-                reads[lead_id] = await self.read_lead(lead_id, wanted[lead_id])
-
-        tasks = [asyncio.create_task(worker()) for _ in range(max(1, self.settings.workers))]
-        try:
-            await asyncio.gather(*tasks)
-        finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-        return reads
-
-    async def read_lead(self, lead_id: str, wanted: set[str]) -> _LeadRead:
-        """Page 1, 2, ... until a short page, all RecordCount items, or every wanted id is seen."""
-        read = _LeadRead()
-        collected = 0
-        page_index = 1
-        while True:
-            try:
-                page = await self._call(partial(self._page, lead_id, page_index))
-            except (AuthError, NotFound):
-                raise
-            except ApiError as exc:
-                read.error = f"could not read the lead's opportunities: {exc.message}"
-                return read
-            for item in page.items:
-                opportunity_id = str(item.get("OpportunityId") or "")
-                if opportunity_id in wanted:
-                    read.found[opportunity_id] = item
-            collected += len(page.items)
-            if (
-                len(page.items) < self.page_size
-                or collected >= page.record_count
-                or wanted <= read.found.keys()
-            ):
-                return read
-            page_index += 1
-
-    def _page(self, lead_id: str, page_index: int) -> Awaitable[OpportunityPage]:
-        return self.session.client.opportunities_of_lead(
-            lead_id,
-            page_index=page_index,
-            page_size=self.page_size,
-            opportunity_type=self.opportunity_type,
-            columns=self.columns,
-        )
-
-    async def _call(self, send: Callable[[], Awaitable[T]]) -> T:
-        return await self.session.call(send, window=Mode.SYNC, max_throttled=MAX_429_PER_LEAD)
-
-
 # ---------------------------------------------------------------- reconciling
 
 
 def _reconcile(
-    check: _Check, read: _LeadRead, mapping: Mapping, headers: dict[str, str]
+    check: _Check, read: LeadRead, mapping: Mapping, headers: dict[str, str]
 ) -> Iterator[ReconciliationLine]:
     """The lines of one row: one per differing field, else one for the whole row."""
     line = ReconciliationLine(check.row_number, check.opportunity_id, check.lead_id, PRESENT)
@@ -394,7 +247,7 @@ def _differences(
 ) -> Iterator[tuple[str, str, str, str]]:
     """(SchemaName, sent, stored, why) of every sent field LeadSquared holds otherwise."""
     for name, sent in check.expected.items():
-        returned, stored = _stored_value(item, name)
+        returned, stored = stored_value(item, name)
         if not returned:
             yield name, sent, "", "not returned by LeadSquared"
         elif not values_match(sent, stored, ignore_case=bool(specs[name].allowed)):
@@ -453,7 +306,7 @@ async def _verify_all(
 ) -> list[ReconciliationLine]:
     lines: list[ReconciliationLine] = []
     async with Session(settings, transport=transport, counters=counters) as session:
-        lead_reader = _Reader(
+        lead_reader = LeadReader(
             session,
             page_size=page_size,
             opportunity_type=mapping.opportunity_event_code,
