@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from importer.commands.source import open_source, tally
+from importer.core.conventions import VALIDATION_SUFFIX
 from importer.core.outcomes import RowError
 from importer.io.workbooks.report import write_validation_report
 from importer.io.workbooks.summary import Summary
@@ -49,7 +50,7 @@ class ValidationReport:
 
 
 def default_report_path(input_path: Path) -> Path:
-    return input_path.with_name(f"{input_path.stem}.validation.xlsx")
+    return input_path.with_name(f"{input_path.stem}{VALIDATION_SUFFIX}")
 
 
 def validate_file(

@@ -22,6 +22,7 @@ import httpx
 from importer.commands.source import frame_from_rows, row_values
 from importer.core.config import Settings
 from importer.core.constants import OPPORTUNITIES_PAGE_SIZE
+from importer.core.conventions import VERIFY_SUFFIX
 from importer.core.errors import NotFound, UserError
 from importer.core.outcomes import RowStatus
 from importer.io.workbooks.reader import Layout, ResultRow, ResultsReader
@@ -112,7 +113,7 @@ class VerifyReport:
 
 
 def default_report_path(results_path: Path) -> Path:
-    return results_path.with_name(f"{results_path.stem}.verify.xlsx")
+    return results_path.with_name(f"{results_path.stem}{VERIFY_SUFFIX}")
 
 
 # ---------------------------------------------------------------- what each row expects

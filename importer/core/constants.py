@@ -56,7 +56,6 @@ CAPTURE_STATUS_FAILURE = 1
 CAPTURE_STATUS_PARTIAL = 2
 
 # PrimaryAction / SecondaryAction values.
-ACTION_NONE = 0
 ACTION_CREATE_OPPORTUNITY = 1
 ACTION_CAPTURED_ACTIVITY = 2
 ACTION_DUPLICATE_DETECTED = 3
@@ -87,4 +86,3 @@ DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 # Header names for the sandbox and the client.
 API_KEY_HEADER = "x-api-key"
-SECRET_QUERY_PARAMS = ("accessKey", "secretKey")

@@ -16,10 +16,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from importer.core.conventions import RESULTS_SUFFIX, VALIDATION_SUFFIX, WATCHED_SUFFIXES
+from importer.core.conventions import (
+    RESULTS_SUFFIX,
+    VALIDATION_SUFFIX,
+    VERIFY_SUFFIX,
+    WATCHED_SUFFIXES,
+)
 
 NOT_READY_SUFFIXES = (".part", ".tmp", ".crdownload")  # browsers' and copy tools' temp names
-OWN_OUTPUT_SUFFIXES = (RESULTS_SUFFIX, VALIDATION_SUFFIX)
+OWN_OUTPUT_SUFFIXES = (RESULTS_SUFFIX, VALIDATION_SUFFIX, VERIFY_SUFFIX)
 ERROR_SUFFIX = ".error.txt"
 STAMP_FORMAT = "%Y%m%d-%H%M%S"
 SECOND_LOOK_SECONDS = 1.0  # longest pause between the two looks at a file's size
