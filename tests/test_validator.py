@@ -404,8 +404,7 @@ def test_several_problems_in_one_row_are_all_reported(tmp_path: Path) -> None:
     assert chunk.invalid_rows == [2]
     assert messages(chunk) == [
         'Row 2, Email: "bob@" is not a valid email address',
-        'Row 2, Mobile: "12" is not a valid phone number (7 to 15 digits; + at the start, '
-        "spaces, dashes and brackets allowed)",
+        'Row 2, Mobile: "12" is not a valid phone number: too few digits for a number in IN (+91)',
         "Row 2, Opportunity Name: required but empty",
         'Row 2, Stage: "Won" is not one of Prospecting, New, Qualified',
         'Row 2, Loan Amount: "-1" is below the minimum 0',
