@@ -129,6 +129,8 @@ def _row_cells(
     problems: list[RowError],
     place: _Placer,
 ) -> list[Cell]:
+    if not problems and len(cells) == width:
+        return [*cells, row_number, VALID, ""]
     values: list[TypedCell] = [*cells[:width], *[""] * (width - len(cells))]
     notes: dict[int, list[str]] = defaultdict(list)
     for error in problems:

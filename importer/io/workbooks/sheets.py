@@ -256,7 +256,10 @@ def _write_row(sheet: Worksheet, styles: Styles, row: int, cells: Sequence[Cell]
     """Each cell in its kind (number, date, yes/no), text always as a string; blanks left out
     unless flagged."""
     for column, value in enumerate(cells):
-        if isinstance(value, Flagged):
+        if value.__class__ is str:  # the common case first: a million rows of text
+            if value:
+                sheet.write_string(row, column, _cell_text(value))
+        elif isinstance(value, Flagged):
             _write_cell(sheet, row, column, value.value, styles.flagged)
             if value.note and styles.notes_left > 0:
                 styles.notes_left -= 1
