@@ -3,16 +3,14 @@ and LeadSquared's own refusals naming the user's header beside the Schema Name."
 
 from __future__ import annotations
 
-import os
 import re
 import socket
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 import typer
-from support import read_results
+from support import CAPTURE_HEAD, queue_done, read_results, sandbox_env, wait_for
 from typer.testing import CliRunner
 
 from importer.cli import app
@@ -20,10 +18,9 @@ from importer.core.outcomes import RowOutcome, RowStatus
 from importer.sandbox import SandboxConfig, serve_in_thread
 
 # No required_if on the comment: LeadSquared (the sandbox) is the one that refuses the row.
-MAPPING = """\
-version: 1
-opportunity_event_code: 12000
-search_by: EmailAddress
+MAPPING = (
+    CAPTURE_HEAD
+    + """\
 lead:
   EmailAddress: {column: Email, type: email, required: true}
 opportunity:
@@ -31,6 +28,7 @@ opportunity:
   Status: {column: Status, allowed: [Open, Won, Lost], default: Open}
   mx_Custom_19: {column: Status Comment}
 """
+)
 CSV = """\
 Email,Opportunity Name,Status,Status Comment
 a@example.com,Loan A,Open,
@@ -41,14 +39,10 @@ NAMED = "Status Comment (mx_Custom_19)"
 
 
 @pytest.fixture
-def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    for key in list(os.environ):
-        if key.startswith("LSQ_"):
-            monkeypatch.delenv(key)
-    monkeypatch.chdir(tmp_path)
-    (tmp_path / "leads.csv").write_text(CSV)
-    (tmp_path / "loan.yaml").write_text(MAPPING)
-    return tmp_path
+def workspace(no_lsq_env: Path) -> Path:
+    (no_lsq_env / "leads.csv").write_text(CSV)
+    (no_lsq_env / "loan.yaml").write_text(MAPPING)
+    return no_lsq_env
 
 
 def invoke(*args: str, env: dict[str, str] | None = None):
@@ -171,13 +165,15 @@ def test_run_says_how_long_it_will_take_before_sending(workspace: Path) -> None:
     assert "Importing the 3 ready rows takes about 3 s at 10 calls per 5 s (async mode)." in (
         result.output
     )
-    assert "Importing" not in invoke("run", "leads.csv", "-m", "loan.yaml", "--quiet").output
+    quiet = invoke("run", "leads.csv", "-m", "loan.yaml", "--sandbox", "--quiet")
+    assert quiet.exit_code == 1, quiet.output
+    assert "Importing" not in quiet.output
 
 
 @pytest.mark.parametrize("mode", ["async", "sync"])
 def test_leadsquared_s_refusal_names_the_user_s_header(workspace: Path, mode: str) -> None:
     with serve_in_thread(SandboxConfig(async_delay=0.05, rate_limit=1000)) as running:
-        env = running.env() | {"LSQ_RATE": "1000/5s"}
+        env = sandbox_env(running)
         first = invoke("run", "leads.csv", "-m", "loan.yaml", "--mode", mode, env=env)
         assert first.exit_code == 1, first.output
         results = workspace / "leads.results.xlsx"
@@ -199,17 +195,16 @@ def test_leadsquared_s_refusal_names_the_user_s_header(workspace: Path, mode: st
 
 def test_status_names_the_user_s_header_when_a_pending_row_fails(workspace: Path) -> None:
     with serve_in_thread(SandboxConfig(async_delay=0.5, rate_limit=1000)) as running:
-        env = running.env() | {"LSQ_RATE": "1000/5s"}
+        env = sandbox_env(running)
         first = invoke(
             "run", "leads.csv", "-m", "loan.yaml", "--quiet", "--poll-timeout", "0", env=env
         )
         assert first.exit_code == 1, first.output
         results = workspace / "leads.results.xlsx"
         assert {o.status for _, o in read_results(results).rows} == {RowStatus.PENDING}
-        deadline = time.monotonic() + 20
-        while any(o.status == RowStatus.PENDING for _, o in read_results(results).rows):
-            assert time.monotonic() < deadline, "the sandbox never finished its queue"
-            invoke("status", str(results), "--quiet", env=env)
+        wait_for(lambda: queue_done(running), 20, "the sandbox's queue to finish")
+        later = invoke("status", str(results), "--quiet", env=env)
+        assert later.exit_code == 1, later.output
 
     failure = outcome_of(results, 3)
     assert failure.status == RowStatus.FAILURE and NAMED in (failure.message or "")

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from datetime import date, datetime
 from pathlib import Path
 
 import openpyxl
 import pytest
+from support import CAPTURE_HEAD
 from typer.testing import CliRunner
 
 from importer.cli import app
@@ -19,11 +19,9 @@ from importer.io.workbooks.sheets import Flagged, write_table, write_workbook
 from importer.io.workbooks.summary import Summary
 from importer.send.estimate import duration, estimate_import
 
-MAPPING = """\
-version: 1
-operation: capture
-opportunity_event_code: 12000
-search_by: EmailAddress
+MAPPING = (
+    CAPTURE_HEAD
+    + """\
 unique: [EmailAddress, mx_Custom_1]
 lead:
   EmailAddress: {column: Email, type: email, required: true}
@@ -37,6 +35,7 @@ opportunity:
 note: {column: Notes}
 datetime: {column: Opportunity Date, type: datetime}
 """
+)
 HEADERS = [
     "Email",
     "First Name",
@@ -51,13 +50,9 @@ FAILURE_FILL = "FF" + STATUS_COLOURS[RowStatus.FAILURE][0].lstrip("#")
 
 
 @pytest.fixture
-def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    for key in list(os.environ):
-        if key.startswith("LSQ_"):
-            monkeypatch.delenv(key)
-    monkeypatch.chdir(tmp_path)
-    (tmp_path / "loan.yaml").write_text(MAPPING)
-    return tmp_path
+def workspace(no_lsq_env: Path) -> Path:
+    (no_lsq_env / "loan.yaml").write_text(MAPPING)
+    return no_lsq_env
 
 
 def write_xlsx(path: Path, rows: list[list[object]], headers: list[str] = HEADERS) -> Path:
@@ -163,8 +158,7 @@ def test_rows_sheet_of_a_csv_keeps_its_text_and_renames_a_clashing_header(
         "Email,Opportunity Name,Valid\na@example.com,Loan A,007\nbad@,Loan B,yes\n"
     )
     (workspace / "plain.yaml").write_text(
-        "version: 1\nopportunity_event_code: 12000\nsearch_by: EmailAddress\n"
-        "lead:\n  EmailAddress: {column: Email, type: email}\n"
+        CAPTURE_HEAD + "lead:\n  EmailAddress: {column: Email, type: email}\n"
         "opportunity:\n  mx_Custom_1: Opportunity Name\n"
     )
 

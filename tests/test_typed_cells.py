@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import sqlite3
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -13,16 +12,16 @@ from pathlib import Path
 import openpyxl
 import pytest
 import xlsxwriter
+from support import CAPTURE_HEAD
 from typer.testing import CliRunner
 
 from importer.cli import app
 from importer.io.journal import Journal, decode_cells, encode_cells
 from importer.io.tables import open_table
 
-MAPPING = """\
-version: 1
-opportunity_event_code: 12000
-search_by: EmailAddress
+MAPPING = (
+    CAPTURE_HEAD
+    + """\
 lead:
   EmailAddress: {column: Email, type: email, required: true}
 opportunity:
@@ -32,6 +31,7 @@ opportunity:
   mx_Custom_9: {column: Verified, type: boolean}
 datetime: {column: Opportunity Date, type: datetime}
 """
+)
 HEADERS = [
     "Email",
     "Opportunity Name",
@@ -62,13 +62,9 @@ SECOND = [
 
 
 @pytest.fixture
-def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    for key in list(os.environ):
-        if key.startswith("LSQ_"):
-            monkeypatch.delenv(key)
-    monkeypatch.chdir(tmp_path)
-    (tmp_path / "loan.yaml").write_text(MAPPING)
-    return tmp_path
+def workspace(no_lsq_env: Path) -> Path:
+    (no_lsq_env / "loan.yaml").write_text(MAPPING)
+    return no_lsq_env
 
 
 def write_xlsx(path: Path) -> Path:
