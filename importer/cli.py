@@ -17,7 +17,7 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
 
-from importer.core.config import Mode, Rate, Settings, settings_from_env
+from importer.core.config import Mode, Settings, settings_from_env
 from importer.core.conventions import INPUT_SUFFIXES
 from importer.core.errors import UserError
 from importer.terminal import EstimateLine, TerminalProgress
@@ -288,7 +288,7 @@ def validate(
     with user_errors(verbose):
         check_order("validate", input, mapping)
         chosen = check_mode(mode)
-        pace = Rate.parse(rate) if rate else build_settings().rate
+        pace = build_settings(rate=rate).rate
         result = validate_file(
             input,
             mapping,

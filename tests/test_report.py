@@ -344,6 +344,10 @@ def test_validate_says_how_long_the_import_takes(workspace: Path) -> None:
         from_env.output
     )
     assert "Importing" not in quiet.output
+    summary = dict(row[:2] for row in sheet_lines(workspace / "loans.validation.xlsx", "Summary"))
+    assert summary["Import time"] == (
+        "Importing the 1 ready row takes less than a second at 25 calls per 5 s (async mode)"
+    )
 
 
 def test_a_bad_mode_for_validate_is_one_line(workspace: Path) -> None:

@@ -88,7 +88,7 @@ def validate_file(
     report_path = None
     if write_report:
         report_path = Path(report) if report else default_report_path(source.input_path)
-        _write_report(report_path, source, seen, preview, started)
+        _write_report(report_path, source, seen, preview, started, estimate)
     return ValidationReport(
         input_path=source.input_path,
         mapping_path=source.mapping_path,
@@ -110,6 +110,7 @@ def _write_report(
     seen: Tally,
     preview: list[tuple[int, dict[str, Any]]],
     started: datetime,
+    estimate: ImportEstimate,
 ) -> None:
     """The report workbook: a second pass over the file writes its rows as they are."""
     summary = Summary(
@@ -123,6 +124,7 @@ def _write_report(
         extra={
             "Blank rows skipped": seen.skipped,
             "Sheet": source.table.sheet or "",
+            "Import time": estimate.sentence() if estimate.rows else "nothing to import",
             **{f"Warning {i}": w for i, w in enumerate(source.table.warnings, 1)},
         },
     )
