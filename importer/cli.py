@@ -104,7 +104,11 @@ SheetOpt = Annotated[
     typer.Option("--sheet", metavar="NAME", help="Sheet to read (default: the first visible one)."),
 ]
 VerboseOpt = Annotated[
-    bool, typer.Option("--verbose", help="Log every API call (keys hidden); show our own bugs.")
+    bool,
+    typer.Option(
+        "--verbose",
+        help="Log every API call (keys hidden) and the full detail of an unexpected error.",
+    ),
 ]
 QuietOpt = Annotated[bool, typer.Option("--quiet", help="Print only the summary line.")]
 StateOpt = Annotated[

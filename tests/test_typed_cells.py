@@ -16,8 +16,12 @@ from support import CAPTURE_HEAD
 from typer.testing import CliRunner
 
 from importer.cli import app
+from importer.core.outcomes import RowOutcome, RowStatus
 from importer.io.journal import Journal, decode_cells, encode_cells
 from importer.io.tables import open_table
+from importer.io.workbooks.reader import read_rows
+from importer.io.workbooks.results import write_results
+from importer.io.workbooks.summary import Summary
 
 MAPPING = (
     CAPTURE_HEAD
@@ -196,3 +200,27 @@ def test_run_of_a_csv_keeps_its_text(workspace: Path) -> None:
     values = [cell.value for cell in sheet[2][: len(HEADERS)]]
     assert values == ["a@example.com", "Home loan", "1,20,000", "31/03/2026", None, "yes", "007"]
     assert {sheet.cell(row=2, column=c).data_type for c in (1, 2, 3, 4, 6, 7)} == {"s"}
+
+
+def test_a_time_of_day_goes_out_and_comes_back_a_time(tmp_path: Path) -> None:
+    now = datetime(2026, 1, 15, 10, 0)
+    summary = Summary(
+        counts={},
+        input_name="x.xlsx",
+        input_sha256="0" * 64,
+        mapping="m.yaml",
+        mode="async",
+        started=now,
+        finished=now,
+    )
+    cells = [time(10, 30), datetime(2026, 1, 15, 9, 5), 7.5]
+    path = write_results(
+        tmp_path / "r.xlsx",
+        input_headers=["At", "When", "Amount"],
+        rows=[(cells, RowOutcome(2, RowStatus.SUCCESS))],
+        errors=[],
+        summary=summary,
+    )
+
+    assert read_rows(path)[0].cells[:3] == cells  # what retry and status write back
+    assert openpyxl.load_workbook(path)["Results"]["A2"].number_format == "hh:mm:ss"
