@@ -106,6 +106,7 @@ def test_rows_sheet_shows_the_file_as_it_is_with_bad_cells_marked(workspace: Pat
     result = invoke("validate", str(loans(workspace)), "-m", "loan.yaml")
 
     assert result.exit_code == 1, result.output
+    assert "Fix the 3 invalid row(s) marked in the report's Rows sheet" in result.output
     report = workspace / "loans.validation.xlsx"
     book = openpyxl.load_workbook(report)
     assert book.sheetnames == ["Rows", "Errors", "Summary", "Preview"]

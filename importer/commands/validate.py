@@ -45,7 +45,7 @@ class ValidationReport:
             if self.rows_read == 0
             else "Every row is valid and ready to import."
             if self.invalid == 0
-            else f"Fix the {self.invalid} invalid row(s) listed in the report's Errors sheet, "
+            else f"Fix the {self.invalid} invalid row(s) marked in the report's Rows sheet, "
             "or import now and they will be skipped."
         )
         return (
