@@ -35,12 +35,15 @@ _LAZY = {
     "verify_results": "importer.commands.verify",
     "suggest_mapping": "importer.commands.suggest",
     "Suggestion": "importer.commands.suggest",
+    "estimate_import": "importer.send.estimate",
+    "ImportEstimate": "importer.send.estimate",
 }
 
 __all__ = [
     "ApiError",
     "AuthError",
     "FollowupReport",
+    "ImportEstimate",
     "ImportReport",
     "ImporterError",
     "MappingError",
@@ -55,6 +58,7 @@ __all__ = [
     "TransientError",
     "UserError",
     "ValidationReport",
+    "estimate_import",
     "rebuild_results",
     "refresh_status",
     "retry_results",

@@ -7,43 +7,172 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import shlex
 import sys
 from collections.abc import Iterator
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
 
 from importer.core.config import Mode, Settings, settings_from_env
+from importer.core.conventions import INPUT_SUFFIXES
 from importer.core.errors import UserError
-from importer.terminal import TerminalProgress
+from importer.terminal import EstimateLine, TerminalProgress
+
+MAPPING_SUFFIXES = (".yaml", ".yml")
+
+
+class _NamedArgument(TyperArgument):
+    """An argument shown by its name alone: `INPUT`, not `{INPUT}` and `<path>`."""
+
+    def display_type_rich(self, ctx: Any) -> str | None:
+        return None
+
+    def _usage_display_name(self) -> str:
+        return self.display_name_raw if self.required else f"[{self.display_name_raw}]"
+
+
+class _RangedOption(TyperOption):
+    """A number option whose limits read `1 to 64`, not `1<=x<=64`."""
+
+    def _get_number_range_help_str(self) -> str | None:
+        if self.min is not None and self.max is not None:
+            return f"{self.min} to {self.max}"
+        if self.min is not None:
+            return f"{self.min} or more"
+        return None if self.max is None else f"at most {self.max}"
+
+
+def _without_type_marks(params: list[Any]) -> list[Any]:
+    """Help in words: a flag (`--fresh`, `--help`) shows no `<bool>`, an argument its name,
+    a number its limits in words. typer has no hook to choose these classes."""
+    for param in params:
+        if isinstance(param, TyperOption) and param.is_flag and param.metavar is None:
+            param.metavar = ""
+        elif type(param) is TyperOption and (param.min is not None or param.max is not None):
+            param.__class__ = _RangedOption
+        elif type(param) is TyperArgument:
+            param.__class__ = _NamedArgument
+    return params
+
+
+class Command(TyperCommand):
+    """A command whose help names values in words (`--out PATH`), never `<path>` or `<bool>`."""
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        return _without_type_marks(super().get_params(ctx))
+
+
+class Group(TyperGroup):
+    """The same for `lsq-import --help` and `lsq-import map --help`."""
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        return _without_type_marks(super().get_params(ctx))
+
 
 app = typer.Typer(
+    cls=Group,
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     help="Import spreadsheets of leads and opportunities into LeadSquared.",
 )
 
-ModeOpt = Annotated[str, typer.Option("--mode", help="async (default) or sync capture API.")]
-MappingOpt = Annotated[Path, typer.Option("--mapping", "-m", help="YAML mapping file.")]
-SheetOpt = Annotated[
-    str | None, typer.Option("--sheet", help="Sheet to read (default: first visible).")
+ModeOpt = Annotated[
+    str,
+    typer.Option(
+        "--mode",
+        metavar="async|sync",
+        help="async: LeadSquared queues each row, then its result is collected (2 calls a row); "
+        "sync: one call a row, the result in the reply.",
+    ),
 ]
-VerboseOpt = Annotated[bool, typer.Option("--verbose", help="Log every API call (keys redacted).")]
-QuietOpt = Annotated[bool, typer.Option("--quiet", help="Print only the summary.")]
-StateOpt = Annotated[Path | None, typer.Option("--state-dir", help="Journal and logs folder.")]
-RateOpt = Annotated[str | None, typer.Option("--rate", help="e.g. 25/5s or a plan name.")]
-WorkersOpt = Annotated[int | None, typer.Option("--workers", min=1, max=64)]
-SandboxOpt = Annotated[bool, typer.Option("--sandbox", help="Use the built-in simulator.")]
+MappingOpt = Annotated[
+    Path,
+    typer.Option(
+        "--mapping",
+        "-m",
+        metavar="MAPPING",
+        help="The mapping file (YAML): which column goes to which LeadSquared field.",
+    ),
+]
+SheetOpt = Annotated[
+    str | None,
+    typer.Option("--sheet", metavar="NAME", help="Sheet to read (default: the first visible one)."),
+]
+VerboseOpt = Annotated[
+    bool,
+    typer.Option(
+        "--verbose",
+        help="Log every API call (keys hidden) and the full detail of an unexpected error.",
+    ),
+]
+QuietOpt = Annotated[bool, typer.Option("--quiet", help="Print only the summary line.")]
+StateOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--state-dir",
+        metavar="DIR",
+        help="Folder for the run's journal and logs (default: .lsq-state beside the results).",
+    ),
+]
+RateOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--rate",
+        metavar="RATE",
+        help="Your LeadSquared plan's limit, e.g. 25/5s (25 calls per 5 s) or a plan name "
+        "(Lite, Pro, Super, Basic, Standard, Enterprise). Default: LSQ_RATE, else 25/5s.",
+    ),
+]
+WorkersOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--workers",
+        min=1,
+        max=64,
+        metavar="N",
+        help="Calls under way at once (default 8); the rate limit is kept whatever the number.",
+    ),
+]
+SandboxOpt = Annotated[
+    bool,
+    typer.Option(
+        "--sandbox", help="Import into the built-in LeadSquared simulator: nothing leaves the PC."
+    ),
+]
 HeaderRowOpt = Annotated[
     int | None,
-    typer.Option("--header-row", min=1, help="Row holding the headers (default: detected)."),
+    typer.Option(
+        "--header-row",
+        min=1,
+        metavar="N",
+        help="The row that holds the headers (default: found by looking, row 1 when in doubt).",
+    ),
 ]
-InputArg = Annotated[Path, typer.Argument(help="CSV, XLSX, XLS or ODS file.")]
-ResultsArg = Annotated[Path, typer.Argument(help="A results workbook written by `run`.")]
+InputArg = Annotated[
+    Path, typer.Argument(metavar="INPUT", help="The spreadsheet: a CSV, XLSX, XLS or ODS file.")
+]
+ResultsArg = Annotated[
+    Path,
+    typer.Argument(metavar="RESULTS", help="A results workbook written by `lsq-import run`."),
+]
 PollOpt = Annotated[
-    float | None, typer.Option("--poll-timeout", help="Seconds to wait for queued requests.")
+    float | None,
+    typer.Option(
+        "--poll-timeout",
+        metavar="SECONDS",
+        help="How long to wait for LeadSquared to finish queued rows before leaving them Pending.",
+    ),
+]
+OutOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--out", metavar="PATH", help="Where to write the results workbook (default: beside INPUT)."
+    ),
 ]
 
 log = logging.getLogger("importer")
@@ -89,6 +218,13 @@ def want_progress(quiet: bool) -> bool:
     return not quiet and sys.stderr.isatty()
 
 
+def pick_progress(quiet: bool, description: str = "Importing") -> EstimateLine | None:
+    """A bar on a terminal; elsewhere only the line saying how long the import will take."""
+    if quiet:
+        return None
+    return TerminalProgress(description) if sys.stderr.isatty() else EstimateLine()
+
+
 def check_mode(mode: str) -> Mode:
     return Mode.parse(mode)
 
@@ -97,13 +233,55 @@ def build_settings(**overrides: object) -> Settings:
     return settings_from_env(None, None, **{k: v for k, v in overrides.items() if v is not None})
 
 
-@app.command()
+def check_order(command: str, input: Path, mapping: Path) -> None:
+    """`validate loan.yaml -m leads.csv`: the two files given the wrong way round."""
+    if input.suffix.lower() in MAPPING_SUFFIXES and mapping.suffix.lower() in INPUT_SUFFIXES:
+        right = f"lsq-import {command} {shlex.quote(str(mapping))} -m {shlex.quote(str(input))}"
+        raise UserError(
+            f"{input.name} and {mapping.name} look swapped: the spreadsheet comes first and "
+            f"the mapping after -m, as in: {right}"
+        )
+
+
+def _show_version(wanted: bool) -> None:
+    if wanted:
+        try:
+            number = version("lsq-import")
+        except PackageNotFoundError:  # run from a source tree that was never installed
+            number = "unknown"
+        typer.echo(f"lsq-import {number}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def main_options(
+    show_version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_show_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Import spreadsheets of leads and opportunities into LeadSquared."""
+
+
+@app.command(cls=Command)
 def validate(
     input: InputArg,
     mapping: MappingOpt,
     sheet: SheetOpt = None,
     header_row: HeaderRowOpt = None,
-    report: Annotated[Path | None, typer.Option("--report", help="Report workbook path.")] = None,
+    report: Annotated[
+        Path | None,
+        typer.Option(
+            "--report",
+            metavar="PATH",
+            help="Where to write the report workbook, an .xlsx "
+            "(default: beside INPUT, e.g. leads.validation.xlsx for leads.csv).",
+        ),
+    ] = None,
+    mode: ModeOpt = "async",
+    rate: RateOpt = None,
     verbose: VerboseOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
@@ -112,23 +290,43 @@ def validate(
 
     setup_logging(verbose, quiet)
     with user_errors(verbose):
-        result = validate_file(input, mapping, sheet=sheet, header_row=header_row, report=report)
+        check_order("validate", input, mapping)
+        chosen = check_mode(mode)
+        pace = build_settings(rate=rate).rate
+        result = validate_file(
+            input,
+            mapping,
+            sheet=sheet,
+            header_row=header_row,
+            report=report,
+            rate=pace,
+            mode=chosen,
+        )
         for warning in result.warnings:
             if not quiet:
                 echo_err(f"warning: {warning}")
         typer.echo(result.summary_line())
+        if not quiet and result.estimate is not None and result.estimate.rows:
+            typer.echo(f"{result.estimate.sentence()}.")
     raise typer.Exit(result.exit_code)
 
 
-@app.command()
+@app.command(cls=Command)
 def run(
     input: InputArg,
     mapping: MappingOpt,
-    out: Annotated[Path | None, typer.Option("--out", help="Results workbook path.")] = None,
+    out: OutOpt = None,
     mode: ModeOpt = "async",
     rate: RateOpt = None,
     workers: WorkersOpt = None,
-    fresh: Annotated[bool, typer.Option("--fresh", help="Ignore the journal; start over.")] = False,
+    fresh: Annotated[
+        bool,
+        typer.Option(
+            "--fresh",
+            help="Start over: forget this file's earlier run and what the account already has "
+            "(rows are sent again).",
+        ),
+    ] = False,
     sandbox: SandboxOpt = False,
     sheet: SheetOpt = None,
     header_row: HeaderRowOpt = None,
@@ -143,6 +341,7 @@ def run(
 
     setup_logging(verbose, quiet)
     with user_errors(verbose):
+        check_order("run", input, mapping)
         chosen = check_mode(mode)
         settings = build_settings(rate=rate, workers=workers, poll_timeout=poll_timeout)
         if fresh and not quiet:
@@ -150,7 +349,7 @@ def run(
                 "lsq-import: --fresh: every row is sent again, even rows already imported "
                 "from this or any other file; LeadSquared may create duplicates of them"
             )
-        progress = TerminalProgress() if want_progress(quiet) else None
+        progress = pick_progress(quiet)
         with sandbox_settings(settings, sandbox, quiet) as effective, StopSignals() as signals:
             report = run_import(
                 input,
@@ -193,20 +392,39 @@ def sandbox_settings(settings: Settings, enabled: bool, quiet: bool) -> Iterator
         )
 
 
-@app.command()
+@app.command(cls=Command)
 def watch(
-    inbox: Annotated[Path, typer.Argument(help="Folder the nightly files are dropped into.")],
+    inbox: Annotated[
+        Path,
+        typer.Argument(metavar="INBOX", help="The folder the nightly files are dropped into."),
+    ],
     mapping: MappingOpt,
-    once: Annotated[bool, typer.Option("--once", help="Import what is there, then exit.")] = False,
+    once: Annotated[
+        bool, typer.Option("--once", help="Import what is there, then exit (for cron).")
+    ] = False,
     archive: Annotated[
-        Path | None, typer.Option("--archive", help="Where fully imported files go.")
+        Path | None,
+        typer.Option(
+            "--archive", metavar="DIR", help="Where files whose rows all succeeded are moved."
+        ),
     ] = None,
     failed: Annotated[
-        Path | None, typer.Option("--failed", help="Where files with failed rows go.")
+        Path | None,
+        typer.Option(
+            "--failed", metavar="DIR", help="Where files with rows that did not succeed are moved."
+        ),
     ] = None,
-    interval: Annotated[float, typer.Option("--interval", help="Seconds between scans.")] = 30.0,
+    interval: Annotated[
+        float,
+        typer.Option("--interval", metavar="SECONDS", help="How often to look for new files."),
+    ] = 30.0,
     settle: Annotated[
-        float, typer.Option("--settle", help="A file must be unchanged this long (s) to be read.")
+        float,
+        typer.Option(
+            "--settle",
+            metavar="SECONDS",
+            help="A file must stay unchanged this long before it is read (still being copied).",
+        ),
     ] = 5.0,
     mode: ModeOpt = "async",
     rate: RateOpt = None,
@@ -217,7 +435,10 @@ def watch(
     state_dir: StateOpt = None,
     poll_timeout: PollOpt = None,
     log_file: Annotated[
-        Path | None, typer.Option("--log", help="One JSON line per file (default: state dir).")
+        Path | None,
+        typer.Option(
+            "--log", metavar="FILE", help="One JSON line per file (default: in the state folder)."
+        ),
     ] = None,
     verbose: VerboseOpt = False,
     quiet: QuietOpt = False,
@@ -227,6 +448,12 @@ def watch(
 
     setup_logging(verbose, quiet)
     with user_errors(verbose):
+        if inbox.suffix.lower() in MAPPING_SUFFIXES and mapping.is_dir():
+            raise UserError(
+                f"{inbox.name} and {mapping.name} look swapped: the folder comes first and the "
+                f"mapping after -m, as in: lsq-import watch {shlex.quote(str(mapping))} "
+                f"-m {shlex.quote(str(inbox))}"
+            )
         chosen = check_mode(mode)
         settings = build_settings(rate=rate, workers=workers, poll_timeout=poll_timeout)
         with sandbox_settings(settings, sandbox, quiet) as effective:
@@ -250,11 +477,17 @@ def watch(
     raise typer.Exit(report.exit_code)
 
 
-@app.command()
+@app.command(cls=Command)
 def retry(
     results: ResultsArg,
     mapping: Annotated[
-        Path | None, typer.Option("--mapping", "-m", help="Mapping (default: the one recorded).")
+        Path | None,
+        typer.Option(
+            "--mapping",
+            "-m",
+            metavar="MAPPING",
+            help="The mapping to use (default: the one the run used, named in the Summary sheet).",
+        ),
     ] = None,
     rate: RateOpt = None,
     state_dir: StateOpt = None,
@@ -280,7 +513,7 @@ def retry(
     raise typer.Exit(report.exit_code)
 
 
-@app.command()
+@app.command(cls=Command)
 def status(
     results: ResultsArg,
     verbose: VerboseOpt = False,
@@ -297,12 +530,17 @@ def status(
     raise typer.Exit(report.exit_code)
 
 
-@app.command()
+@app.command(cls=Command)
 def verify(
     results: ResultsArg,
     mapping: MappingOpt,
     report: Annotated[
-        Path | None, typer.Option("--report", help="Reconciliation workbook path.")
+        Path | None,
+        typer.Option(
+            "--report",
+            metavar="PATH",
+            help="Where to write the reconciliation workbook (default: beside RESULTS).",
+        ),
     ] = None,
     rate: RateOpt = None,
     verbose: VerboseOpt = False,
@@ -319,10 +557,23 @@ def verify(
     raise typer.Exit(outcome.exit_code)
 
 
-@app.command()
+@app.command(cls=Command)
 def rebuild(
-    journal: Annotated[Path, typer.Argument(help="A run's journal (*.journal.sqlite).")],
-    out: Annotated[Path | None, typer.Option("--out", help="Results workbook path.")] = None,
+    journal: Annotated[
+        Path,
+        typer.Argument(
+            metavar="JOURNAL",
+            help="A run's journal (*.journal.sqlite, named on the results' Summary sheet).",
+        ),
+    ],
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            metavar="PATH",
+            help="Where to write the results workbook (default: where the run wrote it).",
+        ),
+    ] = None,
 ) -> None:
     """Write a run's results workbook again from its journal alone (no input, no network)."""
     from importer.commands.rebuild import rebuild_results
@@ -331,26 +582,37 @@ def rebuild(
         typer.echo(f"Results rebuilt from the journal: {rebuild_results(journal, out)}")
 
 
-@app.command()
+@app.command(cls=Command)
 def serve(
-    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8000,
+    host: Annotated[
+        str,
+        typer.Option(
+            "--host",
+            metavar="HOST",
+            help="Address to listen on; anything but 127.0.0.1 needs a --token.",
+        ),
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", metavar="PORT", help="Port to listen on.")] = 8000,
     mappings: Annotated[
-        Path, typer.Option("--mappings", help="Folder of mapping files to offer.")
+        Path,
+        typer.Option("--mappings", metavar="DIR", help="Folder of mapping files the page offers."),
     ] = Path("mappings"),
     work: Annotated[
-        Path, typer.Option("--work", help="Folder for uploads, results and run state.")
+        Path,
+        typer.Option("--work", metavar="DIR", help="Folder for uploads, results and run state."),
     ] = Path(".lsq-serve"),
     sandbox: SandboxOpt = False,
     token: Annotated[
-        str | None, typer.Option("--token", help="Token the page asks for (or LSQ_UI_TOKEN).")
+        str | None,
+        typer.Option(
+            "--token", metavar="TOKEN", help="Token the page asks for once (or LSQ_UI_TOKEN)."
+        ),
     ] = None,
     max_upload: Annotated[
-        int, typer.Option("--max-upload", min=1, help="Largest upload, in MB.")
+        int,
+        typer.Option("--max-upload", min=1, metavar="MB", help="Largest upload, in megabytes."),
     ] = 200,
-    header_row: Annotated[
-        int | None, typer.Option("--header-row", min=1, help="Default header row.")
-    ] = None,
+    header_row: HeaderRowOpt = None,
     sheet: SheetOpt = None,
     verbose: VerboseOpt = False,
 ) -> None:
@@ -389,18 +651,51 @@ def serve(
             )
 
 
-@app.command("sandbox")
+@app.command("sandbox", cls=Command)
 def sandbox_command(
-    port: Annotated[int, typer.Option("--port", help="Port on 127.0.0.1.")] = 8765,
-    rate_limit: Annotated[int, typer.Option("--rate-limit", help="Calls per window.")] = 25,
-    async_delay: Annotated[float, typer.Option("--async-delay", help="Queue delay, s.")] = 1.0,
-    latency: Annotated[float, typer.Option("--latency", help="Added to each answer, s.")] = 0.0,
-    error_rate: Annotated[float, typer.Option("--error-rate", help="Fraction of 500s.")] = 0.0,
-    drop_rate: Annotated[
-        float, typer.Option("--drop-rate", help="Fraction of lost replies.")
+    port: Annotated[
+        int, typer.Option("--port", metavar="PORT", help="Port to listen on, on 127.0.0.1.")
+    ] = 8765,
+    rate_limit: Annotated[
+        int,
+        typer.Option(
+            "--rate-limit", metavar="N", help="Calls allowed per 5-second window before a 429."
+        ),
+    ] = 25,
+    async_delay: Annotated[
+        float,
+        typer.Option(
+            "--async-delay", metavar="SECONDS", help="How long a queued capture waits in the queue."
+        ),
+    ] = 1.0,
+    latency: Annotated[
+        float,
+        typer.Option("--latency", metavar="SECONDS", help="Delay added to every answer."),
     ] = 0.0,
-    burst_429: Annotated[float, typer.Option("--burst-429", help="Fraction of 429s.")] = 0.0,
-    seed: Annotated[int | None, typer.Option("--seed", help="Repeatable faults.")] = None,
+    error_rate: Annotated[
+        float,
+        typer.Option(
+            "--error-rate", metavar="FRACTION", help="Share of calls answered 500 (0 to 1)."
+        ),
+    ] = 0.0,
+    drop_rate: Annotated[
+        float,
+        typer.Option(
+            "--drop-rate",
+            metavar="FRACTION",
+            help="Share of calls processed whose reply is lost (0 to 1).",
+        ),
+    ] = 0.0,
+    burst_429: Annotated[
+        float,
+        typer.Option(
+            "--burst-429", metavar="FRACTION", help="Share of calls answered 429 (0 to 1)."
+        ),
+    ] = 0.0,
+    seed: Annotated[
+        int | None,
+        typer.Option("--seed", metavar="N", help="Make the faults above repeat run after run."),
+    ] = None,
 ) -> None:
     """Run the LeadSquared simulator and print the LSQ_… lines that point lsq-import at it."""
     from importer.sandbox import SandboxConfig, run_forever
@@ -419,26 +714,44 @@ def sandbox_command(
 
 
 map_app = typer.Typer(
-    no_args_is_help=True, help="Draft a mapping, or fit one to a file whose headers changed."
+    cls=Group,
+    no_args_is_help=True,
+    help="Draft a mapping, or fit one to a file whose headers changed.",
 )
 app.add_typer(map_app, name="map")
 
 
-@map_app.command("suggest")
+@map_app.command("suggest", cls=Command)
 def map_suggest(
     input: InputArg,
     from_mapping: Annotated[
-        Path | None, typer.Option("--from", help="Re-target this mapping to INPUT's headers.")
+        Path | None,
+        typer.Option(
+            "--from", metavar="MAPPING", help="Re-target this mapping to INPUT's headers."
+        ),
     ] = None,
     event_code: Annotated[
-        int | None, typer.Option("--event-code", min=1, help="The opportunity type's code.")
+        int | None,
+        typer.Option(
+            "--event-code",
+            min=1,
+            metavar="N",
+            help="The opportunity type's code (OpportunityEventCode).",
+        ),
     ] = None,
     sheet: SheetOpt = None,
     header_row: HeaderRowOpt = None,
     out: Annotated[
-        Path | None, typer.Option("--out", help="Mapping to write (default: <input>.mapping.yaml).")
+        Path | None,
+        typer.Option(
+            "--out",
+            metavar="PATH",
+            help="Mapping to write (default: beside INPUT, e.g. leads.mapping.yaml for leads.csv).",
+        ),
     ] = None,
-    force: Annotated[bool, typer.Option("--force", help="Replace --out if it exists.")] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace the mapping at --out if it exists.")
+    ] = False,
     verbose: VerboseOpt = False,
     quiet: QuietOpt = False,
 ) -> None:

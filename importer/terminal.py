@@ -1,4 +1,5 @@
-"""Progress on a terminal: a tqdm bar fed by the pool's progress protocol."""
+"""Progress on a terminal: a tqdm bar fed by the pool's progress protocol, after a line
+saying how long the import will take."""
 
 from __future__ import annotations
 
@@ -10,10 +11,19 @@ from tqdm import tqdm
 
 from importer.core.outcomes import RowOutcome, RowStatus
 from importer.lsq.client import CallRecord
+from importer.send.estimate import ImportEstimate
 from importer.send.progress import Progress
 
 
-class TerminalProgress(Progress):
+class EstimateLine(Progress):
+    """Only the line before sending (`Importing the 219 ready rows takes about 1 min 30 s...`)."""
+
+    def estimated(self, estimate: ImportEstimate) -> None:
+        if estimate.rows:
+            print(f"{estimate.sentence()}.", file=sys.stderr, flush=True)
+
+
+class TerminalProgress(EstimateLine):
     """Rows finished on the bar; sent, failed, calls per second and 429s beside it."""
 
     def __init__(self, description: str = "Importing") -> None:

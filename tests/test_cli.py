@@ -72,7 +72,7 @@ def test_validate_reports_invalid_rows_and_exits_1(files, clean_env) -> None:
     assert "4 rows read, 2 valid, 2 invalid" in result.output
     report = data.with_name("leads.validation.xlsx")
     book = openpyxl.load_workbook(report)
-    assert book.sheetnames == ["Errors", "Summary", "Preview"]
+    assert book.sheetnames == ["Rows", "Errors", "Summary", "Preview"]
     messages = [row[3] for row in book["Errors"].iter_rows(min_row=2, values_only=True)]
     assert 'Row 4, Email: "bad@" is not a valid email address' in messages
     assert 'Row 5, Loan Amount: "-5" is below the minimum 0' in messages

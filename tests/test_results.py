@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import json
 import re
 import zipfile
 from collections.abc import Iterator
@@ -18,7 +17,7 @@ from support import read_results
 from importer.core.conventions import PREVIEW_ROWS
 from importer.core.errors import InputFileError, UserError
 from importer.core.outcomes import RESULT_COLUMNS, STATUS_COLOURS, RowError, RowOutcome, RowStatus
-from importer.io.workbooks.report import write_validation_report
+from importer.io.workbooks.report import PreviewTable, write_validation_report
 from importer.io.workbooks.results import write_results
 from importer.io.workbooks.sheets import EXCEL_MAX_CELL_CHARS
 from importer.io.workbooks.summary import Summary
@@ -456,52 +455,36 @@ def test_an_unknown_status_names_the_line(tmp_path: Path) -> None:
 # ---------------------------------------------------------------- validation report
 
 
-def capture_body(email: str, n: int) -> dict[str, object]:
-    return {
-        "LeadDetails": [
-            {"Attribute": "EmailAddress", "Value": email},
-            {"Attribute": "SearchBy", "Value": "EmailAddress"},
-        ],
-        "Opportunity": {
-            "OpportunityEventCode": 12000,
-            "Fields": [{"SchemaName": "mx_Custom_1", "Value": f"=Deal {n}"}],
-        },
-    }
-
-
 def test_validation_report(tmp_path: Path) -> None:
-    preview = [(n, capture_body(f"u{n}@x.com", n)) for n in range(2, 80)]
+    titles = ["RowNumber", "Email (EmailAddress)", "Deal (mx_Custom_1)", "SearchBy"]
+    lines = [[n, f"u{n}@x.com", f"=Deal {n}", "EmailAddress"] for n in range(2, 80)]
     path = write_validation_report(
         tmp_path / "leads.validation.xlsx",
         errors=ERRORS,
         summary=make_summary(Success=70, Invalid=1),
-        preview=preview,
+        preview=PreviewTable(titles, lines),
     )
 
     workbook = openpyxl.load_workbook(path)
 
-    assert workbook.sheetnames == ["Errors", "Summary", "Preview"]
+    assert workbook.sheetnames == ["Errors", "Summary", "Preview"]  # no rows given: no Rows
     errors = [[cell.value for cell in row] for row in workbook["Errors"].iter_rows(min_row=2)]
     assert errors == [[e.row_number, e.column, e.value, e.message] for e in ERRORS]
     sheet = workbook["Preview"]
-    lines = [[cell.value for cell in row] for row in sheet.iter_rows()]
-    assert lines[0] == ["RowNumber", "SearchBy", "SearchValue", "Payload"]
-    assert len(lines) == 1 + PREVIEW_ROWS
-    assert lines[1][:3] == [2, "EmailAddress", "u2@x.com"]
-    assert json.loads(lines[1][3]) == preview[0][1]
+    shown = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    assert shown[0] == titles
+    assert len(shown) == 1 + PREVIEW_ROWS
+    assert shown[1] == [2, "u2@x.com", "=Deal 2", "EmailAddress"]
     assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)
     assert sheet.freeze_panes == "A2"
 
 
-def test_validation_report_of_an_update(tmp_path: Path) -> None:
-    body = {"ProspectOpportunityId": "opp-42", "Fields": [{"SchemaName": "Status", "Value": "Won"}]}
-    path = write_validation_report(
-        tmp_path / "v.xlsx", errors=[], summary=make_summary(), preview=[(2, body)]
-    )
-
-    row = [cell.value for cell in openpyxl.load_workbook(path)["Preview"][2]]
-
-    assert row[:3] == [2, "ProspectOpportunityId", "opp-42"]
+def test_validation_report_is_an_xlsx(tmp_path: Path) -> None:
+    with pytest.raises(UserError, match=r"name ending in \.xlsx, not v\.csv"):
+        write_validation_report(
+            tmp_path / "v.csv", errors=[], summary=make_summary(), preview=PreviewTable([], [])
+        )
+    assert not (tmp_path / "v.csv").exists()
 
 
 def test_summary_rows_order() -> None:

@@ -327,7 +327,8 @@ def test_the_verdict_says_rows_ready_and_time() -> None:
     seconds = import_seconds(219, Rate(25, 5.0), "async")
     assert seconds == pytest.approx(87.6)
     assert verdict(231, 219, 12, 3, seconds) == (
-        "231 rows: 219 ready, 12 need fixing, 3 blank rows skipped. Importing takes about 2 min."
+        "231 rows: 219 ready, 12 need fixing, 3 blank rows skipped. "
+        "Importing takes about 1 min 30 s."
     )
     assert import_seconds(100, Rate(25, 5.0), "sync") == pytest.approx(20)
     assert duration(5400) == "about 1 h 30 min"

@@ -15,11 +15,14 @@ from pathlib import Path
 
 from importer.core.config import Mode
 from importer.core.conventions import SHARE_COLUMNS, STATE_DIR_NAME
-from importer.core.errors import ConfigError
+from importer.core.errors import ConfigError, UserError
 from importer.core.outcomes import RESULT_COLUMNS, RowError, RowOutcome, RowStatus
 from importer.io.workbooks.reader import CellValue, Layout, ResultsReader
 from importer.io.workbooks.results import write_results_sheet
 from importer.io.workbooks.summary import Summary
+from importer.rules.columns import resolve_columns
+from importer.rules.mapping_file import load_mapping
+from importer.rules.messages import headers_by_schema
 from importer.send.progress import Counters
 
 _KEPT_EXTRA = ("Operation", "Rows read", "Blank rows skipped", "Journal", "Stopped")
@@ -102,6 +105,17 @@ class WorkbookContext:
     @property
     def input_name(self) -> str:
         return self.summary.get("Input", "")
+
+    def field_headers(self, layout: Layout) -> dict[str, str]:
+        """{Schema Name: the user's header} from the recorded mapping; {} if it is gone."""
+        path = self.mapping
+        if path is None or not path.is_file():
+            return {}
+        try:
+            columns = resolve_columns(load_mapping(path), layout.input_headers)
+        except UserError:
+            return {}
+        return headers_by_schema(columns)
 
     def journal(self, results_path: Path, state_dir: Path | None) -> Path:
         """The run's own journal when it is still there, else one kept for this workbook."""

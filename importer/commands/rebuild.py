@@ -18,6 +18,7 @@ from importer.core.errors import InputFileError, UserError
 from importer.io.journal import Journal
 from importer.io.workbooks.results import write_results
 from importer.io.workbooks.summary import Summary
+from importer.rules.messages import outcome_in_user_words
 
 STOPPED = "the run stopped; run the same command again"
 
@@ -40,8 +41,9 @@ def rebuild_results(journal_file: str | Path, out: str | Path | None = None) -> 
             rows = journal.snapshot()
             errors = journal.problems()
             problems = errors_by_row(errors)
+            names = json.loads(meta.get("field_headers", "{}"))  # recorded by the run
             cells = [
-                (cells, final_outcome(n, {}, rows, problems, STOPPED))
+                (cells, outcome_in_user_words(final_outcome(n, {}, rows, problems, STOPPED), names))
                 for n, cells in journal.inputs()
             ]
     except sqlite3.DatabaseError:

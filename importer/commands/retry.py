@@ -26,6 +26,7 @@ from importer.io.locks import FileLock
 from importer.io.workbooks.reader import ResultRow, ResultsReader
 from importer.rules.identity import row_identity
 from importer.rules.mapping_file import load_mapping
+from importer.rules.messages import headers_by_schema, outcome_in_user_words
 from importer.rules.payload import build_payloads, share_item
 from importer.rules.validator import Validator
 from importer.send.pool import Job, send_rows
@@ -122,6 +123,8 @@ def retry_results(
                     previous=previous,
                 )
         new.update(invalid)
+        names = headers_by_schema(columns)  # LeadSquared's failures name Schema Names
+        new = {n: outcome_in_user_words(outcome, names) for n, outcome in new.items()}
         fresh_errors = [e for e in checked.errors if e.row_number in invalid]
         counts, changed = rewrite(
             reader, new, counters, started, "Retried", extra_errors=fresh_errors

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import threading
 from collections import Counter
 from collections.abc import Iterator
@@ -23,10 +24,13 @@ from importer.core.outcomes import Origin, RowError, RowOutcome, RowStatus
 from importer.io.journal import Journal, JournalRow, journal_path
 from importer.io.ledger import account_key
 from importer.io.locks import FileLock
+from importer.io.tables.table import TypedCell
 from importer.io.workbooks.results import write_results
 from importer.io.workbooks.summary import Summary
 from importer.rules.identity import row_identity
+from importer.rules.messages import headers_by_schema, outcome_in_user_words
 from importer.rules.payload import share_item
+from importer.send.estimate import ImportEstimate, estimate_import
 from importer.send.pool import Job, send_rows
 from importer.send.previous import PreviousImports, open_ledger
 from importer.send.progress import Counters, Progress
@@ -54,6 +58,7 @@ class ImportReport:
     warnings: list[str] = field(default_factory=list)  # odd headers, encoding fallbacks...
     stopped: str | None = None  # why the run ended before every row finished
     operation: str = "capture"
+    estimate: ImportEstimate | None = None  # what was said before sending: how long it takes
 
     @property
     def exit_code(self) -> int:
@@ -164,6 +169,7 @@ def run_import(
             mode=str(mode),
             operation=operation,
             results=str(results_path.resolve()),
+            field_headers=json.dumps(headers_by_schema(source.columns), ensure_ascii=False),
         )
         if not journal.has_inputs():
             journal.save_inputs(source.table.original_headers, _input_cells(source), seen.errors)
@@ -179,6 +185,13 @@ def run_import(
         counters = Counters()
         outcomes: dict[int, RowOutcome] = {}
         stopped: BaseException | None = None
+        estimate = estimate_import(
+            max(0, seen.valid - _done(resume)),
+            settings.rate,
+            mode,
+            shares=source.mapping.share is not None,
+        )
+        progress.estimated(estimate)
         progress.start(seen.valid)
         try:
             outcomes = send_rows(
@@ -226,6 +239,7 @@ def run_import(
             _stop_reason(stopped) if stopped else None,
             resumed=_done(resume),
         )
+        report.estimate = estimate
     if stopped is not None:
         kind = ImportCancelled if isinstance(stopped, ImportCancelled) else ImportStopped
         raise kind(_stopped_message(report), report=report) from None
@@ -266,10 +280,9 @@ def _jobs(source: Source) -> Iterator[Job]:
         )
 
 
-def _input_cells(source: Source) -> Iterator[tuple[int, list[str]]]:
-    for frame in source.table.chunks():
-        for row_number, cells in zip(frame.index, frame.itertuples(index=False), strict=True):
-            yield int(row_number), list(cells)
+def _input_cells(source: Source) -> Iterator[tuple[int, list[TypedCell]]]:
+    """The rows as the file has them (numbers, dates...), for the results workbook."""
+    return source.table.typed_rows()
 
 
 def _stop_reason(exc: BaseException) -> str:
@@ -298,8 +311,12 @@ def _finish(
     """Write the results workbook: every non-blank input row (read back from the journal)."""
     journal_rows = journal.snapshot()
     problems = errors_by_row(seen.errors)
+    names = headers_by_schema(source.columns)  # LeadSquared's failures name Schema Names
     final = {
-        n: final_outcome(n, outcomes, journal_rows, problems, stop_reason) for n in seen.row_numbers
+        n: outcome_in_user_words(
+            final_outcome(n, outcomes, journal_rows, problems, stop_reason), names
+        )
+        for n in seen.row_numbers
     }
     summary = Summary(
         counts=status_counts(final.values()),

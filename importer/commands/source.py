@@ -30,6 +30,7 @@ from importer.rules.payload import build_payloads
 from importer.rules.validator import ValidatedChunk, Validator
 
 CHUNK_ROWS = 50_000  # pandera's cost per chunk fades by here; memory stays a few tens of MB
+NO_DATA_ROWS = "the file has headers but no data rows; there is nothing to import"
 
 
 @dataclass
@@ -152,6 +153,8 @@ def tally(source: Source, preview_limit: int = 0) -> tuple[Tally, list[tuple[int
             preview.extend(build_payloads(checked.values.head(wanted), source.mapping))
     result.skipped = source.table.blank_rows
     result.total_rows = source.table.total_rows
+    if not result.rows_read:
+        source.table.warn(NO_DATA_ROWS)
     return result, preview
 
 

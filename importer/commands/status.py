@@ -17,6 +17,7 @@ from importer.core.outcomes import RowOutcome, RowStatus
 from importer.io.journal import Journal
 from importer.io.workbooks.reader import ResultsReader
 from importer.lsq import verdicts
+from importer.rules.messages import outcome_in_user_words
 from importer.send.progress import Counters
 from importer.send.session import Session
 
@@ -43,6 +44,8 @@ def refresh_status(
         if pending:
             settings.require(sync=False, asynchronous=True)
             asyncio.run(_poll(settings, transport, counters, context.operation, pending, updated))
+            names = context.field_headers(reader.layout)
+            updated = {n: outcome_in_user_words(o, names) for n, o in updated.items()}
             journal_file = context.journal(path, None)
             if journal_file.exists():
                 with Journal(journal_file) as journal:

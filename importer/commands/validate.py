@@ -7,13 +7,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from importer.commands.source import open_source, tally
-from importer.core.conventions import VALIDATION_SUFFIX
+from importer.commands.source import Source, Tally, open_source, tally
+from importer.core.config import Mode, Rate
+from importer.core.constants import DEFAULT_RATE
+from importer.core.conventions import PREVIEW_ROWS, VALIDATION_SUFFIX
 from importer.core.outcomes import RowError
-from importer.io.workbooks.report import write_validation_report
+from importer.io.workbooks.report import InputRows, check_report_path, write_validation_report
 from importer.io.workbooks.summary import Summary
-
-PREVIEW_ROWS = 50
+from importer.rules.preview import preview_table
+from importer.send.estimate import ImportEstimate, estimate_import
 
 
 @dataclass
@@ -30,6 +32,7 @@ class ValidationReport:
     errors: list[RowError]
     preview: list[tuple[int, dict[str, Any]]]
     warnings: list[str] = field(default_factory=list)
+    estimate: ImportEstimate | None = None  # how long importing the valid rows takes
 
     @property
     def exit_code(self) -> int:
@@ -38,9 +41,11 @@ class ValidationReport:
     def summary_line(self) -> str:
         where = f" Report: {self.report_path}" if self.report_path else ""
         verdict = (
-            "Every row is valid and ready to import."
+            "There is nothing to import."
+            if self.rows_read == 0
+            else "Every row is valid and ready to import."
             if self.invalid == 0
-            else f"Fix the {self.invalid} invalid row(s) listed in the report's Errors sheet, "
+            else f"Fix the {self.invalid} invalid row(s) marked in the report's Rows sheet, "
             "or import now and they will be skipped."
         )
         return (
@@ -61,29 +66,29 @@ def validate_file(
     header_row: int | None = None,
     report: str | Path | None = None,
     write_report: bool = True,
+    rate: Rate | None = None,
+    mode: Mode | str = Mode.ASYNC,
 ) -> ValidationReport:
-    """Validate a spreadsheet against a mapping and (by default) write the report workbook."""
+    """Validate a spreadsheet against a mapping and (by default) write the report workbook.
+
+    `rate` and `mode` are the import's to come: the report says how long it will take.
+    """
     started = datetime.now()
+    chosen = Mode.parse(str(mode))
+    if write_report and report:
+        check_report_path(Path(report))
     source = open_source(input_path, mapping_path, sheet, header_row=header_row)
     seen, preview = tally(source, PREVIEW_ROWS)
+    estimate = estimate_import(
+        seen.valid,
+        rate or Rate.parse(DEFAULT_RATE),
+        chosen,
+        shares=source.mapping.share is not None,
+    )
     report_path = None
     if write_report:
         report_path = Path(report) if report else default_report_path(source.input_path)
-        summary = Summary(
-            counts={"Rows read": seen.rows_read, "Valid": seen.valid, "Invalid": seen.invalid},
-            input_name=source.input_path.name,
-            input_sha256=source.input_sha256,
-            mapping=str(source.mapping_path),
-            mode="validate",
-            started=started,
-            finished=datetime.now(),
-            extra={
-                "Blank rows skipped": seen.skipped,
-                "Sheet": source.table.sheet or "",
-                **{f"Warning {i}": w for i, w in enumerate(source.table.warnings, 1)},
-            },
-        )
-        write_validation_report(report_path, errors=seen.errors, summary=summary, preview=preview)
+        _write_report(report_path, source, seen, preview, started, estimate)
     return ValidationReport(
         input_path=source.input_path,
         mapping_path=source.mapping_path,
@@ -95,4 +100,39 @@ def validate_file(
         errors=seen.errors,
         preview=preview,
         warnings=list(source.table.warnings),
+        estimate=estimate,
+    )
+
+
+def _write_report(
+    path: Path,
+    source: Source,
+    seen: Tally,
+    preview: list[tuple[int, dict[str, Any]]],
+    started: datetime,
+    estimate: ImportEstimate,
+) -> None:
+    """The report workbook: a second pass over the file writes its rows as they are."""
+    summary = Summary(
+        counts={"Rows read": seen.rows_read, "Valid": seen.valid, "Invalid": seen.invalid},
+        input_name=source.input_path.name,
+        input_sha256=source.input_sha256,
+        mapping=str(source.mapping_path),
+        mode="validate",
+        started=started,
+        finished=datetime.now(),
+        extra={
+            "Blank rows skipped": seen.skipped,
+            "Sheet": source.table.sheet or "",
+            "Import time": estimate.sentence() if estimate.rows else "nothing to import",
+            **{f"Warning {i}": w for i, w in enumerate(source.table.warnings, 1)},
+        },
+    )
+    table = source.table
+    write_validation_report(
+        path,
+        errors=seen.errors,
+        summary=summary,
+        preview=preview_table(source.mapping, source.columns, preview),
+        inputs=InputRows(table.original_headers, table.headers, table.typed_rows()),
     )

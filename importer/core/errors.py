@@ -7,6 +7,8 @@ to do with an `ApiError` by its class (`RateLimited`/`TransientError` = retry,
 
 from __future__ import annotations
 
+import errno
+
 
 class ImporterError(Exception):
     """Base of every error the importer raises on purpose."""
@@ -38,6 +40,20 @@ class ConfigError(UserError):
 
 class LockedError(UserError):
     """Another run holds the lock on this input or inbox."""
+
+
+class PortBusy(UserError):
+    """A server (`serve`, `sandbox`) cannot listen: the port is taken or not ours to use."""
+
+    @classmethod
+    def binding(cls, host: str, port: int, error: OSError) -> PortBusy:
+        """The sentence for a failed bind, from the OS's error."""
+        if error.errno in (errno.EADDRINUSE, 98, 48):  # Linux 98, macOS 48
+            return cls(
+                f"Port {port} on {host} is already in use: stop what uses it, or choose "
+                "another with --port"
+            )
+        return cls(f"Cannot listen on {host}:{port}: {error.strerror}")
 
 
 class ImportStopped(UserError):

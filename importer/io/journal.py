@@ -10,12 +10,16 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from datetime import time as time_of_day
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 from importer.core.outcomes import Origin, RowError, RowOutcome, RowStatus
+from importer.io.tables.table import TypedCell
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -172,9 +176,13 @@ class Journal:
         return self._db.execute("SELECT 1 FROM inputs LIMIT 1").fetchone() is not None
 
     def save_inputs(
-        self, headers: list[str], rows: Iterable[tuple[int, list[str]]], errors: list[RowError]
+        self,
+        headers: list[str],
+        rows: Iterable[tuple[int, Sequence[TypedCell]]],
+        errors: list[RowError],
     ) -> None:
-        """Every non-blank input row and every validation problem, in one transaction."""
+        """Every non-blank input row (cells in their kind) and every validation problem,
+        in one transaction."""
         with self._db:
             self._db.execute("DELETE FROM inputs")
             self._db.execute("DELETE FROM problems")
@@ -184,18 +192,19 @@ class Journal:
             )
             self._db.executemany(
                 "INSERT INTO inputs(row_number, cells) VALUES (?, ?)",
-                ((n, json.dumps(cells, ensure_ascii=False)) for n, cells in rows),
+                ((n, encode_cells(cells)) for n, cells in rows),
             )
             self._db.executemany(
                 "INSERT INTO problems(row_number, column_name, value, message) VALUES (?, ?, ?, ?)",
                 [(e.row_number, e.column, e.value, e.message) for e in errors],
             )
 
-    def inputs(self) -> Iterator[tuple[int, list[str]]]:
+    def inputs(self) -> Iterator[tuple[int, list[TypedCell]]]:
+        """Each saved row's cells in their kind (a journal from before kinds were kept: text)."""
         for row_number, cells in self._db.execute(
             "SELECT row_number, cells FROM inputs ORDER BY row_number"
         ):
-            yield row_number, json.loads(cells)
+            yield row_number, decode_cells(cells)
 
     def problems(self) -> list[RowError]:
         return [
@@ -254,6 +263,45 @@ class Journal:
 
     def snapshot(self) -> dict[int, JournalRow]:
         return {row.row_number: row for row in self.rows()}
+
+
+# JSON has no dates: a date, date-time, time of day or duration is kept as a one-key
+# object whose key says which ({"d": "2026-01-15"}); text, numbers and yes/no as themselves.
+def _tagged(value: Any) -> dict[str, str | float]:
+    if isinstance(value, datetime):  # before date: a datetime is a date too
+        return {"dt": value.isoformat()}
+    if isinstance(value, date):
+        return {"d": value.isoformat()}
+    if isinstance(value, time_of_day):
+        return {"t": value.isoformat()}
+    if isinstance(value, timedelta):
+        return {"td": value.total_seconds()}
+    raise TypeError(f"a {type(value).__name__} cell cannot be kept in the journal")
+
+
+def _untagged(tagged: dict[str, Any]) -> Any:
+    if len(tagged) == 1:
+        tag, text = next(iter(tagged.items()))
+        if tag == "dt":
+            return datetime.fromisoformat(text)
+        if tag == "d":
+            return date.fromisoformat(text)
+        if tag == "t":
+            return time_of_day.fromisoformat(text)
+        if tag == "td":
+            return timedelta(seconds=text)
+    return tagged
+
+
+def encode_cells(cells: Sequence[TypedCell]) -> str:
+    """One input row as the journal stores it: JSON, dates and times tagged."""
+    return json.dumps(list(cells), ensure_ascii=False, default=_tagged)
+
+
+def decode_cells(text: str) -> list[TypedCell]:
+    """The row `encode_cells` stored; an older journal's plain strings come back as text."""
+    cells: list[TypedCell] = json.loads(text, object_hook=_untagged)
+    return cells
 
 
 def journal_path(

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
+from importer.core.outcomes import RowOutcome, RowStatus
 from importer.io.tables.cells import excel_error
 from importer.rules.mapping import FieldSpec, plain_number
 
 MESSAGE_VALUE_LIMIT = 60
+_WORDED = (RowStatus.FAILURE, RowStatus.PARTIAL_SUCCESS)  # LeadSquared's words, not ours
 
 _TYPE_WORDS = {
     "email": "is not a valid email address",
@@ -125,3 +128,37 @@ def in_user_words(message: str, headers_by_schema: dict[str, str]) -> str:
         return f"{header} ({name})"
 
     return pattern.sub(named, message)
+
+
+# Targets whose LeadSquared name is not the part after the dot.
+_FIXED_NAMES = {
+    "note": "OpportunityNote",
+    "datetime": "OpportunityDateTime",
+    "opportunity_id": "ProspectOpportunityId",
+}
+
+
+def schema_name(target: str) -> str:
+    """LeadSquared's name for a mapping target (`opportunity.mx_Custom_6` → `mx_Custom_6`)."""
+    return _FIXED_NAMES.get(target, target.partition(".")[2] or target)
+
+
+def headers_by_schema(columns: dict[str, str]) -> dict[str, str]:
+    """{Schema Name: the user's header} for the lead and opportunity fields read from a column.
+
+    `columns` maps targets (`opportunity.mx_Custom_19`) to input headers, as
+    `resolve_columns` gives them; share settings are not fields and are left out.
+    """
+    return {
+        schema_name(target): header
+        for target, header in columns.items()
+        if not target.startswith("share.")
+    }
+
+
+def outcome_in_user_words(outcome: RowOutcome, names: dict[str, str]) -> RowOutcome:
+    """A Failure's (or PartialSuccess's) Message with the user's header beside each Schema Name."""
+    if outcome.status not in _WORDED or not outcome.message or not names:
+        return outcome
+    message = in_user_words(outcome.message, names)
+    return outcome if message == outcome.message else replace(outcome, message=message)

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import uvicorn
 
+from importer.core.errors import PortBusy
+
 from .app import create_app
 from .config import SandboxConfig
 from .faults import ReplyLost
@@ -77,7 +79,7 @@ def _bind(port: int) -> socket.socket:
         sock.bind((HOST, port))
     except OSError as error:
         sock.close()
-        raise OSError(error.errno, f"Cannot listen on {HOST}:{port}: {error.strerror}") from None
+        raise PortBusy.binding(HOST, port, error) from None
     sock.set_inheritable(True)
     return sock
 

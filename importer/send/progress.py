@@ -10,10 +10,14 @@ from dataclasses import dataclass
 
 from importer.core.outcomes import RowOutcome
 from importer.lsq.client import CallRecord
+from importer.send.estimate import ImportEstimate
 
 
 class Progress:
     """Callbacks of one run; every method does nothing unless a subclass says otherwise."""
+
+    def estimated(self, estimate: ImportEstimate) -> None:
+        """Before anything is sent: how long the rows still to send should take."""
 
     def start(self, total: int) -> None:
         """The run is about to send; `total` rows will finish (already finished ones included)."""

@@ -3,9 +3,10 @@ desk to the results workbook. Starlette, Jinja2 templates, and a little hand-wri
 JavaScript served by the app itself: no CDN, no build step, no network fonts.
 """
 
+from importer.core.errors import PortBusy
 from importer.web.app import create_app
 from importer.web.config import WebConfig, hosts_for, is_loopback
-from importer.web.server import PortBusy, RunningPage, serve_forever, serve_in_thread
+from importer.web.server import RunningPage, serve_forever, serve_in_thread
 
 __all__ = [
     "PortBusy",

@@ -62,7 +62,7 @@ def run_check(
         preview_columns=columns,
         preview_rows=rows,
         warnings=[plain(w, input_path, record.original_name) for w in report.warnings],
-        seconds=import_seconds(report.valid, rate, mode),
+        seconds=import_seconds(report.valid, rate, mode, shares=mapping.share is not None),
         report=REPORT,
     )
     work.save_check(record)

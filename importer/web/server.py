@@ -17,16 +17,12 @@ from types import FrameType
 import uvicorn
 from starlette.applications import Starlette
 
-from importer.core.errors import UserError
+from importer.core.errors import PortBusy
 from importer.web.app import Page, create_app
 from importer.web.config import WebConfig
 
 START_TIMEOUT_SECONDS = 15.0
 STOP_TIMEOUT_SECONDS = 30.0
-
-
-class PortBusy(UserError):
-    """The address is taken (another server, or an earlier `serve` still running)."""
 
 
 @dataclass
@@ -47,12 +43,7 @@ def bind(host: str, port: int) -> socket.socket:
         sock.bind((host.strip("[]"), port))
     except OSError as error:
         sock.close()
-        if error.errno in (98, 48):  # EADDRINUSE on Linux, macOS
-            raise PortBusy(
-                f"Port {port} on {host} is already in use: stop what uses it, or choose "
-                "another with --port"
-            ) from None
-        raise PortBusy(f"Cannot listen on {host}:{port}: {error.strerror}") from None
+        raise PortBusy.binding(host, port, error) from None
     sock.set_inheritable(True)
     return sock
 

@@ -5,34 +5,18 @@ In the words of someone who knows Excel: rows, ready, need fixing; never payload
 
 from __future__ import annotations
 
-import math
-
 from importer.core.config import Rate
-
-# Calls LeadSquared needs per row: sync answers at once; async queues the row, then one
-# status call (sometimes two) collects the verdict.
-CALLS_PER_ROW = {"sync": 1.0, "async": 2.0}
+from importer.send import estimate
 
 
-def import_seconds(rows: int, rate: Rate, mode: str) -> float:
-    """How long sending `rows` rows takes at the account's rate limit."""
-    if rows <= 0:
-        return 0.0
-    calls = rows * CALLS_PER_ROW.get(mode, 2.0)
-    return calls * rate.seconds / rate.calls
+def import_seconds(rows: int, rate: Rate, mode: str, *, shares: bool = False) -> float:
+    """How long sending `rows` rows takes at the account's rate limit (as `validate` says)."""
+    return estimate.estimate_import(rows, rate, mode, shares=shares).seconds
 
 
 def duration(seconds: float) -> str:
-    """`about 40 s`, `about 5 min`, `about 1 h 30 min`: rounded the way people say it."""
-    if seconds < 1:
-        return "less than a second"
-    if seconds < 60:
-        return f"about {max(1, round(seconds / 5) * 5 if seconds > 10 else round(seconds))} s"
-    minutes = math.ceil(seconds / 60)
-    if minutes < 60:
-        return f"about {minutes} min"
-    hours, rest = divmod(minutes, 60)
-    return f"about {hours} h {rest} min" if rest else f"about {hours} h"
+    """`about 40 s`, `about 1 min 30 s`, `about 1 h 30 min`: the words `validate` uses too."""
+    return estimate.duration(seconds)
 
 
 def plural(count: int, one: str, many: str | None = None) -> str:

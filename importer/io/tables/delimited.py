@@ -201,7 +201,8 @@ class _CsvSource:
     tolerant: bool = False  # a row wider than width+1 was met: stop looking at extra cells
     warned_extra: bool = False
 
-    def frames(self, table: Table) -> Iterator[pd.DataFrame]:
+    def frames(self, table: Table, *, typed: bool = False) -> Iterator[pd.DataFrame]:
+        """A CSV file holds text only: its typed cells are the same text."""
         done = 0  # data records already yielded, so a re-read resumes after them
         while True:
             try:

@@ -3,12 +3,15 @@
 Every value comes out as the text a user sees in the file (numbers without a
 trailing `.0`, dates as `yyyy-mm-dd`), indexed by the row number a spreadsheet
 shows, so later stages and the results workbook can point at the exact row.
+The same rows can also be read as typed cells (numbers, dates, yes/no as the file
+has them), for the workbooks that show the input back to the user.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Protocol
@@ -29,10 +32,17 @@ class CellProblem(StrEnum):
     UNCALCULATED = "formula"  # a formula saved without its value (files written by scripts)
 
 
+# A cell as the file holds it: text, a number, a yes/no, a date, a date-time, a time of
+# day or a duration (python-calamine's kinds); a CSV file's cells are all text.
+TypedCell = str | int | float | bool | datetime | date | time | timedelta
+
+
 class TableSource(Protocol):
     """Where a Table's rows come from; one per file format."""
 
-    def frames(self, table: Table) -> Iterator[pd.DataFrame]: ...
+    def frames(self, table: Table, *, typed: bool = False) -> Iterator[pd.DataFrame]:
+        """Frames of the non-blank rows: text, or with `typed` the cells in their kind."""
+        ...
 
 
 @dataclass
@@ -63,15 +73,38 @@ class Table:
         self.total_rows = 0
         return without_totals_row(self._source.frames(self), self)
 
+    def typed_chunks(self) -> Iterator[pd.DataFrame]:
+        """The same rows as `chunks()` (same RowNumbers), each cell in its kind (`TypedCell`).
+
+        Excel error cells hold the error they show (`#N/A`); an uncalculated formula is "".
+        """
+        if self._source is None:
+            return iter(())
+        self.blank_rows = 0
+        self.total_rows = 0
+        return without_totals_row(self._source.frames(self, typed=True), self)
+
+    def typed_rows(self) -> Iterator[tuple[int, list[TypedCell]]]:
+        """(RowNumber, cells in their kind) of every row `chunks()` yields, in file order."""
+        for frame in self.typed_chunks():
+            for row_number, cells in zip(frame.index, frame.itertuples(index=False), strict=True):
+                yield int(row_number), list(cells)
+
     def warn(self, message: str) -> None:
         """Record a warning once, however many chunks or passes run into it."""
         if message not in self.warnings:
             self.warnings.append(message)
 
 
-def frame_of(rows: list[list[str]], numbers: list[int], labels: list[str]) -> pd.DataFrame:
+def frame_of(
+    rows: list[list[str]] | list[list[TypedCell]],
+    numbers: list[int],
+    labels: list[str],
+    typed: bool = False,
+) -> pd.DataFrame:
+    """A chunk of rows indexed by RowNumber: text, or (`typed`) Python objects left as they are."""
     index = pd.Index(numbers, dtype="int64", name=INDEX_NAME)
-    return pd.DataFrame(rows, columns=labels, index=index, dtype=str)
+    return pd.DataFrame(rows, columns=labels, index=index, dtype=object if typed else str)
 
 
 def require_header(cells: list[str], where: str, row: int = HEADER_ROW) -> None:

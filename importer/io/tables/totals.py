@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from importer.core.text import cell_text
+
 if TYPE_CHECKING:
     from importer.io.tables.table import Table
 
@@ -35,7 +37,7 @@ def without_totals_row(frames: Iterator[pd.DataFrame], table: Table) -> Iterator
         if held is not None:
             frame = pd.concat([held, frame])
             held = None
-        if len(frame) and is_totals_row([str(cell) for cell in frame.iloc[-1].tolist()]):
+        if len(frame) and is_totals_row([cell_text(cell) for cell in frame.iloc[-1].tolist()]):
             held, frame = frame.iloc[-1:], frame.iloc[:-1]
         if len(frame):
             yield frame

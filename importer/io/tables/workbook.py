@@ -110,7 +110,7 @@ class _SheetSource:
     shown_errors: dict[int, list[tuple[int, str]]] = field(default_factory=dict)
     unusable_rows: set[int] = field(default_factory=set)  # rows holding an unsaved formula
 
-    def frames(self, table: Table) -> Iterator[pd.DataFrame]:
+    def frames(self, table: Table, *, typed: bool = False) -> Iterator[pd.DataFrame]:
         data, self.parsed = self.parsed, None
         if data is None:
             data = self._parse()
@@ -118,7 +118,7 @@ class _SheetSource:
         del data
         for _ in range(self.header_row):  # the header and any title block above it
             next(rows, None)
-        yield from self._frames(table, rows)
+        yield from self._frames(table, rows, typed)
 
     def _parse(self) -> CalamineSheet:
         try:
@@ -128,29 +128,31 @@ class _SheetSource:
         with workbook:
             return _read_sheet(self.path, workbook, self.sheet)
 
-    def _frames(self, table: Table, rows: Iterator[list[Any]]) -> Iterator[pd.DataFrame]:
+    def _frames(
+        self, table: Table, rows: Iterator[list[Any]], typed: bool
+    ) -> Iterator[pd.DataFrame]:
         indexes = self.header.indexes
         pick = None if indexes == list(range(self.width)) else indexes
-        batch: list[list[str]] = []
+        batch: list[list[Any]] = []
         numbers: list[int] = []
         read = 0
         for row_number, row in enumerate(rows, start=self.header_row + 1):
-            texts = row_texts(row if pick is None else [row[i] for i in pick])
-            if row_number in self.shown_errors:
-                for index, code in self.shown_errors[row_number]:
-                    texts[index] = code
+            cells = row if pick is None else [row[i] for i in pick]
+            texts = row_texts(cells)
+            for index, code in self.shown_errors.get(row_number, ()):
+                texts[index] = cells[index] = code  # calamine's row list is ours to change
             if is_blank(texts) and row_number not in self.unusable_rows:
                 table.blank_rows += 1
             else:
-                batch.append(texts)
+                batch.append(cells if typed else texts)
                 numbers.append(row_number)
             read += 1
             if read == self.chunk_rows:
                 if batch:
-                    yield frame_of(batch, numbers, self.header.labels)
+                    yield frame_of(batch, numbers, self.header.labels, typed)
                 batch, numbers, read = [], [], 0
         if batch:
-            yield frame_of(batch, numbers, self.header.labels)
+            yield frame_of(batch, numbers, self.header.labels, typed)
 
 
 def open_workbook_table(

@@ -13,6 +13,7 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from datetime import time as time_of_day
 from pathlib import Path
 from typing import IO
 from xml.etree.ElementTree import Element, iterparse
@@ -24,7 +25,7 @@ from importer.core.text import cell_text
 from importer.io.workbooks.results import ERROR_COLUMNS, ERRORS_SHEET, RESULTS_SHEET, input_name
 from importer.io.workbooks.summary import SUMMARY_SHEET
 
-CellValue = str | float | bool | datetime | None
+CellValue = str | float | bool | datetime | time_of_day | None
 
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
@@ -321,8 +322,10 @@ def _column_index(reference: str, default: int) -> int:
     return index - 1
 
 
-def _as_date(epoch: datetime, serial: float) -> datetime:
-    return epoch + timedelta(seconds=round(serial * 86_400))
+def _as_date(epoch: datetime, serial: float) -> datetime | time_of_day:
+    """A date (and time); under 1, a time of day alone, as the input had it."""
+    moment = epoch + timedelta(seconds=round(serial * 86_400))
+    return moment.time() if 0 <= serial < 1 else moment
 
 
 def _unescape(text: str) -> str:

@@ -3,6 +3,7 @@
 Writing streams through xlsxwriter in constant-memory mode, so a million rows cost
 little RAM; every text is written as a string, so nothing a user typed can become
 a formula; the file is built beside its target and renamed only once complete.
+A cell can be flagged (`Flagged`): filled in the Failure colour, with a note saying why.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from datetime import time as time_of_day
 from itertools import chain, islice
 from pathlib import Path
 from typing import Any
@@ -52,20 +54,70 @@ _WORKBOOK_OPTIONS: dict[str, Any] = {
 # lone surrogates (e.g. from a surrogateescape decode) and the two non-characters.
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
-Cell = str | int | float | bool | datetime | date | None
+# Notes (cell comments) are kept in memory until the workbook closes, and Excel grows slow
+# to open with tens of thousands: past this many in one workbook, cells are flagged by
+# colour alone (their messages are in the Errors sheet and the row's Message).
+MAX_NOTES = 10_000
+NOTE_OPTIONS: dict[str, Any] = {"author": "lsq-import", "x_scale": 2.0, "y_scale": 1.5}
+
+Value = str | int | float | bool | datetime | date | time_of_day | timedelta | None
+
+
+@dataclass(frozen=True, slots=True)
+class Flagged:
+    """A cell to be seen: filled in the Failure colour, with `note` as its cell note."""
+
+    value: Value
+    note: str | None = None
+
+
+Cell = Value | Flagged
 # (column, {cell text: the status whose colour it gets}): how a sheet colours a column.
 Colouring = tuple[int, Mapping[str, RowStatus]]
 STATUS_WORDS: dict[str, RowStatus] = {str(status): status for status in RowStatus}
 
 
 @dataclass(frozen=True)
+class Looks:
+    """One look (a fill, or none) in each number format a cell may need."""
+
+    plain: Format | None
+    date: Format
+    moment: Format  # a date with a time
+    clock: Format  # a time of day
+
+    @classmethod
+    def add_to(cls, workbook: Workbook, properties: dict[str, Any] | None = None) -> Looks:
+        shown = properties or {}
+
+        def look(number_format: str) -> Format:
+            return workbook.add_format({**shown, "num_format": number_format})
+
+        return cls(
+            plain=workbook.add_format(shown) if shown else None,
+            date=look("yyyy-mm-dd"),
+            moment=look("yyyy-mm-dd hh:mm:ss"),
+            clock=look("hh:mm:ss"),
+        )
+
+
+@dataclass
 class Styles:
     """The formats a workbook's sheets share (xlsxwriter formats belong to one workbook)."""
 
     header: Format
     status: dict[RowStatus, Format]
-    date: Format
-    moment: Format
+    cells: Looks
+    flagged: Looks  # a bad cell: the Failure colours
+    notes_left: int = MAX_NOTES
+
+    @property
+    def date(self) -> Format:
+        return self.cells.date
+
+    @property
+    def moment(self) -> Format:
+        return self.cells.moment
 
     @classmethod
     def add_to(cls, workbook: Workbook) -> Styles:
@@ -76,9 +128,9 @@ class Styles:
             name: workbook.add_format({"bg_color": fill, "font_color": text})
             for name, (fill, text) in STATUS_COLOURS.items()
         }
-        date = workbook.add_format({"num_format": "yyyy-mm-dd"})
-        moment = workbook.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
-        return cls(header=header, status=status, date=date, moment=moment)
+        fill, text = STATUS_COLOURS[RowStatus.FAILURE]
+        flagged = Looks.add_to(workbook, {"bg_color": fill, "font_color": text})
+        return cls(header=header, status=status, cells=Looks.add_to(workbook), flagged=flagged)
 
 
 def write_workbook(path: Path, fill: Callable[[Workbook, Styles], None]) -> Path:
@@ -201,23 +253,39 @@ def _finish_sheet(
 
 
 def _write_row(sheet: Worksheet, styles: Styles, row: int, cells: Sequence[Cell]) -> None:
-    """Each cell in its kind (number, date, yes/no), text always as a string; blanks left out."""
+    """Each cell in its kind (number, date, yes/no), text always as a string; blanks left out
+    unless flagged."""
     for column, value in enumerate(cells):
-        if value is None or value == "":
-            continue
-        if isinstance(value, str):
-            sheet.write_string(row, column, _cell_text(value))
-        elif isinstance(value, bool):
-            sheet.write_boolean(row, column, value)
-        elif isinstance(value, int | float):
-            sheet.write_number(row, column, value)
-        elif isinstance(value, datetime):
-            timed = value.hour or value.minute or value.second
-            sheet.write_datetime(row, column, value, styles.moment if timed else styles.date)
-        elif isinstance(value, date):
-            sheet.write_datetime(row, column, value, styles.date)
-        else:
-            sheet.write_string(row, column, _cell_text(str(value)))
+        if value.__class__ is str:  # the common case first: a million rows of text
+            if value:
+                sheet.write_string(row, column, _cell_text(value))
+        elif isinstance(value, Flagged):
+            _write_cell(sheet, row, column, value.value, styles.flagged)
+            if value.note and styles.notes_left > 0:
+                styles.notes_left -= 1
+                sheet.write_comment(row, column, _cell_text(value.note), NOTE_OPTIONS)
+        elif value is not None and value != "":
+            _write_cell(sheet, row, column, value, styles.cells)
+
+
+def _write_cell(sheet: Worksheet, row: int, column: int, value: Value, looks: Looks) -> None:
+    if value is None or value == "":
+        sheet.write_blank(row, column, None, looks.plain)
+    elif isinstance(value, str):
+        sheet.write_string(row, column, _cell_text(value), looks.plain)
+    elif isinstance(value, bool):
+        sheet.write_boolean(row, column, value, looks.plain)
+    elif isinstance(value, int | float):
+        sheet.write_number(row, column, value, looks.plain)
+    elif isinstance(value, datetime):
+        timed = value.hour or value.minute or value.second
+        sheet.write_datetime(row, column, value, looks.moment if timed else looks.date)
+    elif isinstance(value, date):
+        sheet.write_datetime(row, column, value, looks.date)
+    elif isinstance(value, time_of_day):
+        sheet.write_datetime(row, column, value, looks.clock)
+    else:
+        sheet.write_string(row, column, _cell_text(str(value)), looks.plain)
 
 
 def _cell_text(text: str) -> str:
@@ -240,6 +308,8 @@ def _column_widths(headers: list[str], sample: list[Sequence[Cell]]) -> list[flo
     widths = [len(header) + 3.0 for header in headers]  # bold header plus the filter button
     for cells in sample:
         for column, value in enumerate(cells[: len(widths)]):
+            if isinstance(value, Flagged):
+                value = value.value
             if value is None or value == "":
                 continue
             longest_line = max(len(line) for line in str(value).split("\n"))
