@@ -179,6 +179,27 @@ def test_rows_sheet_of_a_csv_keeps_its_text_and_renames_a_clashing_header(
     assert lines[2][3:5] == [3, "No"]
 
 
+def test_a_big_file_s_rows_sheet_holds_the_rows_that_need_fixing(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("importer.commands.validate.ROWS_SHEET_ALL_UP_TO", 5)
+    lines = ["Email,Opportunity Name"] + [f"p{i}@example.com,Loan {i}" for i in range(10)]
+    lines[4] = "broken,Loan 3"
+    (workspace / "leads.csv").write_text("\n".join(lines) + "\n")
+    (workspace / "plain.yaml").write_text(
+        CAPTURE_HEAD + "lead:\n  EmailAddress: {column: Email, type: email}\n"
+        "opportunity:\n  mx_Custom_1: Opportunity Name\n"
+    )
+
+    report = validate_file(workspace / "leads.csv", workspace / "plain.yaml").report_path
+
+    assert report is not None
+    rows = sheet_lines(report, "Rows")
+    assert [line[:2] for line in rows[1:]] == [["broken", "Loan 3"]]
+    summary = dict((line[0], line[1]) for line in sheet_lines(report, "Summary"))
+    assert summary["Rows sheet"] == "the 1 rows that need fixing (the file has more than 5 rows)"
+
+
 def test_a_problem_without_a_column_marks_the_first_column_its_message_names(
     tmp_path: Path,
 ) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -10,8 +11,9 @@ from typing import Any
 from importer.commands.source import Source, Tally, open_source, tally
 from importer.core.config import Mode, Rate
 from importer.core.constants import DEFAULT_RATE
-from importer.core.conventions import PREVIEW_ROWS, VALIDATION_SUFFIX
+from importer.core.conventions import PREVIEW_ROWS, ROWS_SHEET_ALL_UP_TO, VALIDATION_SUFFIX
 from importer.core.outcomes import RowError
+from importer.io.tables.table import TypedCell
 from importer.io.workbooks.report import InputRows, check_report_path, write_validation_report
 from importer.io.workbooks.summary import Summary
 from importer.rules.preview import preview_table
@@ -129,10 +131,18 @@ def _write_report(
         },
     )
     table = source.table
+    rows: Iterable[tuple[int, Sequence[TypedCell]]] = table.typed_rows()
+    if seen.rows_read > ROWS_SHEET_ALL_UP_TO:
+        bad = seen.invalid_rows
+        rows = ((n, cells) for n, cells in rows if n in bad)
+        summary.extra["Rows sheet"] = (
+            f"the {seen.invalid:,} rows that need fixing (the file has more than "
+            f"{ROWS_SHEET_ALL_UP_TO:,} rows)"
+        )
     write_validation_report(
         path,
         errors=seen.errors,
         summary=summary,
         preview=preview_table(source.mapping, source.columns, preview),
-        inputs=InputRows(table.original_headers, table.headers, table.typed_rows()),
+        inputs=InputRows(table.original_headers, table.headers, rows),
     )

@@ -18,6 +18,9 @@ STATE_DIR_NAME = ".lsq-state"  # journals and logs, beside the results by defaul
 
 # The validation report's Preview sheet shows this many rows as they would be sent.
 PREVIEW_ROWS = 50
+# Its Rows sheet shows every input row up to this many rows; a bigger file's Rows sheet holds
+# the rows that need fixing only (writing a million rows of cells takes minutes).
+ROWS_SHEET_ALL_UP_TO = 50_000
 
 # Extra result columns of a mapping with a `share:` section.
 SHARED_WITH = "SharedWith"
