@@ -130,15 +130,9 @@ def run_import(
     workbook, then raises `ImportStopped` (`ImportCancelled` for `cancel`) with the report.
     """
     started = datetime.now()
-    mode = Mode.parse(str(mode))
+    chosen = Mode.parse(str(mode))
     source = open_source(input_path, mapping_path, sheet, header_row=header_row)
-    operation = source.mapping.operation
-    if operation == "update" and mode == Mode.SYNC:
-        raise ConfigError("Updates go through LeadSquared's async API only: drop --mode sync")
-    settings.require(
-        sync=mode == Mode.SYNC or source.mapping.share is not None,
-        asynchronous=mode == Mode.ASYNC,
-    )
+    _check_can_run(source, settings, chosen)
     results_path = Path(out) if out else default_results_path(source.input_path)
     states = Path(state_dir) if state_dir else default_state_dir(results_path)
     journal_file = journal_path(
@@ -149,14 +143,54 @@ def run_import(
         account_key(settings.host or settings.async_host, settings.access_key),
     )
     seen, _ = tally(source)
-    progress = progress or Progress()
+    run = _Run(source, settings, chosen, results_path, seen, started)
     with (
         FileLock(journal_file.with_suffix(".lock"), _busy_message(source.input_path.name)),
         Journal(_fresh(journal_file) if fresh else journal_file) as journal,
         open_ledger(settings) as ledger,
     ):
+        run.record(journal)
+        previous = PreviousImports(
+            ledger,
+            run=journal_file.stem,
+            file=source.input_path.name,
+            operation=source.mapping.operation,
+            labels=source.columns,
+            fresh=fresh,
+        )
+        report, stopped = run.send(journal, previous, progress or Progress(), transport, cancel)
+    if stopped is not None:
+        kind = ImportCancelled if isinstance(stopped, ImportCancelled) else ImportStopped
+        raise kind(_stopped_message(report), report=report) from None
+    return report
+
+
+def _check_can_run(source: Source, settings: Settings, mode: Mode) -> None:
+    if source.mapping.operation == "update" and mode == Mode.SYNC:
+        raise ConfigError("Updates go through LeadSquared's async API only: drop --mode sync")
+    settings.require(
+        sync=mode == Mode.SYNC or source.mapping.share is not None,
+        asynchronous=mode == Mode.ASYNC,
+    )
+
+
+@dataclass
+class _Run:
+    """One import under way: what it reads, where it writes, what it counts."""
+
+    source: Source
+    settings: Settings
+    mode: Mode
+    results_path: Path
+    seen: Tally
+    started: datetime
+    counters: Counters = field(default_factory=Counters)
+
+    def record(self, journal: Journal) -> None:
+        """What this run is, and its input rows, into the journal (a resumed run checks them)."""
+        source = self.source
         meta = journal.meta()
-        if meta.get("mode") and meta["mode"] != mode:
+        if meta.get("mode") and meta["mode"] != self.mode:
             raise UserError(
                 f"{source.input_path.name} was started in {meta['mode']} mode; run it again with "
                 f"--mode {meta['mode']} to resume, or add --fresh to start over"
@@ -166,42 +200,46 @@ def run_import(
             input_sha256=source.input_sha256,
             mapping=str(source.mapping_path.resolve()),
             mapping_sha256=source.mapping_sha256,
-            mode=str(mode),
-            operation=operation,
-            results=str(results_path.resolve()),
+            mode=str(self.mode),
+            operation=source.mapping.operation,
+            results=str(self.results_path.resolve()),
             field_headers=json.dumps(headers_by_schema(source.columns), ensure_ascii=False),
         )
         if not journal.has_inputs():
-            journal.save_inputs(source.table.original_headers, _input_cells(source), seen.errors)
+            journal.save_inputs(
+                source.table.original_headers, _input_cells(source), self.seen.errors
+            )
+
+    def send(
+        self,
+        journal: Journal,
+        previous: PreviousImports,
+        progress: Progress,
+        transport: httpx.AsyncBaseTransport | None,
+        cancel: threading.Event | None,
+    ) -> tuple[ImportReport, BaseException | None]:
+        """Send what is left, then write the results; (report, what stopped it early)."""
         resume = journal.snapshot()
-        previous = PreviousImports(
-            ledger,
-            run=journal_file.stem,
-            file=source.input_path.name,
-            operation=operation,
-            labels=source.columns,
-            fresh=fresh,
-        )
-        counters = Counters()
-        outcomes: dict[int, RowOutcome] = {}
-        stopped: BaseException | None = None
+        resumed = _done(resume)
         estimate = estimate_import(
-            max(0, seen.valid - _done(resume)),
-            settings.rate,
-            mode,
-            shares=source.mapping.share is not None,
+            max(0, self.seen.valid - resumed),
+            self.settings.rate,
+            self.mode,
+            shares=self.source.mapping.share is not None,
         )
         progress.estimated(estimate)
-        progress.start(seen.valid)
+        progress.start(self.seen.valid)
+        outcomes: dict[int, RowOutcome] = {}
+        stopped: BaseException | None = None
         try:
             outcomes = send_rows(
-                _jobs(source),
+                _jobs(self.source),
                 resume,
-                settings=settings,
+                settings=self.settings,
                 journal=journal,
-                mode=mode,
-                operation=operation,
-                counters=counters,
+                mode=self.mode,
+                operation=self.source.mapping.operation,
+                counters=self.counters,
                 progress=progress,
                 transport=transport,
                 cancel=cancel,
@@ -211,39 +249,83 @@ def run_import(
             stopped = exc
         except BaseException as exc:
             # Write what we have (a 401, a bug), then let the error go on up.
-            outcomes = {r.row_number: r.outcome for r in journal.rows() if r.outcome}
-            _finish(
-                source,
-                results_path,
-                journal,
-                mode,
-                seen,
-                outcomes,
-                counters,
-                started,
-                _stop_reason(exc),
-                resumed=_done(resume),
-            )
+            done = {r.row_number: r.outcome for r in journal.rows() if r.outcome}
+            self.finish(journal, done, _stop_reason(exc), resumed)
             raise
         finally:
             progress.close()
-        report = _finish(
-            source,
-            results_path,
-            journal,
-            mode,
-            seen,
-            outcomes,
-            counters,
-            started,
-            _stop_reason(stopped) if stopped else None,
-            resumed=_done(resume),
-        )
+        reason = _stop_reason(stopped) if stopped else None
+        report = self.finish(journal, outcomes, reason, resumed)
         report.estimate = estimate
-    if stopped is not None:
-        kind = ImportCancelled if isinstance(stopped, ImportCancelled) else ImportStopped
-        raise kind(_stopped_message(report), report=report) from None
-    return report
+        return report, stopped
+
+    def finish(
+        self,
+        journal: Journal,
+        outcomes: dict[int, RowOutcome],
+        stop_reason: str | None,
+        resumed: int,
+    ) -> ImportReport:
+        """Write the results workbook: every non-blank input row (read back from the journal)."""
+        source, seen, counters = self.source, self.seen, self.counters
+        journal_rows = journal.snapshot()
+        problems = errors_by_row(seen.errors)
+        names = headers_by_schema(source.columns)  # LeadSquared's failures name Schema Names
+        final = {
+            n: outcome_in_user_words(
+                final_outcome(n, outcomes, journal_rows, problems, stop_reason), names
+            )
+            for n in seen.row_numbers
+        }
+        summary = Summary(
+            counts=status_counts(final.values()),
+            input_name=source.input_path.name,
+            input_sha256=source.input_sha256,
+            mapping=str(source.mapping_path.resolve()),
+            mode=str(self.mode),
+            started=self.started,
+            finished=datetime.now(),
+            api_calls=counters.api_calls,
+            rate_limited=counters.rate_limited,
+            retries=counters.retries,
+            extra={
+                "Operation": source.mapping.operation,
+                "Rows read": seen.rows_read,
+                "Blank rows skipped": seen.skipped,
+                "Totals rows skipped": seen.total_rows,
+                "Journal": str(journal.path),
+            },
+        )
+        if stop_reason:
+            summary.extra["Stopped"] = stop_reason
+        write_results(
+            self.results_path,
+            input_headers=source.table.original_headers,
+            rows=((cells, final[n]) for n, cells in journal.inputs()),
+            errors=seen.errors,
+            summary=summary,
+            extra_columns=list(SHARE_COLUMNS) if source.mapping.share else [],
+        )
+        return ImportReport(
+            input_path=source.input_path,
+            mapping_path=source.mapping_path,
+            results_path=self.results_path,
+            journal_path=journal.path,
+            mode=str(self.mode),
+            outcomes=list(final.values()),
+            errors=seen.errors,
+            started=self.started,
+            finished=summary.finished,
+            api_calls=counters.api_calls,
+            rate_limited=counters.rate_limited,
+            retries=counters.retries,
+            skipped=seen.skipped,
+            resumed=resumed,
+            counts=summary.counts,
+            warnings=list(source.table.warnings),
+            stopped=stop_reason,
+            operation=source.mapping.operation,
+        )
 
 
 def _busy_message(name: str) -> str:
@@ -293,79 +375,6 @@ def _stop_reason(exc: BaseException) -> str:
     if isinstance(exc, UserError):
         return str(exc)
     return f"{type(exc).__name__}: {exc}"
-
-
-def _finish(
-    source: Source,
-    results_path: Path,
-    journal: Journal,
-    mode: str,
-    seen: Tally,
-    outcomes: dict[int, RowOutcome],
-    counters: Counters,
-    started: datetime,
-    stop_reason: str | None,
-    *,
-    resumed: int,
-) -> ImportReport:
-    """Write the results workbook: every non-blank input row (read back from the journal)."""
-    journal_rows = journal.snapshot()
-    problems = errors_by_row(seen.errors)
-    names = headers_by_schema(source.columns)  # LeadSquared's failures name Schema Names
-    final = {
-        n: outcome_in_user_words(
-            final_outcome(n, outcomes, journal_rows, problems, stop_reason), names
-        )
-        for n in seen.row_numbers
-    }
-    summary = Summary(
-        counts=status_counts(final.values()),
-        input_name=source.input_path.name,
-        input_sha256=source.input_sha256,
-        mapping=str(source.mapping_path.resolve()),
-        mode=mode,
-        started=started,
-        finished=datetime.now(),
-        api_calls=counters.api_calls,
-        rate_limited=counters.rate_limited,
-        retries=counters.retries,
-        extra={
-            "Operation": source.mapping.operation,
-            "Rows read": seen.rows_read,
-            "Blank rows skipped": seen.skipped,
-            "Journal": str(journal.path),
-        },
-    )
-    if stop_reason:
-        summary.extra["Stopped"] = stop_reason
-    write_results(
-        results_path,
-        input_headers=source.table.original_headers,
-        rows=((cells, final[n]) for n, cells in journal.inputs()),
-        errors=seen.errors,
-        summary=summary,
-        extra_columns=list(SHARE_COLUMNS) if source.mapping.share else [],
-    )
-    return ImportReport(
-        input_path=source.input_path,
-        mapping_path=source.mapping_path,
-        results_path=results_path,
-        journal_path=journal.path,
-        mode=mode,
-        outcomes=list(final.values()),
-        errors=seen.errors,
-        started=started,
-        finished=summary.finished,
-        api_calls=counters.api_calls,
-        rate_limited=counters.rate_limited,
-        retries=counters.retries,
-        skipped=seen.skipped,
-        resumed=resumed,
-        counts=summary.counts,
-        warnings=list(source.table.warnings),
-        stopped=stop_reason,
-        operation=source.mapping.operation,
-    )
 
 
 def _fresh(path: Path) -> Path:
