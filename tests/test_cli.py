@@ -149,3 +149,25 @@ def test_all_success_exits_0_and_sync_mode_works(tmp_path: Path, clean_env) -> N
     assert "2 Success" in result.output
     bad_mode = invoke("run", str(data), "-m", str(mapping), "--sandbox", "--mode", "bulk")
     assert_one_line_error(bad_mode, "--mode")
+
+
+def test_a_totals_row_at_the_bottom_is_skipped_and_counted(tmp_path: Path, clean_env) -> None:
+    data = tmp_path / "nightly.xlsx"
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["Email", "First Name", "Opportunity Name", "Loan Amount", "Notes"])
+    sheet.append(["x@example.com", "X", "Loan X", 100, None])
+    sheet.append(["y@example.com", "Y", "Loan Y", 200, None])
+    sheet.append(["Grand Total", None, None, 300, None])
+    book.save(data)
+    mapping = tmp_path / "loan.yaml"
+    mapping.write_text(MAPPING)
+
+    result = invoke("run", str(data), "-m", str(mapping), "--sandbox", "--quiet")
+
+    assert result.exit_code == 0, result.output
+    workbook = openpyxl.load_workbook(data.with_name("nightly.results.xlsx"))
+    statuses = [row[6] for row in workbook["Results"].iter_rows(min_row=2, values_only=True)]
+    assert statuses == ["Success", "Success"]
+    summary = dict(workbook["Summary"].iter_rows(values_only=True))
+    assert summary["Totals rows skipped"] == 1

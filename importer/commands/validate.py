@@ -125,6 +125,7 @@ def _write_report(
         finished=datetime.now(),
         extra={
             "Blank rows skipped": seen.skipped,
+            "Totals rows skipped": seen.total_rows,
             "Sheet": source.table.sheet or "",
             "Import time": estimate.sentence() if estimate.rows else "nothing to import",
             **{f"Warning {i}": w for i, w in enumerate(source.table.warnings, 1)},
