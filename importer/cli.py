@@ -495,20 +495,23 @@ def retry(
     verbose: VerboseOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
-    """Send again the rows whose Status is Failure or Pending, and update the workbook."""
+    """Send the Failure rows again and collect the Pending ones; update the workbook."""
     from importer.commands.retry import retry_results
+    from importer.commands.signals import StopSignals
 
     setup_logging(verbose, quiet)
     with user_errors(verbose):
         settings = build_settings(rate=rate, poll_timeout=poll_timeout)
         progress = TerminalProgress("Retrying") if want_progress(quiet) else None
-        report = retry_results(
-            results,
-            mapping_path=mapping,
-            settings=settings,
-            state_dir=state_dir,
-            progress=progress,
-        )
+        with StopSignals() as signals:
+            report = retry_results(
+                results,
+                mapping_path=mapping,
+                settings=settings,
+                state_dir=state_dir,
+                progress=progress,
+                cancel=signals.stop,
+            )
         typer.echo(report.summary_line())
     raise typer.Exit(report.exit_code)
 

@@ -9,22 +9,25 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
+from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import httpx
 
 from importer.commands.assemble import errors_by_row, invalid_outcome
 from importer.commands.followup import FollowupReport, WorkbookContext, rewrite
 from importer.commands.source import frame_from_rows, row_values
-from importer.core.config import Settings
-from importer.core.errors import MappingError
-from importer.core.outcomes import RowOutcome, RowStatus
+from importer.core.config import Mode, Settings
+from importer.core.errors import ImportStopped, MappingError
+from importer.core.outcomes import RowError, RowOutcome, RowStatus
 from importer.io.journal import Journal, JournalRow, RowState
 from importer.io.locks import FileLock
 from importer.io.workbooks.reader import ResultRow, ResultsReader
 from importer.rules.identity import row_identity
+from importer.rules.mapping import Mapping
 from importer.rules.mapping_file import load_mapping
 from importer.rules.messages import headers_by_schema, outcome_in_user_words
 from importer.rules.payload import build_payloads, share_item
@@ -46,54 +49,28 @@ def retry_results(
     transport: httpx.AsyncBaseTransport | None = None,
     cancel: threading.Event | None = None,
 ) -> FollowupReport:
-    """Send the Failure rows again, collect the Pending ones, and rewrite the workbook."""
+    """Send the Failure rows again, collect the Pending ones, and rewrite the workbook.
+
+    A stop (a signal, `cancel`) still rewrites the workbook with what finished, then raises.
+    """
     started = datetime.now()
     path = Path(results_path)
     with ResultsReader(path) as reader:
         context = WorkbookContext(reader.summary())
-        mapping_file = Path(mapping_path) if mapping_path else context.mapping
-        if mapping_file is None or not mapping_file.is_file():
-            raise MappingError(
-                f"The mapping this workbook was made with ({mapping_file or 'not recorded'}) "
-                "is not there: pass it with -m MAPPING"
-            )
-        mapping = load_mapping(mapping_file)
-        statuses: Counter[str] = Counter()
-        targets = []
-        for row in reader.rows():
-            statuses[str(row.outcome.status)] += 1
-            if row.outcome.status in RETRYABLE:
-                targets.append(row)
+        mapping = load_mapping(_mapping_file(context, mapping_path))
+        targets, statuses = _scan(reader)
         if not targets:  # nothing to send or ask about: the workbook stays as it is
             counts = {str(s): statuses.get(str(s), 0) for s in RowStatus}
             return FollowupReport(results_path=path, action="retry", counts=counts)
-        mode = context.mode
         settings.require(
-            sync=mode == "sync" or mapping.share is not None, asynchronous=mode == "async"
+            sync=context.mode == Mode.SYNC or mapping.share is not None,
+            asynchronous=context.mode == Mode.ASYNC,
         )
-        frame, columns = frame_from_rows(reader.layout, targets, mapping)
-        checked = Validator(mapping, columns).validate(frame)
-        pending = {r.outcome.row_number for r in targets if r.outcome.status == RowStatus.PENDING}
-        # A Pending row was accepted already: it is polled, never judged again.
-        problems = {n: e for n, e in errors_by_row(checked.errors).items() if n not in pending}
-        invalid = {n: invalid_outcome(n, errors) for n, errors in problems.items()}
-        values = row_values(checked.values)
-        bodies = dict(build_payloads(checked, mapping))
-        jobs = [
-            Job(
-                row_number=n,
-                body=bodies.get(n, {}),
-                share_item=partial(share_item, values=values[n], mapping=mapping)
-                if mapping.share and n in values
-                else None,
-                identity=row_identity(mapping, bodies[n], values[n]) if n in bodies else None,
-                values=values.get(n, {}),
-            )
-            for n in sorted(set(bodies) | pending)
-        ]
+        plan = _plan(reader, targets, mapping)
         counters = Counters()
         journal_at = context.journal(path, Path(state_dir) if state_dir else None)
         busy = f"Another lsq-import is already working on {path.name}; wait for it to finish"
+        stopped: BaseException | None = None
         with (
             FileLock(journal_at.with_suffix(".lock"), busy),
             Journal(journal_at) as journal,
@@ -105,40 +82,117 @@ def retry_results(
                 run=journal_at.stem,
                 file=context.input_name or path.name,
                 operation=mapping.operation,
-                labels=columns,
+                labels=plan.columns,
             )
             new: dict[int, RowOutcome] = {}
-            if jobs:
-                new = send_rows(
-                    jobs,
-                    resume,
-                    settings=settings,
-                    journal=journal,
-                    mode=mode,
-                    operation=mapping.operation,
-                    counters=counters,
-                    progress=progress,
-                    transport=transport,
-                    cancel=cancel,
-                    previous=previous,
-                )
-        new.update(invalid)
-        names = headers_by_schema(columns)  # LeadSquared's failures name Schema Names
+            try:
+                if plan.jobs:
+                    new = send_rows(
+                        plan.jobs,
+                        resume,
+                        settings=settings,
+                        journal=journal,
+                        mode=context.mode,
+                        operation=mapping.operation,
+                        counters=counters,
+                        progress=progress,
+                        transport=transport,
+                        cancel=cancel,
+                        previous=previous,
+                    )
+            except (KeyboardInterrupt, ImportStopped) as exc:
+                stopped = exc  # keep what finished: the next retry does the rest
+                asked = {job.row_number for job in plan.jobs}
+                new = {r.row_number: r.outcome for r in journal.rows() if r.outcome}
+                new = {n: outcome for n, outcome in new.items() if n in asked}
+        new.update(plan.invalid)
+        names = headers_by_schema(plan.columns)  # LeadSquared's failures name Schema Names
         new = {n: outcome_in_user_words(outcome, names) for n, outcome in new.items()}
-        fresh_errors = [e for e in checked.errors if e.row_number in invalid]
         counts, changed = rewrite(
-            reader, new, counters, started, "Retried", extra_errors=fresh_errors
+            reader, new, counters, started, "Retried", extra_errors=plan.errors
         )
-    return FollowupReport(
+    report = FollowupReport(
         results_path=path,
         action="retry",
-        sent=len(set(bodies) - pending),
-        polled=len(pending),
-        still_pending=sum(1 for n in pending if n not in new or new[n].status == RowStatus.PENDING),
-        invalid=len(invalid),
+        sent=len(plan.bodies) - len(plan.pending & set(plan.bodies)),
+        polled=len(plan.pending),
+        still_pending=sum(
+            1 for n in plan.pending if n not in new or new[n].status == RowStatus.PENDING
+        ),
+        invalid=len(plan.invalid),
         changed=changed,
         counts=counts,
         api_calls=counters.api_calls,
+    )
+    if stopped is not None:
+        raise ImportStopped(
+            f"{path.name}: retry stopped before every row had its result; the workbook holds "
+            "what finished. Run the same command again to go on; nothing is sent twice.",
+            report=report,
+        ) from None
+    return report
+
+
+def _mapping_file(context: WorkbookContext, given: str | Path | None) -> Path:
+    mapping_file = Path(given) if given else context.mapping
+    if mapping_file is None or not mapping_file.is_file():
+        raise MappingError(
+            f"The mapping this workbook was made with ({mapping_file or 'not recorded'}) "
+            "is not there: pass it with -m MAPPING"
+        )
+    return mapping_file
+
+
+def _scan(reader: ResultsReader) -> tuple[list[ResultRow], Counter[str]]:
+    """The rows to work on (Failure, Pending), and every row's status counted."""
+    statuses: Counter[str] = Counter()
+    targets = []
+    for row in reader.rows():
+        statuses[str(row.outcome.status)] += 1
+        if row.outcome.status in RETRYABLE:
+            targets.append(row)
+    return targets, statuses
+
+
+@dataclass
+class _Plan:
+    """What retry sends, polls and refuses, from the workbook's own input cells."""
+
+    jobs: list[Job]
+    bodies: dict[int, dict[str, Any]]
+    pending: set[int]
+    invalid: dict[int, RowOutcome]
+    errors: list[RowError]
+    columns: dict[str, str]
+
+
+def _plan(reader: ResultsReader, targets: list[ResultRow], mapping: Mapping) -> _Plan:
+    frame, columns = frame_from_rows(reader.layout, targets, mapping)
+    checked = Validator(mapping, columns).validate(frame)
+    pending = {r.outcome.row_number for r in targets if r.outcome.status == RowStatus.PENDING}
+    # A Pending row was accepted already: it is polled, never judged again.
+    problems = {n: e for n, e in errors_by_row(checked.errors).items() if n not in pending}
+    values = row_values(checked.values)
+    bodies = dict(build_payloads(checked, mapping))
+    jobs = [
+        Job(
+            row_number=n,
+            body=bodies.get(n, {}),
+            share_item=partial(share_item, values=values[n], mapping=mapping)
+            if mapping.share and n in values
+            else None,
+            identity=row_identity(mapping, bodies[n], values[n]) if n in bodies else None,
+            values=values.get(n, {}),
+        )
+        for n in sorted(set(bodies) | pending)
+    ]
+    return _Plan(
+        jobs=jobs,
+        bodies=bodies,
+        pending=pending,
+        invalid={n: invalid_outcome(n, errors) for n, errors in problems.items()},
+        errors=[e for e in checked.errors if e.row_number in problems],
+        columns=columns,
     )
 
 
