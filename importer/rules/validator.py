@@ -247,18 +247,27 @@ class Validator:
 
         Columns that repeat (stages, cities, dates) become a Categorical, so the checks
         also run once per distinct value; near-unique ones (emails, names) stay plain.
+        The loader gives text only; a missing value or a number (a frame built another
+        way) makes tidying raise TypeError, and the column is then made text first.
         """
-        cells = _as_text(cells)
+        try:
+            return self._sent_of(cells.to_numpy(dtype=object), cells.index, target.spec)
+        except TypeError:
+            texts = _as_text(cells).to_numpy(dtype=object)
+            return self._sent_of(texts, cells.index, target.spec)
+
+    def _sent_of(self, cells: np.ndarray, index: pd.Index, spec: FieldSpec) -> pd.Series:
         if _mostly_distinct(cells):
-            sent = self._sent_texts(cells.to_numpy(dtype=object).tolist(), target.spec)
-            return pd.Series(sent, index=cells.index, dtype=object)
-        codes, uniques = pd.factorize(cells.to_numpy(dtype=object))  # object: the fast hash
-        categories = pd.Index(self._sent_texts(uniques.tolist(), target.spec), dtype=object)
+            return pd.Series(self._sent_texts(cells.tolist(), spec), index=index, dtype=object)
+        codes, uniques = pd.factorize(cells)  # object: the fast hash
+        if len(codes) and codes.min() < 0:
+            raise TypeError("a missing value")  # factorize leaves NaN/None out: not text
+        categories = pd.Index(self._sent_texts(uniques.tolist(), spec), dtype=object)
         if not categories.is_unique:  # " a" and "a" both became "a": merge them
             merged, categories = pd.factorize(categories)
             codes = merged[codes]
         column = pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(categories))
-        return pd.Series(column, index=cells.index)
+        return pd.Series(column, index=index)
 
     def _sent_texts(self, texts: list[str], spec: FieldSpec) -> list[str]:
         texts = tidy(texts, spec.type)
@@ -275,7 +284,10 @@ class Validator:
         for target in self._read_targets():
             column = sent[target.key]
             if isinstance(column.dtype, pd.CategoricalDtype):
-                shown = [excel_error(str(text)) is not None for text in column.cat.categories]
+                categories = column.cat.categories.tolist()
+                if "#" not in "".join(categories):
+                    continue
+                shown = [excel_error(text) is not None for text in categories]
                 bad = np.flatnonzero(np.asarray(shown, dtype=bool)[column.cat.codes.to_numpy()])
             else:
                 texts = column.tolist()
@@ -466,13 +478,13 @@ def _cell(frame: pd.DataFrame, row: int, column: str | None) -> str:
     return "" if missing else str(value)
 
 
-def _mostly_distinct(values: pd.Series, sample: int = 2000) -> bool:
+def _mostly_distinct(values: np.ndarray, sample: int = 2000) -> bool:
     """Judged on the first rows: factorizing a near-unique column only costs time.
 
     Repeats in the sample estimate how many values the column draws from (the
     birthday problem), hence how many distinct ones the whole chunk will hold.
     """
-    head = values.iloc[:sample].tolist()
+    head = values[:sample].tolist()
     if len(head) < 100:
         return False
     repeats = len(head) - len(set(head))

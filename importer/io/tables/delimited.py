@@ -146,9 +146,14 @@ def _read_csv(
     errors: str,
     delimiter: str,
     chunk_rows: int,
+    lead_rows: int = 0,
     **options: Any,
 ) -> Iterator[pd.DataFrame]:
-    """Raw chunks as pandas' C parser reads them, header record included (index 0)."""
+    """Raw chunks as pandas' C parser reads them, header record included (index 0).
+
+    The first chunk holds `lead_rows` more records (the header and any title above
+    it), so a file of N chunks of data is read as N chunks, not N and a straggler.
+    """
     try:
         reader = pd.read_csv(
             path,
@@ -167,6 +172,11 @@ def _read_csv(
     except EmptyDataError:
         return
     with reader:  # closes the file when a caller stops early or an error escapes
+        try:
+            first = reader.get_chunk(chunk_rows + lead_rows)
+        except StopIteration:
+            return
+        yield first
         yield from reader
 
 
@@ -229,7 +239,13 @@ class _CsvSource:
             # one spare column catches cells beyond the header; a wider row raises
             options = {"names": [str(i) for i in range(self.width + 1)]}
         return _read_csv(
-            self.path, self.encoding, self.errors, self.delimiter, self.chunk_rows, **options
+            self.path,
+            self.encoding,
+            self.errors,
+            self.delimiter,
+            self.chunk_rows,
+            self.header_row,
+            **options,
         )
 
     def _frames(self, table: Table, skip: int) -> Iterator[tuple[pd.DataFrame, int]]:
