@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 import pandas as pd
+from email_validator import EmailNotValidError, validate_email
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from importer.rules.checks import _INTEGER_OUT, _NUMBER_OUT, _PHONE_OUT, TYPE_TESTS
+from importer.rules.checks import (
+    _INTEGER_OUT,
+    _NUMBER_OUT,
+    _PHONE_OUT,
+    _SIMPLE_EMAIL,
+    TYPE_TESTS,
+    EmailTest,
+    plain_emails,
+)
 from importer.rules.codepoints import CodePoints
 from importer.rules.normalise import _sent_numbers, sent_number
 from importer.rules.phones import PhoneReader, legacy_phone
@@ -69,3 +78,47 @@ def test_texts_that_do_not_fit_are_left_to_the_caller() -> None:
     assert chars.fits.tolist() == [True, False, False, True]
     assert chars.array.tolist() == ["12", "4"]
     assert chars.only("0123456789").tolist() == [True, True]
+
+
+def reference_email(text: str) -> bool:
+    """What the email check always did: empty, the plain pattern, else email-validator."""
+    if text == "" or _SIMPLE_EMAIL.fullmatch(text) is not None:
+        return True
+    try:
+        validate_email(text, check_deliverability=False)
+    except (EmailNotValidError, UnicodeError, ValueError):
+        return False
+    return True
+
+
+_EMAIL_PARTS = st.sampled_from(
+    ["a", "Z9", "_", "%", "+", "-", "--", ".", "..", "@", "com", "co", "x", "test", "LOCAL"]
+    + ["in", "onion", "arpa", "é", "\n", " ", "\u200b", "1" * 30, "b" * 63, "c" * 64]
+)
+_ATOMS = st.from_regex(r"[a-zA-Z0-9_%+-]{1,3}", fullmatch=True) | st.sampled_from(
+    ["x" * 40, "y" * 63, "z" * 64, "-", "é", ""]
+)
+_SHAPED = st.builds(
+    "{}@{}.{}".format,
+    st.lists(_ATOMS, min_size=1, max_size=3).map(".".join),
+    st.lists(_ATOMS, min_size=1, max_size=3).map(".".join),
+    st.sampled_from(["com", "in", "TEST", "local", "c0m", "x", "q" * 64, "onion", "museum"]),
+)
+_EMAILS = st.lists(_EMAIL_PARTS, max_size=12).map("".join) | _SHAPED | st.emails().map(str)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_EMAILS, max_size=30))
+def test_email_lines_decide_as_the_plain_pattern(texts: list[str]) -> None:
+    decided = plain_emails(texts).tolist()
+    simple = [text == "" or _SIMPLE_EMAIL.fullmatch(text) is not None for text in texts]
+    if not any("\n" in text for text in texts):
+        short = [len(text) <= 64 for text in texts]
+        # exactly the plain pattern on short lines; never a yes it would not give
+        assert [d for d, s in zip(decided, short, strict=True) if s] == [
+            v for v, s in zip(simple, short, strict=True) if s
+        ]
+    assert all(v for d, v in zip(decided, simple, strict=True) if d)
+    assert EmailTest()(pd.Series(texts, dtype=object)).tolist() == [
+        reference_email(text) for text in texts
+    ]

@@ -6,6 +6,7 @@ one code per row), so a per-value test runs once per distinct text.
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Callable
 
@@ -22,6 +23,7 @@ _INTEGER_OUT = re.compile(r"-?(?:0|[1-9][0-9]*)")
 _PHONE_OUT = re.compile(r"\+?[0-9](?:-?[0-9]){6,14}")  # 7 to 15 digits, dashes between
 _DATE_OUT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _DATETIME_OUT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}")
+_SPECIAL_DOMAINS = "|".join(map(re.escape, SPECIAL_USE_DOMAIN_NAMES))
 # Plain ASCII addresses this pattern accepts are always accepted by email-validator
 # (lengths, labels and its special-use domains included); everything else (rare)
 # goes through email-validator itself, cached.
@@ -29,7 +31,17 @@ _SIMPLE_EMAIL = re.compile(
     r"(?=[^@]{1,64}@)(?=.{1,254}\Z)"
     r"[A-Za-z0-9_%+-]+(?:\.[A-Za-z0-9_%+-]+)*"
     r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+"
-    r"(?!(?i:" + "|".join(map(re.escape, SPECIAL_USE_DOMAIN_NAMES)) + r")\Z)[A-Za-z]{2,63}"
+    r"(?!(?i:" + _SPECIAL_DOMAINS + r")\Z)[A-Za-z]{2,63}"
+)
+# _SIMPLE_EMAIL again, one address a line, for a column joined by newlines: possessive
+# runs (nothing to backtrack into) and no length rules, which cannot fail on a line of
+# at most 64 characters (the lookahead keeps longer lines out). One C call per column
+# instead of one per value: about half the time.
+_EMAIL_LINES = re.compile(
+    r"^(?=.{1,64}$)[A-Za-z0-9_%+-]++(?:\.[A-Za-z0-9_%+-]++)*+"
+    r"@(?:[A-Za-z0-9]++(?:-++[A-Za-z0-9]++)*+\.)++"
+    r"(?!(?i:" + _SPECIAL_DOMAINS + r")$)[A-Za-z]{2,63}+$",
+    re.MULTILINE,
 )
 _EMAIL_CACHE_LIMIT = 500_000
 
@@ -142,11 +154,12 @@ class EmailTest:
         self._cache: dict[str, bool] = {}
 
     def __call__(self, values: pd.Series) -> np.ndarray:
-        verdict = (values == "").to_numpy() | matches(values, _SIMPLE_EMAIL)
+        texts = values.tolist()
+        verdict = plain_emails(texts)
         for position in np.flatnonzero(~verdict).tolist():
-            verdict[position] = self._full_check(str(values.iat[position]))
-        result: np.ndarray = verdict
-        return result
+            text = str(texts[position])
+            verdict[position] = text == "" or _full(_SIMPLE_EMAIL, text) or self._full_check(text)
+        return verdict
 
     def _full_check(self, text: str) -> bool:
         known = self._cache.get(text)
@@ -160,6 +173,21 @@ class EmailTest:
                 self._cache.clear()
             self._cache[text] = known
         return known
+
+
+def plain_emails(texts: list[str]) -> np.ndarray:
+    """True where a text is empty or `_SIMPLE_EMAIL` accepts it; False: not decided here.
+
+    The column is matched as one text, a line per value: matched lines vanish, so a
+    column of good addresses leaves nothing but its newlines.
+    """
+    joined = "\n".join(texts)
+    if not texts or joined.count("\n") != len(texts) - 1:  # a value holds a line break
+        return np.zeros(len(texts), dtype=bool)
+    left = _EMAIL_LINES.sub("", joined)
+    if len(left) == len(texts) - 1:
+        return np.ones(len(texts), dtype=bool)
+    return np.fromiter(map(operator.not_, left.split("\n")), dtype=bool, count=len(texts))
 
 
 def numbers(values: pd.Series) -> np.ndarray:
