@@ -14,6 +14,7 @@ from importer.rules.checks import (
     _SIMPLE_EMAIL,
     TYPE_TESTS,
     EmailTest,
+    phone_test,
     plain_emails,
 )
 from importer.rules.codepoints import CodePoints
@@ -122,3 +123,16 @@ def test_email_lines_decide_as_the_plain_pattern(texts: list[str]) -> None:
     assert EmailTest()(pd.Series(texts, dtype=object)).tolist() == [
         reference_email(text) for text in texts
     ]
+
+
+@settings(max_examples=200, deadline=None)
+@given(_TEXTS, st.booleans())
+def test_phone_test_matches_its_rule(texts: list[str], with_country: bool) -> None:
+    refused = set(texts[::3])
+    verdict = phone_test(refused, with_country)(pd.Series(texts, dtype=object))
+    expected = [
+        text not in refused
+        and (with_country or text[:1] == "+" or text == "" or bool(_PHONE_OUT.fullmatch(text)))
+        for text in texts
+    ]
+    assert verdict.tolist() == expected
