@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from functools import cache
 
 import numpy as np
+import pandas as pd
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneMetadata, PhoneNumber, ValidationResult
 from phonenumbers.phonenumberutil import COUNTRY_CODE_TO_REGION_CODE
@@ -329,7 +330,7 @@ class PhoneReader:
         """Validity per (code, national length, leading digits) key, asked once per key."""
         if not len(keys):
             return np.zeros(0, dtype=bool)
-        uniques, inverse = np.unique(keys, return_inverse=True)
+        inverse, uniques = pd.factorize(keys)  # a hash: no sort
         known = self._verdicts
         if len(known) > _CACHE_LIMIT:
             known.clear()
@@ -351,13 +352,24 @@ def _keys(
 ) -> np.ndarray:
     """One int64 per number: code, national length and the digits that decide validity."""
     taken = np.minimum(depth, size)
-    deepest = int(taken.max()) if len(taken) else 0
-    offsets = np.arange(deepest)
-    columns = np.clip(start[:, None] + offsets, 0, packed.shape[1] - 1)
-    digits = np.take_along_axis(packed, columns, axis=1).astype(np.int64)
-    places = taken[:, None] - 1 - offsets
-    weights = np.where(places >= 0, 10 ** np.maximum(places, 0), 0)
-    lead = (np.maximum(digits, 0) * weights).sum(axis=1)
+    lead = np.zeros(len(packed), dtype=np.int64)
+    # rows sharing where the national number starts and how many digits count are read
+    # as one slice of columns (a column is usually one country: one group)
+    group = start * 64 + taken
+    if len(group) and group.min() == group.max():
+        kinds, which = group[:1], np.zeros(len(group), dtype=np.intp)
+    else:
+        kinds, which = np.unique(group, return_inverse=True)
+    for index, kind in enumerate(kinds.tolist()):
+        begin, width = divmod(kind, 64)
+        if not width:
+            continue
+        powers = 10 ** np.arange(width - 1, -1, -1, dtype=np.int64)
+        if len(kinds) == 1:
+            lead = packed[:, begin : begin + width].astype(np.int64) @ powers
+        else:
+            rows = np.flatnonzero(which == index)
+            lead[rows] = packed[rows, begin : begin + width].astype(np.int64) @ powers
     keys: np.ndarray = (codes * 32 + size) * _KEY_SCALE + lead
     return keys
 
@@ -419,6 +431,11 @@ def _pack_digits(points: np.ndarray, digit: np.ndarray) -> tuple[np.ndarray, np.
     count = digit.sum(axis=1)
     width = points.shape[1]
     layout = digit.astype(np.int64) @ (np.int64(1) << np.arange(width, dtype=np.int64))
+    if len(layout) and layout.min() == layout.max():  # one layout: columns, not rows, picked
+        columns = [bit for bit in range(width) if int(layout[0]) >> bit & 1]
+        if columns:
+            packed[:, : len(columns)] = (points[:, columns] - 48).astype(np.int8)
+        return packed, count
     kinds, which = np.unique(layout, return_inverse=True)
     if len(kinds) <= _LAYOUTS_LIMIT:
         order = np.argsort(which, kind="stable")
@@ -490,6 +507,12 @@ def _sent_texts(packed: np.ndarray, code_length: np.ndarray) -> np.ndarray:
     width = packed.shape[1] + 2
     points = np.zeros((len(packed), width), dtype=np.uint32)
     points[:, 0] = ord("+")
+    if len(code_length) and code_length.min() == code_length.max():  # one country code size
+        length = int(code_length[0])
+        points[:, 1 : 1 + length] = digits[:, :length]
+        points[:, 1 + length] = ord("-")
+        points[:, 2 + length :] = digits[:, length:]
+        return points.view(f"<U{width}")[:, 0]
     for length in np.unique(code_length).tolist():
         rows = np.flatnonzero(code_length == length)
         part = points[rows]
