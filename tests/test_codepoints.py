@@ -136,3 +136,13 @@ def test_phone_test_matches_its_rule(texts: list[str], with_country: bool) -> No
         for text in texts
     ]
     assert verdict.tolist() == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.from_regex(r"[0-9]{0,18}", fullmatch=True) | _TEXT, max_size=30))
+def test_integers_read_in_bulk_are_the_texts_values(texts: list[str]) -> None:
+    chars = CodePoints(texts)
+    digits = chars.only("0123456789") & (chars.lengths > 0) & (chars.lengths <= 18)
+    kept = [text for text, fits in zip(texts, chars.fits.tolist(), strict=True) if fits]
+    expected = [int(text) for text, ok in zip(kept, digits.tolist(), strict=True) if ok]
+    assert chars.integers(digits).tolist() == expected

@@ -195,7 +195,7 @@ def numbers(values: pd.Series) -> np.ndarray:
     chars = CodePoints(values.tolist())
     plain = chars.only(DIGITS) & (chars.lengths > 0) & (chars.lengths <= 15)  # exact as floats
     out = np.full(len(values), np.nan)
-    out[np.flatnonzero(chars.fits)[plain]] = chars.array[plain].astype(np.float64)
+    out[np.flatnonzero(chars.fits)[plain]] = chars.integers(plain)
     rest = np.ones(len(values), dtype=bool)
     rest[np.flatnonzero(chars.fits)[plain]] = False
     if rest.any():

@@ -16,6 +16,7 @@ import numpy as np
 
 WIDTH_LIMIT = 40  # a longer text (rare in typed columns) would widen every row of the matrix
 DIGITS = "0123456789"
+_POWERS = np.array([10**place for place in range(19)] + [0], dtype=np.int64)  # [-1] is 0
 
 
 class CodePoints:
@@ -50,6 +51,14 @@ class CodePoints:
     def only(self, chars: str) -> np.ndarray:
         """Rows made of `chars` alone (an empty text qualifies)."""
         return np.asarray((self.where(chars) | ~self.inside).all(axis=1))
+
+    def integers(self, rows: np.ndarray) -> np.ndarray:
+        """The value of each of `rows` (texts of 1-18 ASCII digits) as int64, place by place."""
+        digits = self.points[rows].astype(np.int64) - 48
+        places = self.lengths[rows, None] - 1 - np.arange(self.points.shape[1])
+        weights = _POWERS[np.clip(places, -1, 18)]  # 10**place, 0 past the text's end
+        values: np.ndarray = (digits * weights).sum(axis=1)
+        return values
 
     def at(self, positions: np.ndarray) -> np.ndarray:
         """The code point of each row at its own position (0 where it is out of the text)."""
