@@ -280,19 +280,20 @@ class PhoneReader:
         the country code read off the front, and the sent text assembled as a matrix.
         """
         chars = CodePoints(texts)
-        points, inside = chars.points, chars.inside
-        digit = (points >= 48) & (points <= 57) & inside
-        plus = (points == 43) & inside
-        easy = (chars.only(DIGITS + _SEPARATORS + "+") & (chars.lengths > 0)).copy()
-        easy &= plus.sum(axis=1) == plus[:, 0]  # a `+` only in front
+        kinds = _KINDS[np.minimum(chars.points, len(_KINDS) - 1)]
+        plus = kinds[:, 0] == _PLUS
+        easy = (kinds != _OTHER).all(axis=1) & (chars.lengths > 0)
+        easy &= ~(kinds[:, 1:] == _PLUS).any(axis=1)  # a `+` only in front
         if self._home is None:
-            easy &= plus[:, 0]
+            easy &= plus
         rows = np.flatnonzero(easy)
         positions = np.flatnonzero(chars.fits)[rows]
         if not len(rows):
             return _others(len(texts), positions)
-        packed, count = _pack_digits(points[rows], digit[rows])
-        with_plus = plus[rows, 0]
+        every = len(rows) == len(kinds)  # the usual column: no row gathered out
+        points = chars.points if every else chars.points[rows]
+        packed, count = _pack_digits(points, (kinds if every else kinds[rows]) == _DIGIT)
+        with_plus = plus[rows]
         if self._home is not None and not with_plus.all():
             packed, count = _prepend(packed, count, ~with_plus, str(self._home.code))
         codes, code_length = _split_codes(packed, count)
@@ -316,14 +317,17 @@ class PhoneReader:
                     if prefix:
                         fine &= ~(bare & _starts(packed, code_length, prefix))
         chosen = np.flatnonzero(fine)
-        keys = _keys(
-            packed[chosen], code_length[chosen], nsn_length[chosen], codes[chosen], depth[chosen]
-        )
-        verdict = self._verdicts_of(keys)
-        sent = _sent_texts(packed[chosen], code_length[chosen])
+        if len(chosen) < len(fine):
+            packed, code_length, nsn_length = packed[chosen], code_length[chosen], nsn_length[chosen]
+            codes, depth = codes[chosen], depth[chosen]
+        verdict = self._verdicts_of(_keys(packed, code_length, nsn_length, codes, depth))
+        sent = _sent_texts(packed, code_length, code_length + nsn_length)
         where = positions[chosen]
-        out[where[verdict]] = sent[verdict].tolist()
-        self.refused.update(out[where[~verdict]].tolist())
+        if verdict.all():
+            out[where] = sent.tolist()
+        else:
+            out[where[verdict]] = sent[verdict].tolist()
+            self.refused.update(out[where[~verdict]].tolist())
         return _others(len(texts), where)
 
     def _verdicts_of(self, keys: np.ndarray) -> np.ndarray:
@@ -419,6 +423,12 @@ def _validity_pattern(code: int, size: int) -> re.Pattern[str] | None:
 
 
 _LAYOUTS_LIMIT = 32  # distinct digit layouts handled column-wise; more: a scatter
+# What each code point is to the bulk path (past the end of a text counts as a separator).
+_OTHER, _DIGIT, _PLUS, _SEPARATOR = 0, 1, 2, 3
+_KINDS = np.zeros(129, dtype=np.uint8)  # code points above 127 are all `_OTHER`
+_KINDS[[ord(char) for char in DIGITS]] = _DIGIT
+_KINDS[ord("+")] = _PLUS
+_KINDS[[0, *map(ord, _SEPARATORS)]] = _SEPARATOR
 
 
 def _pack_digits(points: np.ndarray, digit: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -428,14 +438,16 @@ def _pack_digits(points: np.ndarray, digit: np.ndarray) -> tuple[np.ndarray, np.
     digits and separators are packed by picking the same columns for all of them.
     """
     packed = np.full(points.shape, -1, dtype=np.int8)
-    count = digit.sum(axis=1)
-    width = points.shape[1]
-    layout = digit.astype(np.int64) @ (np.int64(1) << np.arange(width, dtype=np.int64))
-    if len(layout) and layout.min() == layout.max():  # one layout: columns, not rows, picked
-        columns = [bit for bit in range(width) if int(layout[0]) >> bit & 1]
-        if columns:
+    width = points.shape[1]  # at most WIDTH_LIMIT: a layout fits 64 bits
+    if len(digit) and (digit == digit[:1]).all():  # one layout: columns, not rows, picked
+        columns = np.flatnonzero(digit[0])
+        if len(columns):
             packed[:, : len(columns)] = (points[:, columns] - 48).astype(np.int8)
-        return packed, count
+        return packed, np.full(len(digit), len(columns), dtype=np.int64)
+    bits = np.zeros((len(points), 8), dtype=np.uint8)
+    bits[:, : (width + 7) // 8] = np.packbits(digit, axis=1, bitorder="little")
+    layout = bits.view("<u8")[:, 0].astype(np.int64)
+    count = np.bitwise_count(layout).astype(np.int64)
     kinds, which = np.unique(layout, return_inverse=True)
     if len(kinds) <= _LAYOUTS_LIMIT:
         order = np.argsort(which, kind="stable")
@@ -501,24 +513,28 @@ def _split_codes(packed: np.ndarray, count: np.ndarray) -> tuple[np.ndarray, np.
     return codes, length
 
 
-def _sent_texts(packed: np.ndarray, code_length: np.ndarray) -> np.ndarray:
+def _sent_texts(packed: np.ndarray, code_length: np.ndarray, count: np.ndarray) -> np.ndarray:
     """`+CC-NATIONAL` of every row, assembled as code points (`+`, code, `-`, national)."""
-    digits = np.where(packed >= 0, packed.astype(np.uint32) + 48, 0).astype(np.uint32)
     width = packed.shape[1] + 2
+    if len(count) and count.min() == count.max() and code_length.min() == code_length.max():
+        # one code size, one number length (the usual column): whole columns copied
+        length, digits = int(code_length[0]), int(count[0])
+        points = np.empty((len(packed), width), dtype=np.uint32)
+        points[:, 0] = ord("+")
+        points[:, 1 : 1 + length] = packed[:, :length] + 48
+        points[:, 1 + length] = ord("-")
+        points[:, 2 + length : 2 + digits] = packed[:, length:digits] + 48
+        points[:, 2 + digits :] = 0
+        return points.view(f"<U{width}")[:, 0]
+    digits_of = np.where(packed >= 0, packed.astype(np.uint32) + 48, 0).astype(np.uint32)
     points = np.zeros((len(packed), width), dtype=np.uint32)
     points[:, 0] = ord("+")
-    if len(code_length) and code_length.min() == code_length.max():  # one country code size
-        length = int(code_length[0])
-        points[:, 1 : 1 + length] = digits[:, :length]
-        points[:, 1 + length] = ord("-")
-        points[:, 2 + length :] = digits[:, length:]
-        return points.view(f"<U{width}")[:, 0]
     for length in np.unique(code_length).tolist():
         rows = np.flatnonzero(code_length == length)
         part = points[rows]
-        part[:, 1 : 1 + length] = digits[rows, :length]
+        part[:, 1 : 1 + length] = digits_of[rows, :length]
         part[:, 1 + length] = ord("-")
-        part[:, 2 + length :] = digits[rows, length:]
+        part[:, 2 + length :] = digits_of[rows, length:]
         points[rows] = part
     return np.ascontiguousarray(points).view(f"<U{width}")[:, 0]
 
