@@ -318,8 +318,8 @@ class PhoneReader:
                         fine &= ~(bare & _starts(packed, code_length, prefix))
         chosen = np.flatnonzero(fine)
         if len(chosen) < len(fine):
-            packed, code_length, nsn_length = packed[chosen], code_length[chosen], nsn_length[chosen]
-            codes, depth = codes[chosen], depth[chosen]
+            packed, codes, depth = packed[chosen], codes[chosen], depth[chosen]
+            code_length, nsn_length = code_length[chosen], nsn_length[chosen]
         verdict = self._verdicts_of(_keys(packed, code_length, nsn_length, codes, depth))
         sent = _sent_texts(packed, code_length, code_length + nsn_length)
         where = positions[chosen]
