@@ -46,7 +46,8 @@ class CodePoints:
     @cached_property
     def inside(self) -> np.ndarray:
         """(rows, width): True within each text (the matrix pads with NULs)."""
-        return np.arange(self.points.shape[1]) < self.lengths[:, None]
+        inside: np.ndarray = np.arange(self.points.shape[1]) < self.lengths[:, None]
+        return inside
 
     def where(self, chars: str) -> np.ndarray:
         """(rows, width): True where the character is one of `chars`."""

@@ -440,10 +440,10 @@ def _pack_digits(points: np.ndarray, digit: np.ndarray) -> tuple[np.ndarray, np.
     packed = np.full(points.shape, -1, dtype=np.int8)
     width = points.shape[1]  # at most WIDTH_LIMIT: a layout fits 64 bits
     if len(digit) and (digit == digit[:1]).all():  # one layout: columns, not rows, picked
-        columns = np.flatnonzero(digit[0])
-        if len(columns):
-            packed[:, : len(columns)] = (points[:, columns] - 48).astype(np.int8)
-        return packed, np.full(len(digit), len(columns), dtype=np.int64)
+        shared = np.flatnonzero(digit[0])
+        if len(shared):
+            packed[:, : len(shared)] = (points[:, shared] - 48).astype(np.int8)
+        return packed, np.full(len(digit), len(shared), dtype=np.int64)
     bits = np.zeros((len(points), 8), dtype=np.uint8)
     bits[:, : (width + 7) // 8] = np.packbits(digit, axis=1, bitorder="little")
     layout = bits.view("<u8")[:, 0].astype(np.int64)
