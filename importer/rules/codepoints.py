@@ -53,7 +53,8 @@ class CodePoints:
         """(rows, width): True where the character is one of `chars`."""
         table = np.zeros(129, dtype=bool)  # ASCII only; everything above maps to 128
         table[[ord(char) for char in chars]] = True
-        return table[np.minimum(self.points, 128)] & self.inside
+        found: np.ndarray = table[np.minimum(self.points, 128)] & self.inside
+        return found
 
     def only(self, chars: str) -> np.ndarray:
         """Rows made of `chars` alone (an empty text qualifies)."""
