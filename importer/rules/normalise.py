@@ -208,4 +208,4 @@ def normalise(texts: list[str], spec: FieldSpec, readers: Readers | None = None)
 
 def as_series(items: object) -> pd.Series:
     """An object-dtype Series of str (pandas would otherwise re-check every string)."""
-    return pd.Series(np.asarray(items, dtype=object), dtype=object)
+    return pd.Series(np.asarray(items, dtype=object), dtype=object, copy=False)

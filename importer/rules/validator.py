@@ -229,7 +229,7 @@ class Validator:
         invalid = set(failures["index"].tolist()) if len(failures) else set()
         errors += self._check_unique(sent, frame, invalid)
         invalid.update(error.row_number for error in errors)
-        valid = sent[~sent.index.isin(list(invalid))]
+        valid = sent[~sent.index.isin(list(invalid))] if invalid else sent
         values = pd.DataFrame(
             {
                 key: valid[key].astype(object)

@@ -70,6 +70,8 @@ def blank_mask(frame: pd.DataFrame) -> np.ndarray:
 
 def _filled(values: list[Any]) -> np.ndarray:
     """True for a cell with something besides whitespace (strip is C: no Python frame each)."""
+    if not any(values):  # every cell empty (a spare column): one C pass, nothing to strip
+        return np.zeros(len(values), dtype=bool)
     try:
         return np.fromiter(map(bool, map(str.strip, values)), dtype=bool, count=len(values))
     except TypeError:  # a cell that is not text (a missing value): judged one by one
