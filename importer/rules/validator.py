@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterable
 from collections.abc import Mapping as Mapping_
 from dataclasses import dataclass, field
+from itertools import compress
 
 import numpy as np
 import pandas as pd
@@ -101,7 +103,7 @@ class Validator:
                     target, target.spec.value or "", "value"
                 )
         self._unique = [mapping.find_target(name) or name for name in mapping.unique]
-        self._seen: dict[tuple[str, ...], int] = {}
+        self._seen: dict[str | tuple[str, ...], int] = {}  # one part: the text itself
 
     # ---- setup
 
@@ -428,16 +430,23 @@ class Validator:
         if not self._unique:
             return []
         parts = [self._folded(sent, key) for key in self._unique]
-        candidate = ~sent.index.isin(list(invalid))
+        rows: list[int] = sent.index.tolist()
+        keep = ~sent.index.isin(list(invalid)) if invalid else None
         for part in parts:
-            candidate &= part != ""
-        rows = sent.index.to_numpy()[candidate]
-        keys = zip(*(part[candidate].tolist() for part in parts), strict=True)
+            if not all(part):  # an empty part: the row has no key (all() is one C pass)
+                filled = np.fromiter(map(bool, part), bool, len(part))
+                keep = filled if keep is None else keep & filled
+        if keep is not None:
+            parts = [list(compress(part, keep)) for part in parts]
+            rows = list(compress(rows, keep))
+        keys: Iterable[str | tuple[str, ...]] = (
+            parts[0] if len(parts) == 1 else zip(*parts, strict=True)
+        )
         # setdefault records a key's first row and answers every later row with it
-        first = np.fromiter(map(self._seen.setdefault, keys, rows.tolist()), np.int64, len(rows))
+        first = np.fromiter(map(self._seen.setdefault, keys, rows), np.int64, len(rows))
         return [
-            self._repeat_error(sent, frame, int(rows[i]), int(first[i]))
-            for i in np.flatnonzero(first != rows)
+            self._repeat_error(sent, frame, rows[i], int(first[i]))
+            for i in np.flatnonzero(first != np.asarray(rows, dtype=np.int64)).tolist()
         ]
 
     def _repeat_error(
@@ -449,20 +458,22 @@ class Validator:
         message = f"Row {row}, {target.label}: same {labels} as row {first}"
         return RowError(int(row), target.label, raw, message)
 
-    def _folded(self, sent: pd.DataFrame, key: str) -> np.ndarray:
+    def _folded(self, sent: pd.DataFrame, key: str) -> list[str]:
         """One part of the unique key per row, compared ignoring case and surrounding space."""
         if key in sent:
             column = sent[key]
             if not isinstance(column.dtype, pd.CategoricalDtype):
-                texts = column.tolist()
+                texts: list[str] = column.tolist()
                 joined = "".join(texts)
                 if joined.isascii() and joined.lower() == joined:
-                    return np.asarray(texts, dtype=object)  # nothing to fold
-                return np.asarray(list(map(str.casefold, texts)), dtype=object)
+                    return texts  # nothing to fold
+                return list(map(str.casefold, texts))
             folded = list(map(str.casefold, column.cat.categories.tolist()))
-            return np.asarray(folded, dtype=object)[column.cat.codes.to_numpy()]
+            codes = column.cat.codes.to_numpy()
+            spread: list[str] = np.asarray(folded, dtype=object)[codes].tolist()
+            return spread
         constant = self._constants.get(key, "").strip().casefold()
-        return np.full(len(sent), constant, dtype=object)
+        return [constant] * len(sent)
 
 
 def _column(checks: list[pa.Check]) -> pa.Column:
