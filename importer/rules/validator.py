@@ -185,7 +185,9 @@ class Validator:
                 triggered = per_value(lambda s: s.str.casefold().isin(wanted))(frame[other])
                 return ~(triggered & (frame[key] == ""))
 
-            checks.append(pa.Check(holds, name=f"required_if {target.key} {other}"))
+            # ignore_na=False: sent text is never missing, so pandera need not scan for it
+            check = pa.Check(holds, name=f"required_if {target.key} {other}", ignore_na=False)
+            checks.append(check)
         return checks
 
     def _check_formats(self, target: _Target) -> None:
@@ -222,9 +224,10 @@ class Validator:
         (a formula never calculated), by (RowNumber, column label): a mapped one makes
         its row invalid.
         """
-        sent = pd.DataFrame(
+        sent = pd.DataFrame(  # copy=False: the columns are ours, new; copying them is waste
             {t.key: self._sent_column(frame[t.column], t) for t in self._read_targets()},
             index=frame.index,
+            copy=False,
         )
         failures = self._failures(sent, self._cell_failures(sent, cell_problems or {}))
         errors = self._messages(failures, frame, sent)
@@ -240,6 +243,7 @@ class Validator:
                 for key in self._targets
             },
             index=valid.index,
+            copy=False,
         )
         errors.sort(key=lambda error: error.row_number)
         return ValidatedChunk(values=values, invalid_rows=sorted(invalid), errors=errors)
