@@ -62,6 +62,14 @@ def per_value(test: Test) -> Callable[[pd.Series], pd.Series]:
     return check
 
 
+def filled(values: pd.Series) -> np.ndarray:
+    """Not empty; a column with no gap is known from one C pass (`all`)."""
+    texts = values.tolist()
+    if all(texts):
+        return np.ones(len(texts), dtype=bool)
+    return np.fromiter(map(bool, texts), dtype=bool, count=len(texts))
+
+
 def matches(values: pd.Series, pattern: re.Pattern[str]) -> np.ndarray:
     """Full match of every value (map over a C method: no Python frame per value)."""
     return np.fromiter(map(bool, map(pattern.fullmatch, values.tolist())), bool, len(values))

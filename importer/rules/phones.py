@@ -241,7 +241,8 @@ class PhoneReader:
             else None
         )
         self._texts: dict[str, str | None] = {}
-        self._verdicts: dict[int, bool] = {}
+        # judged keys, sorted, and their verdicts
+        self._verdicts = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool))
         self.refused: set[str] = set()
 
     def sent(self, texts: list[str]) -> list[str]:
@@ -331,18 +332,31 @@ class PhoneReader:
         return _others(len(texts), where)
 
     def _verdicts_of(self, keys: np.ndarray) -> np.ndarray:
-        """Validity per (code, national length, leading digits) key, asked once per key."""
+        """Validity per (code, national length, leading digits) key, asked once per key.
+
+        Keys already judged are kept sorted, with their verdicts, and looked up in bulk.
+        """
         if not len(keys):
             return np.zeros(0, dtype=bool)
         inverse, uniques = pd.factorize(keys)  # a hash: no sort
-        known = self._verdicts
-        if len(known) > _CACHE_LIMIT:
-            known.clear()
-        listed = uniques.tolist()
-        new = [key for key in listed if key not in known]
-        if new:
-            known.update(_judge(new))
-        verdicts = np.fromiter(map(known.__getitem__, listed), dtype=bool, count=len(listed))
+        known, verdicts_known = self._verdicts
+        at = np.minimum(np.searchsorted(known, uniques), max(len(known) - 1, 0))
+        found = known[at] == uniques if len(known) else np.zeros(len(uniques), dtype=bool)
+        verdicts = np.zeros(len(uniques), dtype=bool)
+        verdicts[found] = verdicts_known[at[found]]
+        new = uniques[~found]
+        if len(new):
+            listed = new.tolist()
+            judged = _judge(listed)
+            verdicts[~found] = np.fromiter(map(judged.__getitem__, listed), bool, len(listed))
+            if len(known) > _CACHE_LIMIT:
+                known, verdicts_known = known[:0], verdicts_known[:0]
+            merged = np.concatenate([known, new])
+            order = np.argsort(merged, kind="stable")
+            self._verdicts = (
+                merged[order],
+                np.concatenate([verdicts_known, verdicts[~found]])[order],
+            )
         result: np.ndarray = verdicts[inverse]
         return result
 

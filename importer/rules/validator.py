@@ -29,6 +29,7 @@ from importer.rules.checks import (
     TYPE_TESTS,
     EmailTest,
     Test,
+    filled,
     lengths,
     matches,
     numbers,
@@ -143,7 +144,7 @@ class Validator:
         spec = target.spec
         tests: list[tuple[str, Test]] = []
         if target.required:
-            tests.append(("required", lambda s: s != ""))
+            tests.append(("required", filled))
         if spec.type == "email":
             tests.append(("type", self._email_test))
         elif spec.type == "phone":
