@@ -146,3 +146,11 @@ def test_integers_read_in_bulk_are_the_texts_values(texts: list[str]) -> None:
     kept = [text for text, fits in zip(texts, chars.fits.tolist(), strict=True) if fits]
     expected = [int(text) for text, ok in zip(kept, digits.tolist(), strict=True) if ok]
     assert chars.integers(digits).tolist() == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_TEXTS, min_size=2, max_size=4))
+def test_phone_reader_remembers_verdicts_across_chunks(chunks: list[list[str]]) -> None:
+    reader = PhoneReader(None)
+    for texts in [*chunks, *chunks]:  # every chunk twice: the second time all is known
+        assert reader.sent(texts) == [reference_phone(text) for text in texts]
