@@ -21,6 +21,7 @@ from importer.rules.codepoints import CodePoints
 from importer.rules.normalise import _sent_numbers, sent_number
 from importer.rules.phones import PhoneReader, legacy_phone
 from importer.rules.phones import sent_phone as international_phone
+from importer.rules.repeats import FirstRows, first_rows_reference
 
 
 def reference_phone(text: str) -> str:
@@ -154,3 +155,25 @@ def test_phone_reader_remembers_verdicts_across_chunks(chunks: list[list[str]]) 
     reader = PhoneReader(None)
     for texts in [*chunks, *chunks]:  # every chunk twice: the second time all is known
         assert reader.sent(texts) == [reference_phone(text) for text in texts]
+
+
+_KEY_TEXTS = st.sampled_from(["a", "A", "b", "", "a@x.in", "Loan 1"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.integers(1, 3).flatmap(
+        lambda width: st.lists(
+            st.lists(st.tuples(*[_KEY_TEXTS] * width), max_size=12), min_size=1, max_size=4
+        )
+    )
+)
+def test_first_rows_equal_a_dict_of_whole_keys(chunks: list[list[tuple[str, ...]]]) -> None:
+    found, seen, row = FirstRows(), {}, 2
+    for chunk in chunks:
+        rows = list(range(row, row + len(chunk)))
+        row += len(chunk) + 1
+        parts = [list(part) for part in zip(*chunk, strict=True)] if chunk else []
+        if not parts:
+            continue
+        assert found.first_rows(parts, rows).tolist() == first_rows_reference(seen, parts, rows)

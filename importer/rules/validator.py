@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable
 from collections.abc import Mapping as Mapping_
 from dataclasses import dataclass, field
 from itertools import compress
@@ -41,6 +40,7 @@ from importer.rules.invisible import invisible_in, tidy
 from importer.rules.mapping import FieldSpec, Mapping
 from importer.rules.messages import reason
 from importer.rules.normalise import Readers, as_series, normalise
+from importer.rules.repeats import FirstRows
 
 # pandera registers its pandas backends (importing much of itself) on the first
 # validation; doing it on import keeps that start-up cost out of the first file's time.
@@ -104,7 +104,7 @@ class Validator:
                     target, target.spec.value or "", "value"
                 )
         self._unique = [mapping.find_target(name) or name for name in mapping.unique]
-        self._seen: dict[str | tuple[str, ...], int] = {}  # one part: the text itself
+        self._seen = FirstRows()
 
     # ---- setup
 
@@ -444,11 +444,7 @@ class Validator:
         if keep is not None:
             parts = [list(compress(part, keep)) for part in parts]
             rows = list(compress(rows, keep))
-        keys: Iterable[str | tuple[str, ...]] = (
-            parts[0] if len(parts) == 1 else zip(*parts, strict=True)
-        )
-        # setdefault records a key's first row and answers every later row with it
-        first = np.fromiter(map(self._seen.setdefault, keys, rows), np.int64, len(rows))
+        first = self._seen.first_rows(parts, rows)
         return [
             self._repeat_error(sent, frame, rows[i], int(first[i]))
             for i in np.flatnonzero(first != np.asarray(rows, dtype=np.int64)).tolist()

@@ -1,0 +1,55 @@
+"""The first row each `unique` key was seen on, across every chunk of a file.
+
+A key is one text per `unique` column. Keyed by the whole tuple, a dict costs a
+tuple per row; keyed by the key's first part (an email, nearly always distinct)
+it costs nothing more than the text, and the few rows whose first part was seen
+before are settled by comparing the rest of the key.
+"""
+
+from __future__ import annotations
+
+from itertools import count
+
+import numpy as np
+
+
+class FirstRows:
+    """Answers, for each new row, the first row that had the same key (itself if none)."""
+
+    def __init__(self) -> None:
+        self._slots: dict[str, int] = {}  # first part -> slot of the first key that had it
+        self._rows: list[int] = []  # slot -> row
+        self._rests: list[list[str]] = []  # per part after the first: slot -> text
+        self._whole: dict[tuple[str, ...], int] = {}  # keys whose first part was shared
+
+    def first_rows(self, parts: list[list[str]], rows: list[int]) -> np.ndarray:
+        """`parts` holds one list of texts per key part, each as long as `rows`."""
+        size = len(rows)
+        if len(parts) == 1:  # the text is the key
+            found = map(self._slots.setdefault, parts[0], rows)
+            return np.fromiter(found, dtype=np.int64, count=size)
+        start = len(self._rows)
+        slots = np.fromiter(
+            map(self._slots.setdefault, parts[0], count(start)), dtype=np.int64, count=size
+        )
+        self._rows.extend(rows)
+        if not self._rests:
+            self._rests = [[] for _ in parts[1:]]
+        for stored, part in zip(self._rests, parts[1:], strict=True):
+            stored.extend(part)
+        first = np.asarray(rows, dtype=np.int64)
+        for i in np.flatnonzero(slots != np.arange(start, start + size)).tolist():
+            slot = int(slots[i])
+            earlier = (parts[0][i], *(stored[slot] for stored in self._rests))
+            self._whole.setdefault(earlier, self._rows[slot])
+            key = tuple(part[i] for part in parts)
+            first[i] = self._whole.setdefault(key, rows[i])
+        return first
+
+
+def first_rows_reference(
+    seen: dict[tuple[str, ...], int], parts: list[list[str]], rows: list[int]
+) -> list[int]:
+    """The plain rule `FirstRows` must equal: a dict of whole keys."""
+    keys = zip(*parts, strict=True)
+    return [seen.setdefault(key, row) for key, row in zip(keys, rows, strict=True)]
