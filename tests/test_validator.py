@@ -630,3 +630,48 @@ def test_cell_problems_from_the_loader_make_mapped_cells_invalid(tmp_path: Path)
         "open and save the file in Excel, or paste values"
     ]
     assert chunk.invalid_rows == [2]
+
+
+# ---------------------------------------------------------------- chunks
+
+
+CHUNKED_FIELDS = """\
+mx_Custom_1: {column: Name, required: true, max_length: 6}
+mx_Custom_2: {column: Stage, allowed: [New, Won]}
+mx_Custom_6: {column: Amount, type: number, min: 0}
+mx_Custom_8: {column: Close, type: date, format: "%d/%m/%Y"}
+mx_Custom_9: {column: Phone, type: phone}
+"""
+_POOLS = {
+    "Email": ["a@x.in", "B@x.in", "bad@", "", "c@x.in"],
+    "Name": ["Loan 1", "loan 1", "", "Far too long", " x "],
+    "Stage": ["new", "WON", "Lost", ""],
+    "Amount": ["1,20,000", "-5", "12x", "", "007"],
+    "Close": ["31/12/2025", "2025-01-02", "31/02/2025", "", "soon"],
+    "Phone": ["+91 98765 43210", "+91 12345", "98765-43210", "", "#N/A"],
+}
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.data())
+def test_chunks_one_after_another_give_what_one_chunk_gives(
+    tmp_path: Path, data: st.DataObject
+) -> None:
+    """Values and verdicts kept from earlier chunks change nothing a later chunk reports."""
+    size = data.draw(st.integers(1, 60))
+    rows = [[data.draw(st.sampled_from(pool)) for pool in _POOLS.values()] for _ in range(size)]
+    cuts = sorted(data.draw(st.lists(st.integers(1, size), max_size=4)))
+    mapping = mapping_with(tmp_path, CHUNKED_FIELDS, UNIQUE_HEAD)
+    frame = read_rows(tmp_path, list(_POOLS), rows)
+    columns = resolve_columns(mapping, list(_POOLS))
+    whole = Validator(mapping, columns).validate(frame)
+    chunked = Validator(mapping, columns)
+    parts = [
+        chunked.validate(frame.iloc[start:stop])
+        for start, stop in zip([0, *cuts], [*cuts, size], strict=True)
+        if stop > start
+    ]
+    assert [m for part in parts for m in messages(part)] == messages(whole)
+    assert pd.concat([part.values for part in parts]).equals(whole.values)

@@ -44,17 +44,34 @@ _EMAIL_LINES = re.compile(
     re.MULTILINE,
 )
 _EMAIL_CACHE_LIMIT = 500_000
+REMEMBERED = 100_000  # distinct texts of one column whose verdicts are kept between chunks
 
 Test = Callable[[pd.Series], "np.ndarray | pd.Series"]
 
 
-def per_value(test: Test) -> Callable[[pd.Series], pd.Series]:
-    """Run `test` on the distinct values of a column and spread the verdicts to its rows."""
+def per_value(test: Test, remember: bool = False) -> Callable[[pd.Series], pd.Series]:
+    """Run `test` on the distinct values of a column and spread the verdicts to its rows.
+
+    With `remember` (for a test that looks at the text alone), the verdicts on a
+    repeating column's values are kept from chunk to chunk: a later chunk tests only
+    the values it is the first to hold.
+    """
+    known: dict[str, bool] = {}
+
+    def verdicts(distinct: list[str]) -> np.ndarray:
+        if not remember:
+            return np.asarray(test(as_series(distinct)), dtype=bool)
+        if len(known) > REMEMBERED:
+            known.clear()
+        new = [text for text in distinct if text not in known]
+        if new:
+            found: list[bool] = np.asarray(test(as_series(new)), dtype=bool).tolist()
+            known.update(zip(new, found, strict=True))
+        return np.fromiter(map(known.__getitem__, distinct), dtype=bool, count=len(distinct))
 
     def check(values: pd.Series) -> pd.Series:
         if isinstance(values.dtype, pd.CategoricalDtype):
-            distinct = as_series(values.cat.categories)
-            verdict = np.asarray(test(distinct), dtype=bool)
+            verdict = verdicts(values.cat.categories.tolist())
             codes = values.cat.codes.to_numpy()
             return pd.Series(verdict[codes] if len(verdict) else False, index=values.index)
         return pd.Series(np.asarray(test(as_series(values)), dtype=bool), index=values.index)

@@ -25,6 +25,7 @@ from importer.io.tables import CellProblem
 from importer.io.tables.cells import excel_error
 from importer.io.tables.headers import join_words
 from importer.rules.checks import (
+    REMEMBERED,
     TYPE_TESTS,
     EmailTest,
     Test,
@@ -105,6 +106,7 @@ class Validator:
                 )
         self._unique = [mapping.find_target(name) or name for name in mapping.unique]
         self._seen = FirstRows()
+        self._known: dict[str, dict[str, str]] = {}  # per target: cell text -> sent text
 
     # ---- setup
 
@@ -167,7 +169,12 @@ class Validator:
         if spec.pattern is not None:
             pattern = re.compile(spec.pattern)
             tests.append(("pattern", lambda s: (s == "").to_numpy() | matches(s, pattern)))
-        return [pa.Check(per_value(test), name=name, ignore_na=False) for name, test in tests]
+        # every test but the phone one (it reads the reader's refusals) looks at the text alone
+        pure = {name: name != "type" or spec.type != "phone" for name, _ in tests}
+        return [
+            pa.Check(per_value(test, remember=pure[name]), name=name, ignore_na=False)
+            for name, test in tests
+        ]
 
     def _required_if_checks(self, target: _Target, read: set[str]) -> list[pa.Check]:
         checks = []
@@ -258,23 +265,34 @@ class Validator:
         way) makes tidying raise TypeError, and the column is then made text first.
         """
         try:
-            return self._sent_of(cells.to_numpy(dtype=object), cells.index, target.spec)
+            return self._sent_of(cells.to_numpy(dtype=object), cells.index, target)
         except TypeError:
             texts = _as_text(cells).to_numpy(dtype=object)
-            return self._sent_of(texts, cells.index, target.spec)
+            return self._sent_of(texts, cells.index, target)
 
-    def _sent_of(self, cells: np.ndarray, index: pd.Index, spec: FieldSpec) -> pd.Series:
+    def _sent_of(self, cells: np.ndarray, index: pd.Index, target: _Target) -> pd.Series:
+        spec = target.spec
         if _mostly_distinct(cells):
             return pd.Series(self._sent_texts(cells.tolist(), spec), index=index, dtype=object)
         codes, uniques = pd.factorize(cells)  # object: the fast hash
         if len(codes) and codes.min() < 0:
             raise TypeError("a missing value")  # factorize leaves NaN/None out: not text
-        categories = pd.Index(self._sent_texts(uniques.tolist(), spec), dtype=object)
+        categories = pd.Index(self._remembered(uniques.tolist(), target), dtype=object)
         if not categories.is_unique:  # " a" and "a" both became "a": merge them
             merged, categories = pd.factorize(categories)
             codes = merged[codes]
         column = pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(categories))
         return pd.Series(column, index=index)
+
+    def _remembered(self, texts: list[str], target: _Target) -> list[str]:
+        """Sent texts of a repeating column's values; those met in earlier chunks are kept."""
+        known = self._known.setdefault(target.key, {})
+        if len(known) > REMEMBERED:
+            known.clear()
+        new = [text for text in texts if text not in known]
+        if new:  # raises TypeError, as _sent_texts does, before a non-text is kept
+            known.update(zip(new, self._sent_texts(new, target.spec), strict=True))
+        return list(map(known.__getitem__, texts))
 
     def _sent_texts(self, texts: list[str], spec: FieldSpec) -> list[str]:
         texts = tidy(texts, spec.type)
