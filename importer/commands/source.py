@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import shlex
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,8 +43,13 @@ class Source:
     table: Table
     mapping: Mapping
     columns: dict[str, str]
-    input_sha256: str
+    input_hash: Future[str] = field(repr=False)  # see input_sha256
     mapping_sha256: str
+
+    @property
+    def input_sha256(self) -> str:
+        """The input's SHA-256, hashed on a thread of its own while the rows are read."""
+        return self.input_hash.result()
 
     def chunks(self) -> Iterator[tuple[pd.DataFrame, ValidatedChunk]]:
         """Every chunk with its validation; a fresh validator each pass (unique is file-wide)."""
@@ -108,9 +114,18 @@ def open_source(
         table=table,
         mapping=mapping,
         columns=columns,
-        input_sha256=file_sha256(input_file),
+        input_hash=_hash_aside(input_file),
         mapping_sha256=file_sha256(mapping_file),
     )
+
+
+def _hash_aside(path: Path) -> Future[str]:
+    """file_sha256 on another thread: hashlib lets go of the GIL, so a second core does it."""
+    worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lsq-hash")
+    try:
+        return worker.submit(file_sha256, path)
+    finally:
+        worker.shutdown(wait=False)  # the thread ends when the hash is done
 
 
 def _with_layout_advice(missing: MissingColumns, mapping: Mapping, table: Table) -> MissingColumns:

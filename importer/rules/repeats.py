@@ -8,6 +8,7 @@ before are settled by comparing the rest of the key.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from itertools import count
 
 import numpy as np
@@ -22,8 +23,14 @@ class FirstRows:
         self._rests: list[list[str]] = []  # per part after the first: slot -> text
         self._whole: dict[tuple[str, ...], int] = {}  # keys whose first part was shared
 
-    def first_rows(self, parts: list[list[str]], rows: list[int]) -> np.ndarray:
-        """`parts` holds one list of texts per key part, each as long as `rows`."""
+    def first_rows(
+        self, parts: list[list[str]], rows: list[int], fold: Callable[[str], str] = str
+    ) -> np.ndarray:
+        """`parts` holds one list of texts per key part, each as long as `rows`.
+
+        Parts after the first are compared as `fold` makes them, and only for the rows
+        whose first part was seen before: most texts are never folded at all.
+        """
         size = len(rows)
         if len(parts) == 1:  # the text is the key
             found = map(self._slots.setdefault, parts[0], rows)
@@ -40,16 +47,19 @@ class FirstRows:
         first = np.asarray(rows, dtype=np.int64)
         for i in np.flatnonzero(slots != np.arange(start, start + size)).tolist():
             slot = int(slots[i])
-            earlier = (parts[0][i], *(stored[slot] for stored in self._rests))
+            earlier = (parts[0][i], *(fold(stored[slot]) for stored in self._rests))
             self._whole.setdefault(earlier, self._rows[slot])
-            key = tuple(part[i] for part in parts)
+            key = (parts[0][i], *(fold(part[i]) for part in parts[1:]))
             first[i] = self._whole.setdefault(key, rows[i])
         return first
 
 
 def first_rows_reference(
-    seen: dict[tuple[str, ...], int], parts: list[list[str]], rows: list[int]
+    seen: dict[tuple[str, ...], int],
+    parts: list[list[str]],
+    rows: list[int],
+    fold: Callable[[str], str] = str,
 ) -> list[int]:
-    """The plain rule `FirstRows` must equal: a dict of whole keys."""
-    keys = zip(*parts, strict=True)
+    """The plain rule `FirstRows` must equal: a dict of whole keys, every part folded."""
+    keys = zip(parts[0], *([fold(text) for text in part] for part in parts[1:]), strict=True)
     return [seen.setdefault(key, row) for key, row in zip(keys, rows, strict=True)]

@@ -452,7 +452,9 @@ class Validator:
         """A later row repeating the `unique` values of an earlier valid row is invalid."""
         if not self._unique:
             return []
-        parts = [self._folded(sent, key) for key in self._unique]
+        # the first part folded here; the others only where the first repeats
+        parts = [self._folded(sent, self._unique[0])]
+        parts += [self._texts(sent, key) for key in self._unique[1:]]
         rows: list[int] = sent.index.tolist()
         keep = ~sent.index.isin(list(invalid)) if invalid else None
         for part in parts:
@@ -462,7 +464,7 @@ class Validator:
         if keep is not None:
             parts = [list(compress(part, keep)) for part in parts]
             rows = list(compress(rows, keep))
-        first = self._seen.first_rows(parts, rows)
+        first = self._seen.first_rows(parts, rows, str.casefold)
         return [
             self._repeat_error(sent, frame, rows[i], int(first[i]))
             for i in np.flatnonzero(first != np.asarray(rows, dtype=np.int64)).tolist()
@@ -476,6 +478,13 @@ class Validator:
         labels = join_words([self._targets[key].label for key in self._unique])
         message = f"Row {row}, {target.label}: same {labels} as row {first}"
         return RowError(int(row), target.label, raw, message)
+
+    def _texts(self, sent: pd.DataFrame, key: str) -> list[str]:
+        """One part of the unique key per row, as sent (a constant's trimmed text)."""
+        if key in sent:
+            texts: list[str] = sent[key].tolist()
+            return texts
+        return [self._constants.get(key, "").strip()] * len(sent)
 
     def _folded(self, sent: pd.DataFrame, key: str) -> list[str]:
         """One part of the unique key per row, compared ignoring case and surrounding space."""
