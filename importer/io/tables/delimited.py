@@ -159,7 +159,7 @@ def _read_csv(
             path,
             sep=delimiter,
             header=None,
-            dtype=str,
+            dtype=object,  # every cell is text already: pandas' string array would check each
             keep_default_na=False,
             na_filter=False,
             skip_blank_lines=False,  # keeps RowNumber true to the file
