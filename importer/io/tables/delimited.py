@@ -251,6 +251,10 @@ class _CsvSource:
     def _frames(self, table: Table, skip: int) -> Iterator[tuple[pd.DataFrame, int]]:
         """(frame, data records it covers) for every chunk after the first `skip` records."""
         labels, indexes = self.header.labels, self.header.indexes
+        # the usual header, columns side by side: a slice is a view, a list a copy
+        first = indexes[0] if indexes else 0
+        side_by_side = indexes == list(range(first, first + len(indexes)))
+        columns = slice(first, first + len(indexes)) if side_by_side else indexes
         for raw in self._read():
             # pandas numbers records from 0 = row 1, so RowNumber = record + 1
             first = int(raw.index[0])
@@ -259,10 +263,11 @@ class _CsvSource:
                 continue
             if not self.tolerant:
                 self._check_extra(table, raw.iloc[:, [self.width]])
-            frame = raw.iloc[:, indexes].set_axis(labels, axis=1)
+            frame = raw.iloc[:, columns].set_axis(labels, axis=1)
             blank = blank_mask(frame)
-            table.blank_rows += int(blank.sum())
-            frame = frame[~blank]
+            if blank.any():  # else the frame is kept as it is, not copied
+                table.blank_rows += int(blank.sum())
+                frame = frame[~blank]
             frame.index = pd.Index(frame.index + HEADER_ROW, dtype="int64", name=INDEX_NAME)
             yield frame, len(raw)
 
