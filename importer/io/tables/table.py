@@ -19,6 +19,7 @@ from typing import Protocol
 import pandas as pd
 
 from importer.core.errors import InputFileError
+from importer.io.tables.ahead import read_ahead
 from importer.io.tables.headers import Header, find_header_row
 from importer.io.tables.totals import without_totals_row
 
@@ -71,7 +72,7 @@ class Table:
             return iter(())
         self.blank_rows = 0
         self.total_rows = 0
-        return without_totals_row(self._source.frames(self), self)
+        return read_ahead(without_totals_row(self._source.frames(self), self))
 
     def typed_chunks(self) -> Iterator[pd.DataFrame]:
         """The same rows as `chunks()` (same RowNumbers), each cell in its kind (`TypedCell`).
