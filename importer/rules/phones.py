@@ -281,9 +281,9 @@ class PhoneReader:
         the country code read off the front, and the sent text assembled as a matrix.
         """
         chars = CodePoints(texts)
-        kinds = _KINDS[np.minimum(chars.points, len(_KINDS) - 1)]
+        kinds = np.take(_KINDS, chars.points, mode="clip")  # one pass; past 128 is _OTHER
         plus = kinds[:, 0] == _PLUS
-        easy = (kinds != _OTHER).all(axis=1) & (chars.lengths > 0)
+        easy = kinds.all(axis=1) & (chars.lengths > 0)  # no _OTHER (zero) in the row
         easy &= ~(kinds[:, 1:] == _PLUS).any(axis=1)  # a `+` only in front
         if self._home is None:
             easy &= plus
