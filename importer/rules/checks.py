@@ -24,6 +24,9 @@ _PHONE_OUT = re.compile(r"\+?[0-9](?:-?[0-9]){6,14}")  # 7 to 15 digits, dashes 
 _DATE_OUT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _DATETIME_OUT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}")
 _SPECIAL_DOMAINS = "|".join(map(re.escape, SPECIAL_USE_DOMAIN_NAMES))
+_SPECIAL_STARTS = "".join(
+    sorted({c for n in SPECIAL_USE_DOMAIN_NAMES for c in n[0] + n[0].upper()})
+)
 # Plain ASCII addresses this pattern accepts are always accepted by email-validator
 # (lengths, labels and its special-use domains included); everything else (rare)
 # goes through email-validator itself, cached.
@@ -40,7 +43,8 @@ _SIMPLE_EMAIL = re.compile(
 _EMAIL_LINES = re.compile(
     r"^(?=.{1,64}$)[A-Za-z0-9_%+-]++(?:\.[A-Za-z0-9_%+-]++)*+"
     r"@(?:[A-Za-z0-9]++(?:-++[A-Za-z0-9]++)*+\.)++"
-    r"(?!(?i:" + _SPECIAL_DOMAINS + r")$)[A-Za-z]{2,63}+$",
+    # (?=[first letters]) lets the common top-level domains skip the special-use names
+    r"(?!(?=[" + _SPECIAL_STARTS + r"])(?i:" + _SPECIAL_DOMAINS + r")$)[A-Za-z]{2,63}+$",
     re.MULTILINE,
 )
 _EMAIL_CACHE_LIMIT = 500_000
