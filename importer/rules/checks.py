@@ -24,9 +24,8 @@ _PHONE_OUT = re.compile(r"\+?[0-9](?:-?[0-9]){6,14}")  # 7 to 15 digits, dashes 
 _DATE_OUT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _DATETIME_OUT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}")
 _SPECIAL_DOMAINS = "|".join(map(re.escape, SPECIAL_USE_DOMAIN_NAMES))
-_SPECIAL_STARTS = "".join(
-    sorted({c for n in SPECIAL_USE_DOMAIN_NAMES for c in n[0] + n[0].upper()})
-)
+_SPECIAL_STARTS = "".join(sorted({name[0] for name in SPECIAL_USE_DOMAIN_NAMES}))
+_SPECIAL_STARTS += _SPECIAL_STARTS.upper()  # first letters, for a cheap look before the names
 # Plain ASCII addresses this pattern accepts are always accepted by email-validator
 # (lengths, labels and its special-use domains included); everything else (rare)
 # goes through email-validator itself, cached.
