@@ -230,6 +230,13 @@ def _code_lengths() -> np.ndarray:
 # ---------------------------------------------------------------- the reader
 
 
+@dataclass(frozen=True)
+class WholeColumn:
+    """The sent text of every text of a column, all read by the bulk path."""
+
+    sent: list[str]
+
+
 class PhoneReader:
     """Sent forms of one mapping's phone fields, remembering which texts it refused."""
 
@@ -247,8 +254,11 @@ class PhoneReader:
 
     def sent(self, texts: list[str]) -> list[str]:
         """Each text's sent form; a number that cannot exist is kept as it is (and refused)."""
-        out = np.array(texts, dtype=object) if texts else np.array([], dtype=object)
-        for position in self._fast(texts, out):
+        bulk = self._fast(texts)
+        if isinstance(bulk, WholeColumn):
+            return bulk.sent  # every text read in bulk, every number valid
+        out, left = bulk
+        for position in left:
             text = texts[position]
             if not text:
                 continue
@@ -274,8 +284,10 @@ class PhoneReader:
         found = self._texts[text] = sent_phone(text, self.region)
         return found
 
-    def _fast(self, texts: Sequence[str], out: np.ndarray) -> list[int]:
-        """Decide the common shapes in bulk; return the positions left to `_one`.
+    def _fast(self, texts: Sequence[str]) -> WholeColumn | tuple[np.ndarray, list[int]]:
+        """Decide the common shapes in bulk: each text's sent form so far, and the
+        positions left to `_one`; or, when the bulk path sent every text and every one
+        is valid, just those sent texts.
 
         Works on the code-point matrix: the digits of each text are packed to the left,
         the country code read off the front, and the sent text assembled as a matrix.
@@ -290,7 +302,7 @@ class PhoneReader:
         rows = np.flatnonzero(easy)
         positions = np.flatnonzero(chars.fits)[rows]
         if not len(rows):
-            return _others(len(texts), positions)
+            return _as_objects(texts), _others(len(texts), positions)
         every = len(rows) == len(kinds)  # the usual column: no row gathered out
         points = chars.points if every else chars.points[rows]
         packed, count = _pack_digits(points, (kinds if every else kinds[rows]) == _DIGIT)
@@ -324,12 +336,15 @@ class PhoneReader:
         verdict = self._verdicts_of(_keys(packed, code_length, nsn_length, codes, depth))
         sent = _sent_texts(packed, code_length, code_length + nsn_length)
         where = positions[chosen]
+        if verdict.all() and len(where) == len(texts):
+            return WholeColumn(sent.tolist())
+        out = _as_objects(texts)
         if verdict.all():
             out[where] = sent.tolist()
         else:
             out[where[verdict]] = sent[verdict].tolist()
             self.refused.update(out[where[~verdict]].tolist())
-        return _others(len(texts), where)
+        return out, _others(len(texts), where)
 
     def _verdicts_of(self, keys: np.ndarray) -> np.ndarray:
         """Validity per (code, national length, leading digits) key, asked once per key.
@@ -551,6 +566,10 @@ def _sent_texts(packed: np.ndarray, code_length: np.ndarray, count: np.ndarray) 
         part[:, 2 + length :] = digits_of[rows, length:]
         points[rows] = part
     return np.ascontiguousarray(points).view(f"<U{width}")[:, 0]
+
+
+def _as_objects(texts: Sequence[str]) -> np.ndarray:
+    return np.array(texts, dtype=object) if len(texts) else np.array([], dtype=object)
 
 
 def _others(count: int, done: np.ndarray) -> list[int]:
