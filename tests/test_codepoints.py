@@ -178,3 +178,9 @@ def test_first_rows_equal_a_dict_of_whole_keys(chunks: list[list[tuple[str, ...]
             continue
         expected = first_rows_reference(seen, parts, rows, str.casefold)
         assert found.first_rows(parts, rows, str.casefold).tolist() == expected
+
+
+def test_a_column_read_whole_in_bulk() -> None:
+    texts = ["+91 98765 43210", "+91 98765 43211", "+91 91234 56789"]
+    assert PhoneReader(None).sent(texts) == [reference_phone(text) for text in texts]
+    assert PhoneReader(None).sent(texts) == ["+91-9876543210", "+91-9876543211", "+91-9123456789"]
