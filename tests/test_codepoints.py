@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 from email_validator import EmailNotValidError, validate_email
 from hypothesis import given, settings
@@ -171,7 +172,7 @@ _KEY_TEXTS = st.sampled_from(["a", "A", "b", "", "a@x.in", "Loan 1", "LOAN 1", "
 def test_first_rows_equal_a_dict_of_whole_keys(chunks: list[list[tuple[str, ...]]]) -> None:
     found, seen, row = FirstRows(), {}, 2
     for chunk in chunks:
-        rows = list(range(row, row + len(chunk)))
+        rows = np.arange(row, row + len(chunk), dtype=np.int64)
         row += len(chunk) + 1
         parts = [list(part) for part in zip(*chunk, strict=True)] if chunk else []
         if not parts:

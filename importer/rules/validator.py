@@ -455,7 +455,7 @@ class Validator:
         # the first part folded here; the others only where the first repeats
         parts = [self._folded(sent, self._unique[0])]
         parts += [self._texts(sent, key) for key in self._unique[1:]]
-        rows: list[int] = sent.index.tolist()
+        rows = sent.index.to_numpy(dtype=np.int64)
         keep = ~sent.index.isin(list(invalid)) if invalid else None
         for part in parts:
             if not all(part):  # an empty part: the row has no key (all() is one C pass)
@@ -463,11 +463,11 @@ class Validator:
                 keep = filled if keep is None else keep & filled
         if keep is not None:
             parts = [list(compress(part, keep)) for part in parts]
-            rows = list(compress(rows, keep))
+            rows = rows[keep]
         first = self._seen.first_rows(parts, rows, str.casefold)
         return [
-            self._repeat_error(sent, frame, rows[i], int(first[i]))
-            for i in np.flatnonzero(first != np.asarray(rows, dtype=np.int64)).tolist()
+            self._repeat_error(sent, frame, int(rows[i]), int(first[i]))
+            for i in np.flatnonzero(first != rows).tolist()
         ]
 
     def _repeat_error(
