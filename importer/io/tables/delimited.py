@@ -252,9 +252,9 @@ class _CsvSource:
         """(frame, data records it covers) for every chunk after the first `skip` records."""
         labels, indexes = self.header.labels, self.header.indexes
         # the usual header, columns side by side: a slice is a view, a list a copy
-        first = indexes[0] if indexes else 0
-        side_by_side = indexes == list(range(first, first + len(indexes)))
-        columns = slice(first, first + len(indexes)) if side_by_side else indexes
+        start = indexes[0] if indexes else 0
+        side_by_side = indexes == list(range(start, start + len(indexes)))
+        columns = slice(start, start + len(indexes)) if side_by_side else indexes
         for raw in self._read():
             # pandas numbers records from 0 = row 1, so RowNumber = record + 1
             first = int(raw.index[0])
