@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import takewhile
 from pathlib import Path
 from typing import Any
 
@@ -135,7 +136,10 @@ def _write_report(
     rows: Iterable[tuple[int, Sequence[TypedCell]]] = table.typed_rows()
     if seen.rows_read > ROWS_SHEET_ALL_UP_TO:
         bad = seen.invalid_rows
-        rows = ((n, cells) for n, cells in rows if n in bad)
+        last = max(bad, default=0)  # rows come in file order: none is read past the last bad one
+        rows = ((n, cells) for n, cells in takewhile(lambda row: row[0] <= last, rows) if n in bad)
+        if not bad:
+            rows = iter(())  # nothing to show: the file is not read again
         summary.extra["Rows sheet"] = (
             f"the {seen.invalid:,} rows that need fixing (the file has more than "
             f"{ROWS_SHEET_ALL_UP_TO:,} rows)"

@@ -88,8 +88,10 @@ class Table:
     def typed_rows(self) -> Iterator[tuple[int, list[TypedCell]]]:
         """(RowNumber, cells in their kind) of every row `chunks()` yields, in file order."""
         for frame in self.typed_chunks():
-            for row_number, cells in zip(frame.index, frame.itertuples(index=False), strict=True):
-                yield int(row_number), list(cells)
+            columns = [frame[label].tolist() for label in frame.columns]  # not named tuples
+            rows = zip(*columns, strict=True) if columns else ((),) * len(frame)
+            for row_number, cells in zip(frame.index.tolist(), rows, strict=True):
+                yield row_number, list(cells)
 
     def warn(self, message: str) -> None:
         """Record a warning once, however many chunks or passes run into it."""
