@@ -185,3 +185,17 @@ def test_a_column_read_whole_in_bulk() -> None:
     texts = ["+91 98765 43210", "+91 98765 43211", "+91 91234 56789"]
     assert PhoneReader(None).sent(texts) == [reference_phone(text) for text in texts]
     assert PhoneReader(None).sent(texts) == ["+91-9876543210", "+91-9876543211", "+91-9123456789"]
+
+
+_INDIAN = st.builds(
+    "{}{}".format,
+    st.sampled_from(["", "91", "91 ", "0091", "00 91 ", "091", "+91", "+91 ", "0", "00"]),
+    st.from_regex(r"[5-9][0-9]{4} ?[0-9]{4,5}", fullmatch=True),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_INDIAN | _TEXT, max_size=40))
+def test_bulk_phones_with_a_default_country_match_phonenumbers(texts: list[str]) -> None:
+    expected = [(international_phone(text, "IN") or text) if text else text for text in texts]
+    assert PhoneReader("IN").sent(texts) == expected

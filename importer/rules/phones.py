@@ -327,7 +327,7 @@ class PhoneReader:
                 # phonenumbers may read a bare number starting with these as international
                 bare = mine & ~with_plus
                 for prefix in (str(code), self._home.international_prefix):
-                    if prefix:
+                    if prefix and bare.any():
                         fine &= ~(bare & _starts(packed, code_length, prefix))
         chosen = np.flatnonzero(fine)
         if len(chosen) < len(fine):
@@ -512,6 +512,12 @@ def _prepend(
 
 
 def _digit_at(packed: np.ndarray, offset: np.ndarray) -> np.ndarray:
+    if len(offset) and offset.min() == offset.max():  # one offset (one code size): a column
+        at = int(offset[0])
+        if at >= packed.shape[1]:
+            return np.full(len(offset), -1, dtype=packed.dtype)
+        column: np.ndarray = packed[:, max(at, 0)]
+        return column
     safe = np.clip(offset, 0, packed.shape[1] - 1)
     found = np.take_along_axis(packed, safe[:, None], axis=1)[:, 0]
     return np.where(offset < packed.shape[1], found, -1)
