@@ -87,7 +87,11 @@ class _Target:
 
 
 class Validator:
-    """Checks chunks of one input against one mapping; `unique` spans all chunks it sees."""
+    """Checks chunks of one input against one mapping; `unique` spans all chunks it sees.
+
+    A repeating column's values are read and checked once per file: what a value is
+    sent as, and each pure check's verdict on it, are kept for the chunks after.
+    """
 
     def __init__(self, mapping: Mapping, columns: dict[str, str]) -> None:
         self._mapping = mapping
