@@ -337,18 +337,20 @@ class Validator:
 
     def _failures(self, sent: pd.DataFrame, cell_failures: pd.DataFrame) -> pd.DataFrame:
         """pandera's failure table, one line per (row, target, rule), required_if folded in."""
+        extra = [frame for frame in (self._constant_required_if(sent), cell_failures) if len(frame)]
         try:
             self._schema.validate(sent, lazy=True)
         except pa_errors.SchemaErrors as exc:
             cases = exc.failure_cases
         else:
+            if not extra:  # the usual chunk: nothing failed, no table to shape
+                return pd.DataFrame({"column": [], "check": [], "index": [], "rule": []})
             cases = pd.DataFrame(columns=["column", "check", "index"])
         cases = cases[["column", "check", "index"]].dropna(subset=["index"])
         wide = cases["check"].astype(str).str.startswith("required_if ")
         if wide.any():  # a frame-wide check lists every column; keep the one it is about
             owner = cases["check"].astype(str).str.split(" ").str[1]
             cases = cases[~wide | (cases["column"] == owner)]
-        extra = [frame for frame in (self._constant_required_if(sent), cell_failures) if len(frame)]
         if extra:
             cases = pd.concat([cases, *extra], ignore_index=True)
         cases = cases.assign(
