@@ -314,7 +314,7 @@ class PhoneReader:
         fine = (nsn_length >= _NSN_LENGTHS[0]) & (nsn_length <= _NSN_LENGTHS[1]) & (codes > 0)
         fine &= _digit_at(packed, code_length) != 0
         depth = np.zeros(len(rows), dtype=np.int64)
-        for code in np.unique(codes[fine]).tolist():
+        for code in pd.unique(codes[fine]).tolist():  # a hash, not a sort
             country = _country(code)
             mine = codes == code
             if country is None:
@@ -532,9 +532,19 @@ def _starts(packed: np.ndarray, offset: np.ndarray, prefix: str) -> np.ndarray:
 
 def _split_codes(packed: np.ndarray, count: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The country calling code at the front of each number (codes are prefix-free)."""
+    table = _code_lengths()
+    if len(packed) and packed.shape[1] >= 3 and count.min() >= 3:  # every number: 3+ digits
+        front = packed[:, :3].astype(np.int64)
+        one = front[:, 0]
+        two = one * 10 + front[:, 1]
+        three = two * 10 + front[:, 2]
+        hit1 = table[0, one] == 1
+        hit2 = ~hit1 & (table[1, two] == 2)
+        hit3 = ~hit1 & ~hit2 & (table[2, three] == 3)
+        found = np.where(hit1, one, np.where(hit2, two, np.where(hit3, three, 0)))
+        return found, hit1 * 1 + hit2 * 2 + hit3 * 3
     codes = np.zeros(len(packed), dtype=np.int64)
     length = np.zeros(len(packed), dtype=np.int64)
-    table = _code_lengths()
     value = np.zeros(len(packed), dtype=np.int64)
     for size in (1, 2, 3):
         if packed.shape[1] < size:
