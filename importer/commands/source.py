@@ -81,11 +81,8 @@ class Tally:
 
 
 def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    with path.open("rb") as handle:  # file_digest reads into one buffer, again and again
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def open_source(
