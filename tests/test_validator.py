@@ -356,6 +356,24 @@ def test_required_if(tmp_path: Path) -> None:
     ]
 
 
+def test_required_if_naming_a_field_with_a_space_in_its_name(tmp_path: Path) -> None:
+    mapping = mapping_with(
+        tmp_path,
+        """\
+        Deal Status: {column: Status, allowed: [Open, Won, Lost], default: Open}
+        Close Note: {column: Status Comment, required_if: {Deal Status: [Won]}}
+        """,
+    )
+    frame = read_rows(
+        tmp_path,
+        ["Email", "Status", "Status Comment"],
+        [["a@example.com", "Won", ""], ["b@example.com", "Won", "Paid"]],
+    )
+    chunk = Validator(mapping, resolve_columns(mapping, list(frame.columns))).validate(frame)
+    assert chunk.invalid_rows == [2]
+    assert messages(chunk) == ["Row 2, Status Comment: required when Status is Won"]
+
+
 def test_required_if_on_a_constant(tmp_path: Path) -> None:
     fields = """\
     Status: {value: won, allowed: [Open, Won]}

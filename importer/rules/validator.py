@@ -59,6 +59,8 @@ class ValidatedChunk:
 
 # ---------------------------------------------------------------- the validator
 
+# Joins a check's name and its targets: a target's name may hold spaces, never this.
+SEP = "\x1f"
 _RULE_ORDER = (
     "formula",
     "excel_error",
@@ -198,7 +200,9 @@ class Validator:
                 return ~(triggered & (frame[key] == ""))
 
             # ignore_na=False: sent text is never missing, so pandera need not scan for it
-            check = pa.Check(holds, name=f"required_if {target.key} {other}", ignore_na=False)
+            check = pa.Check(
+                holds, name=f"required_if{SEP}{target.key}{SEP}{other}", ignore_na=False
+            )
             checks.append(check)
         return checks
 
@@ -347,15 +351,15 @@ class Validator:
                 return pd.DataFrame({"column": [], "check": [], "index": [], "rule": []})
             cases = pd.DataFrame(columns=["column", "check", "index"])
         cases = cases[["column", "check", "index"]].dropna(subset=["index"])
-        wide = cases["check"].astype(str).str.startswith("required_if ")
+        wide = cases["check"].astype(str).str.startswith(f"required_if{SEP}")
         if wide.any():  # a frame-wide check lists every column; keep the one it is about
-            owner = cases["check"].astype(str).str.split(" ").str[1]
+            owner = cases["check"].astype(str).str.split(SEP).str[1]
             cases = cases[~wide | (cases["column"] == owner)]
         if extra:
             cases = pd.concat([cases, *extra], ignore_index=True)
         cases = cases.assign(
             index=cases["index"].astype("int64"),
-            rule=cases["check"].astype(str).str.split(" ").str[0],
+            rule=cases["check"].astype(str).str.split(SEP).str[0],
         )
         return self._drop_noise(cases)
 
@@ -370,7 +374,7 @@ class Validator:
                 wanted = {value.strip().casefold() for value in values}
                 if self._constants[other].casefold() in wanted:
                     empty = sent.index[sent[target.key] == ""]
-                    check = f"required_if {target.key} {other}"
+                    check = f"required_if{SEP}{target.key}{SEP}{other}"
                     rows += [(target.key, check, index) for index in empty]
         return pd.DataFrame(rows, columns=["column", "check", "index"])
 
@@ -426,7 +430,7 @@ class Validator:
         """The part of the message after `Row N, Column:`."""
         condition: tuple[str, str] | None = None
         if rule == "required_if":
-            other = check.split(" ")[2]
+            other = check.split(SEP)[2]
             if other in self._constants:
                 other_value = self._constants[other]
             elif sent is not None:
