@@ -86,3 +86,23 @@ def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
 def queue_done(running: RunningSandbox) -> bool:
     """Every async request the sandbox accepted has left its queue."""
     return all(r["Status"] != "In-Queue" for r in running.sandbox.snapshot()["requests"])
+
+
+# No required_if on the comment: LeadSquared (the sandbox) is the one that refuses row 3.
+REFUSED_MAPPING = (
+    CAPTURE_HEAD
+    + """\
+lead:
+  EmailAddress: {column: Email, type: email, required: true}
+opportunity:
+  mx_Custom_1: {column: Opportunity Name, required: true}
+  Status: {column: Status, allowed: [Open, Won, Lost], default: Open}
+  mx_Custom_19: {column: Status Comment}
+"""
+)
+REFUSED_CSV = """\
+Email,Opportunity Name,Status,Status Comment
+a@example.com,Loan A,Open,
+b@example.com,Loan B,Won,
+c@example.com,Loan C,Lost,Too costly
+"""

@@ -10,31 +10,21 @@ from typing import Any
 
 import pytest
 import typer
-from support import CAPTURE_HEAD, queue_done, read_results, sandbox_env, wait_for
+from support import (
+    REFUSED_CSV,
+    REFUSED_MAPPING,
+    queue_done,
+    read_results,
+    sandbox_env,
+    wait_for,
+)
 from typer.testing import CliRunner
 
 from importer.cli import app
 from importer.core.outcomes import RowOutcome, RowStatus
 from importer.sandbox import SandboxConfig, serve_in_thread
 
-# No required_if on the comment: LeadSquared (the sandbox) is the one that refuses the row.
-MAPPING = (
-    CAPTURE_HEAD
-    + """\
-lead:
-  EmailAddress: {column: Email, type: email, required: true}
-opportunity:
-  mx_Custom_1: {column: Opportunity Name, required: true}
-  Status: {column: Status, allowed: [Open, Won, Lost], default: Open}
-  mx_Custom_19: {column: Status Comment}
-"""
-)
-CSV = """\
-Email,Opportunity Name,Status,Status Comment
-a@example.com,Loan A,Open,
-b@example.com,Loan B,Won,
-c@example.com,Loan C,Lost,Too costly
-"""
+MAPPING, CSV = REFUSED_MAPPING, REFUSED_CSV
 NAMED = "Status Comment (mx_Custom_19)"
 
 
