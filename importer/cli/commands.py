@@ -5,73 +5,44 @@ becomes one line on stderr and exit 2, never a traceback.
 
 from __future__ import annotations
 
-import contextlib
-import logging
 import shlex
-import sys
-from collections.abc import Iterator
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
 
-from importer.core.config import Mode, Settings, settings_from_env
-from importer.core.conventions import INPUT_SUFFIXES
+from importer.cli.boundary import (
+    MAPPING_SUFFIXES,
+    _show_version,
+    build_settings,
+    check_mode,
+    check_order,
+    echo_err,
+    pick_progress,
+    sandbox_settings,
+    setup_logging,
+    user_errors,
+    want_progress,
+)
+from importer.cli.help import Command, Group
+from importer.cli.options import (
+    HeaderRowOpt,
+    InputArg,
+    MappingOpt,
+    ModeOpt,
+    OutOpt,
+    PollOpt,
+    QuietOpt,
+    RateOpt,
+    ResultsArg,
+    SandboxOpt,
+    SheetOpt,
+    StateOpt,
+    VerboseOpt,
+    WorkersOpt,
+)
 from importer.core.errors import UserError
-from importer.terminal import EstimateLine, TerminalProgress
-
-MAPPING_SUFFIXES = (".yaml", ".yml")
-
-
-class _NamedArgument(TyperArgument):
-    """An argument shown by its name alone: `INPUT`, not `{INPUT}` and `<path>`."""
-
-    def display_type_rich(self, ctx: Any) -> str | None:
-        return None
-
-    def _usage_display_name(self) -> str:
-        return self.display_name_raw if self.required else f"[{self.display_name_raw}]"
-
-
-class _RangedOption(TyperOption):
-    """A number option whose limits read `1 to 64`, not `1<=x<=64`."""
-
-    def _get_number_range_help_str(self) -> str | None:
-        if self.min is not None and self.max is not None:
-            return f"{self.min} to {self.max}"
-        if self.min is not None:
-            return f"{self.min} or more"
-        return None if self.max is None else f"at most {self.max}"
-
-
-def _without_type_marks(params: list[Any]) -> list[Any]:
-    """Help in words: a flag (`--fresh`, `--help`) shows no `<bool>`, an argument its name,
-    a number its limits in words. typer has no hook to choose these classes."""
-    for param in params:
-        if isinstance(param, TyperOption) and param.is_flag and param.metavar is None:
-            param.metavar = ""
-        elif type(param) is TyperOption and (param.min is not None or param.max is not None):
-            param.__class__ = _RangedOption
-        elif type(param) is TyperArgument:
-            param.__class__ = _NamedArgument
-    return params
-
-
-class Command(TyperCommand):
-    """A command whose help names values in words (`--out PATH`), never `<path>` or `<bool>`."""
-
-    def get_params(self, ctx: Any) -> list[Any]:
-        return _without_type_marks(super().get_params(ctx))
-
-
-class Group(TyperGroup):
-    """The same for `lsq-import --help` and `lsq-import map --help`."""
-
-    def get_params(self, ctx: Any) -> list[Any]:
-        return _without_type_marks(super().get_params(ctx))
-
+from importer.terminal import TerminalProgress
 
 app = typer.Typer(
     cls=Group,
@@ -80,177 +51,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     help="Import spreadsheets of leads and opportunities into LeadSquared.",
 )
-
-ModeOpt = Annotated[
-    str,
-    typer.Option(
-        "--mode",
-        metavar="async|sync",
-        help="async: LeadSquared queues each row, then its result is collected (2 calls a row); "
-        "sync: one call a row, the result in the reply.",
-    ),
-]
-MappingOpt = Annotated[
-    Path,
-    typer.Option(
-        "--mapping",
-        "-m",
-        metavar="MAPPING",
-        help="The mapping file (YAML): which column goes to which LeadSquared field.",
-    ),
-]
-SheetOpt = Annotated[
-    str | None,
-    typer.Option("--sheet", metavar="NAME", help="Sheet to read (default: the first visible one)."),
-]
-VerboseOpt = Annotated[
-    bool,
-    typer.Option(
-        "--verbose",
-        help="Log every API call (keys hidden) and the full detail of an unexpected error.",
-    ),
-]
-QuietOpt = Annotated[bool, typer.Option("--quiet", help="Print only the summary line.")]
-StateOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--state-dir",
-        metavar="DIR",
-        help="Folder for the run's journal and logs (default: .lsq-state beside the results).",
-    ),
-]
-RateOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--rate",
-        metavar="RATE",
-        help="Your LeadSquared plan's limit, e.g. 25/5s (25 calls per 5 s) or a plan name "
-        "(Lite, Pro, Super, Basic, Standard, Enterprise). Default: LSQ_RATE, else 25/5s.",
-    ),
-]
-WorkersOpt = Annotated[
-    int | None,
-    typer.Option(
-        "--workers",
-        min=1,
-        max=64,
-        metavar="N",
-        help="Calls under way at once (default 8); the rate limit is kept whatever the number.",
-    ),
-]
-SandboxOpt = Annotated[
-    bool,
-    typer.Option(
-        "--sandbox", help="Import into the built-in LeadSquared simulator: nothing leaves the PC."
-    ),
-]
-HeaderRowOpt = Annotated[
-    int | None,
-    typer.Option(
-        "--header-row",
-        min=1,
-        metavar="N",
-        help="The row that holds the headers (default: found by looking, row 1 when in doubt).",
-    ),
-]
-InputArg = Annotated[
-    Path, typer.Argument(metavar="INPUT", help="The spreadsheet: a CSV, XLSX, XLS or ODS file.")
-]
-ResultsArg = Annotated[
-    Path,
-    typer.Argument(metavar="RESULTS", help="A results workbook written by `lsq-import run`."),
-]
-PollOpt = Annotated[
-    float | None,
-    typer.Option(
-        "--poll-timeout",
-        metavar="SECONDS",
-        help="How long to wait for LeadSquared to finish queued rows before leaving them Pending.",
-    ),
-]
-OutOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--out", metavar="PATH", help="Where to write the results workbook (default: beside INPUT)."
-    ),
-]
-
-log = logging.getLogger("importer")
-
-
-def echo_err(message: str) -> None:
-    typer.echo(message, err=True)
-
-
-@contextlib.contextmanager
-def user_errors(verbose: bool = False) -> Iterator[None]:
-    """The CLI's one error boundary."""
-    try:
-        yield
-    except UserError as exc:
-        echo_err(f"lsq-import: {exc}")
-        raise typer.Exit(2) from None
-    except KeyboardInterrupt:
-        echo_err("lsq-import: interrupted; run the same command again to resume")
-        raise typer.Exit(2) from None
-    except typer.Exit:
-        raise
-    except Exception as exc:  # a bug of ours: one line, the traceback only with --verbose
-        if verbose:
-            raise
-        echo_err(
-            f"lsq-import: unexpected error ({type(exc).__name__}: {exc}); rerun with --verbose"
-        )
-        raise typer.Exit(2) from None
-
-
-def setup_logging(verbose: bool, quiet: bool) -> None:
-    level = logging.DEBUG if verbose else logging.ERROR if quiet else logging.WARNING
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root = logging.getLogger("importer")
-    root.handlers[:] = [handler]
-    root.setLevel(level)
-    root.propagate = False
-
-
-def want_progress(quiet: bool) -> bool:
-    return not quiet and sys.stderr.isatty()
-
-
-def pick_progress(quiet: bool, description: str = "Importing") -> EstimateLine | None:
-    """A bar on a terminal; elsewhere only the line saying how long the import will take."""
-    if quiet:
-        return None
-    return TerminalProgress(description) if sys.stderr.isatty() else EstimateLine()
-
-
-def check_mode(mode: str) -> Mode:
-    return Mode.parse(mode)
-
-
-def build_settings(**overrides: object) -> Settings:
-    return settings_from_env(None, None, **{k: v for k, v in overrides.items() if v is not None})
-
-
-def check_order(command: str, input: Path, mapping: Path) -> None:
-    """`validate loan.yaml -m leads.csv`: the two files given the wrong way round."""
-    if input.suffix.lower() in MAPPING_SUFFIXES and mapping.suffix.lower() in INPUT_SUFFIXES:
-        right = f"lsq-import {command} {shlex.quote(str(mapping))} -m {shlex.quote(str(input))}"
-        raise UserError(
-            f"{input.name} and {mapping.name} look swapped: the spreadsheet comes first and "
-            f"the mapping after -m, as in: {right}"
-        )
-
-
-def _show_version(wanted: bool) -> None:
-    if wanted:
-        try:
-            number = version("lsq-import")
-        except PackageNotFoundError:  # run from a source tree that was never installed
-            number = "unknown"
-        typer.echo(f"lsq-import {number}")
-        raise typer.Exit(0)
 
 
 @app.callback()
@@ -369,27 +169,6 @@ def run(
                 echo_err(f"warning: {warning}")
         typer.echo(report.summary_line())
     raise typer.Exit(report.exit_code)
-
-
-@contextlib.contextmanager
-def sandbox_settings(settings: Settings, enabled: bool, quiet: bool) -> Iterator[Settings]:
-    """With --sandbox, start the simulator in-process and point the settings at it."""
-    if not enabled:
-        yield settings
-        return
-    from importer.sandbox import SandboxConfig, serve_in_thread
-
-    with serve_in_thread(SandboxConfig()) as running:
-        env = running.env()
-        if not quiet:
-            echo_err(f"lsq-import: using the built-in sandbox at {running.base_url}")
-        yield settings.with_(
-            host=env["LSQ_HOST"],
-            async_host=env["LSQ_ASYNC_HOST"],
-            access_key=env["LSQ_ACCESS_KEY"],
-            secret_key=env["LSQ_SECRET_KEY"],
-            api_key=env["LSQ_API_KEY"],
-        )
 
 
 @app.command(cls=Command)

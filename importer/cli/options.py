@@ -1,0 +1,102 @@
+"""The options and arguments several commands share, declared once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+ModeOpt = Annotated[
+    str,
+    typer.Option(
+        "--mode",
+        metavar="async|sync",
+        help="async: LeadSquared queues each row, then its result is collected (2 calls a row); "
+        "sync: one call a row, the result in the reply.",
+    ),
+]
+MappingOpt = Annotated[
+    Path,
+    typer.Option(
+        "--mapping",
+        "-m",
+        metavar="MAPPING",
+        help="The mapping file (YAML): which column goes to which LeadSquared field.",
+    ),
+]
+SheetOpt = Annotated[
+    str | None,
+    typer.Option("--sheet", metavar="NAME", help="Sheet to read (default: the first visible one)."),
+]
+VerboseOpt = Annotated[
+    bool,
+    typer.Option(
+        "--verbose",
+        help="Log every API call (keys hidden) and the full detail of an unexpected error.",
+    ),
+]
+QuietOpt = Annotated[bool, typer.Option("--quiet", help="Print only the summary line.")]
+StateOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--state-dir",
+        metavar="DIR",
+        help="Folder for the run's journal and logs (default: .lsq-state beside the results).",
+    ),
+]
+RateOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--rate",
+        metavar="RATE",
+        help="Your LeadSquared plan's limit, e.g. 25/5s (25 calls per 5 s) or a plan name "
+        "(Lite, Pro, Super, Basic, Standard, Enterprise). Default: LSQ_RATE, else 25/5s.",
+    ),
+]
+WorkersOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--workers",
+        min=1,
+        max=64,
+        metavar="N",
+        help="Calls under way at once (default 8); the rate limit is kept whatever the number.",
+    ),
+]
+SandboxOpt = Annotated[
+    bool,
+    typer.Option(
+        "--sandbox", help="Import into the built-in LeadSquared simulator: nothing leaves the PC."
+    ),
+]
+HeaderRowOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--header-row",
+        min=1,
+        metavar="N",
+        help="The row that holds the headers (default: found by looking, row 1 when in doubt).",
+    ),
+]
+InputArg = Annotated[
+    Path, typer.Argument(metavar="INPUT", help="The spreadsheet: a CSV, XLSX, XLS or ODS file.")
+]
+ResultsArg = Annotated[
+    Path,
+    typer.Argument(metavar="RESULTS", help="A results workbook written by `lsq-import run`."),
+]
+PollOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--poll-timeout",
+        metavar="SECONDS",
+        help="How long to wait for LeadSquared to finish queued rows before leaving them Pending.",
+    ),
+]
+OutOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--out", metavar="PATH", help="Where to write the results workbook (default: beside INPUT)."
+    ),
+]
