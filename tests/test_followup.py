@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import datetime
 from pathlib import Path
 
@@ -11,6 +12,10 @@ from support import REFUSED_CSV, REFUSED_MAPPING, queue_done, read_results, wait
 from typer.testing import CliRunner
 
 from importer.cli import app
+from importer.commands.status import refresh_status
+from importer.commands.verify import verify_results
+from importer.core.config import settings_from_env
+from importer.core.errors import ImportCancelled
 from importer.core.outcomes import RowStatus
 from importer.sandbox import SandboxConfig, serve_in_thread
 
@@ -142,3 +147,28 @@ def test_status_says_when_everything_is_still_queued_and_a_wrong_path_is_fatal(
         assert wrong.exit_code == 2
         assert "404" in wrong.output and "LSQ_PATH_CAPTURE_STATUS" in wrong.output
         assert "Traceback" not in wrong.output
+
+
+def test_status_and_verify_stop_when_asked(workspace: Path) -> None:
+    with serve_in_thread(SandboxConfig(async_delay=30, rate_limit=1000)) as running:
+        env = running.env()
+        invoke(env, "run", "leads.csv", "-m", "map.yaml", "--quiet", "--poll-timeout", "0.2")
+        results = workspace / "leads.results.xlsx"
+        settings = settings_from_env(env, workspace)
+        stop = threading.Event()
+        stop.set()
+
+        with pytest.raises(ImportCancelled) as stopped:
+            refresh_status(results, settings=settings, cancel=stop)
+        assert stopped.value.report is not None
+        assert statuses(results) == {2: "Pending", 3: "Pending", 4: "Pending"}
+
+        book = openpyxl.load_workbook(results)  # as if LeadSquared had answered row 2
+        sheet = book["Results"]
+        header = [cell.value for cell in sheet[1]]
+        sheet.cell(row=2, column=header.index("Status") + 1, value="Success")
+        sheet.cell(row=2, column=header.index("CreatedOpportunityId") + 1, value="opp-1")
+        sheet.cell(row=2, column=header.index("RelatedProspectId") + 1, value="lead-1")
+        book.save(results)
+        with pytest.raises(ImportCancelled):
+            verify_results(results, workspace / "map.yaml", settings=settings, cancel=stop)

@@ -41,6 +41,7 @@ from importer.cli.options import (
     VerboseOpt,
     WorkersOpt,
 )
+from importer.commands.signals import StopSignals
 from importer.core.errors import UserError
 from importer.terminal import TerminalProgress
 
@@ -137,7 +138,6 @@ def run(
 ) -> None:
     """Import: send every valid row, then write the results workbook."""
     from importer.commands.run import run_import
-    from importer.commands.signals import StopSignals
 
     setup_logging(verbose, quiet)
     with user_errors(verbose):
@@ -276,7 +276,6 @@ def retry(
 ) -> None:
     """Send the Failure rows again and collect the Pending ones; update the workbook."""
     from importer.commands.retry import retry_results
-    from importer.commands.signals import StopSignals
 
     setup_logging(verbose, quiet)
     with user_errors(verbose):
@@ -307,7 +306,8 @@ def status(
     setup_logging(verbose, quiet)
     with user_errors(verbose):
         settings = build_settings()
-        report = refresh_status(results, settings=settings)
+        with StopSignals() as signals:
+            report = refresh_status(results, settings=settings, cancel=signals.stop)
         typer.echo(report.summary_line())
     raise typer.Exit(report.exit_code)
 
@@ -334,7 +334,10 @@ def verify(
     setup_logging(verbose, quiet)
     with user_errors(verbose):
         settings = build_settings(rate=rate)
-        outcome = verify_results(results, mapping, settings=settings, report=report)
+        with StopSignals() as signals:
+            outcome = verify_results(
+                results, mapping, settings=settings, report=report, cancel=signals.stop
+            )
         typer.echo(outcome.summary_line())
     raise typer.Exit(outcome.exit_code)
 

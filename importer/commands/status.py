@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections import Counter
 from datetime import datetime
 from functools import partial
@@ -12,7 +13,7 @@ import httpx
 
 from importer.commands.followup import FollowupReport, WorkbookContext, rewrite
 from importer.core.config import Mode, Settings
-from importer.core.errors import ApiError, AuthError, NotFound, UserError
+from importer.core.errors import ApiError, AuthError, ImportCancelled, NotFound, UserError
 from importer.core.outcomes import RowOutcome, RowStatus
 from importer.io.journal import Journal
 from importer.io.workbooks.reader import ResultsReader
@@ -27,8 +28,13 @@ def refresh_status(
     *,
     settings: Settings,
     transport: httpx.AsyncBaseTransport | None = None,
+    cancel: threading.Event | None = None,
 ) -> FollowupReport:
-    """Ask the Status API once about every Pending row and record what it says now."""
+    """Ask the Status API once about every Pending row and record what it says now.
+
+    With `cancel` set it stops between rows, records what it learnt, then raises
+    `ImportCancelled` with the report.
+    """
     started = datetime.now()
     path = Path(results_path)
     with ResultsReader(path) as reader:
@@ -43,7 +49,9 @@ def refresh_status(
         updated: dict[int, RowOutcome] = {}
         if pending:
             settings.require(sync=False, asynchronous=True)
-            asyncio.run(_poll(settings, transport, counters, context.operation, pending, updated))
+            asyncio.run(
+                _poll(settings, transport, counters, context.operation, pending, updated, cancel)
+            )
             names = context.field_headers(reader.layout)
             updated = {n: outcome_in_user_words(o, names) for n, o in updated.items()}
             journal_file = context.journal(path, None)
@@ -55,7 +63,7 @@ def refresh_status(
         changed = 0
         if pending:  # nothing to ask about: the workbook stays as it is
             counts, changed = rewrite(reader, updated, counters, started, "Status checked")
-    return FollowupReport(
+    report = FollowupReport(
         results_path=path,
         action="status",
         polled=len(pending),
@@ -64,6 +72,12 @@ def refresh_status(
         counts=counts,
         api_calls=counters.api_calls,
     )
+    if cancel is not None and cancel.is_set() and pending:
+        raise ImportCancelled(
+            f"{path.name}: stopped; the workbook holds what LeadSquared answered so far",
+            report=report,
+        )
+    return report
 
 
 async def _poll(
@@ -73,11 +87,14 @@ async def _poll(
     operation: str,
     pending: list[tuple[int, str]],
     updated: dict[int, RowOutcome],
+    cancel: threading.Event | None,
 ) -> None:
     async with Session(settings, transport=transport, counters=counters) as session:
         client = session.client
         check = client.update_status if operation == "update" else client.capture_status
         for row_number, request_id in pending:
+            if cancel is not None and cancel.is_set():
+                return
             try:
                 task = await session.call(partial(check, request_id), window=Mode.ASYNC)
             except AuthError:

@@ -10,6 +10,7 @@ exactly as `run` built it.
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -272,10 +273,12 @@ def verify_results(
     report: str | Path | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
     page_size: int = OPPORTUNITIES_PAGE_SIZE,
+    cancel: threading.Event | None = None,
 ) -> VerifyReport:
     """Read back every Success row's opportunity and write the reconciliation workbook.
 
-    The results workbook is streamed and checked CHUNK_ROWS Success rows at a time.
+    The results workbook is streamed and checked CHUNK_ROWS Success rows at a time. With
+    `cancel` set it stops between leads and raises `ImportCancelled` (it wrote nothing).
     """
     started = datetime.now()
     path = Path(results_path)
@@ -285,7 +288,7 @@ def verify_results(
     tally = _Tally()
     with ResultsReader(path) as reader:
         lines = asyncio.run(
-            _verify_all(reader, mapping, settings, transport, counters, page_size, tally)
+            _verify_all(reader, mapping, settings, transport, counters, page_size, tally, cancel)
         )
     return _report(path, report, tally, mapping_path, lines, counters, started)
 
@@ -304,6 +307,7 @@ async def _verify_all(
     counters: Counters,
     page_size: int,
     tally: _Tally,
+    cancel: threading.Event | None,
 ) -> list[ReconciliationLine]:
     lines: list[ReconciliationLine] = []
     async with Session(settings, transport=transport, counters=counters) as session:
@@ -313,6 +317,7 @@ async def _verify_all(
             opportunity_type=mapping.opportunity_event_code,
             # Without Include_CSV the API lists only its default fields, not custom ones.
             columns=list(mapping.opportunity) or None,
+            cancel=cancel,
         )
         for chunk in _success_chunks(reader, tally):
             checks, unchecked, headers = _plan(reader.layout, chunk, mapping)

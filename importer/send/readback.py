@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, TypeVar
 
 from importer.core.config import Mode
-from importer.core.errors import ApiError, AuthError, NotFound
+from importer.core.errors import ApiError, AuthError, ImportCancelled, NotFound
 from importer.lsq.responses import OpportunityPage
 from importer.send.session import Session
 
@@ -36,8 +37,10 @@ class LeadReader:
         page_size: int,
         opportunity_type: int | None,
         columns: list[str] | None,
+        cancel: threading.Event | None = None,
     ) -> None:
         self.session = session
+        self.cancel = cancel
         self.settings = session.settings
         self.page_size = page_size
         self.opportunity_type = opportunity_type
@@ -67,6 +70,8 @@ class LeadReader:
 
     async def read_lead(self, lead_id: str, wanted: set[str]) -> LeadRead:
         """Page 1, 2, ... until a short page, all RecordCount items, or every wanted id is seen."""
+        if self.cancel is not None and self.cancel.is_set():
+            raise ImportCancelled("verify was stopped")
         read = LeadRead()
         collected = 0
         page_index = 1

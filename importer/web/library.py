@@ -1,11 +1,13 @@
 """The page's one door into the importer's Python API: checks, drafts, runs, follow-ups.
 
-Every run gets the page's stoppable transport (see `stopping`), so Cancel stops imports,
-retries, status checks and verifications alike, letting the requests in flight land first.
+Every run gets the task's stop event as the library's `cancel`: Cancel stops imports,
+retries, status checks and verifications alike, and the library lets the requests already
+on their way answer and be recorded first, so a resumed run sends nothing twice.
 """
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,7 +23,6 @@ from importer.commands.verify import VerifyReport, verify_results
 from importer.core.config import Mode, Settings
 from importer.core.conventions import WORKBOOK_SUFFIXES
 from importer.send.progress import Progress
-from importer.web.stopping import RunStop, StoppableTransport
 
 # ---------------------------------------------------------------- files and checks
 
@@ -117,7 +118,7 @@ def import_file(
     header_row: int | None,
     state_dir: Path,
     progress: Progress,
-    stop: RunStop,
+    stop: threading.Event,
 ) -> ImportReport:
     """`run_import`: the same arguments every time, so a second call resumes the first."""
     return run_import(
@@ -130,8 +131,7 @@ def import_file(
         header_row=header_row,
         state_dir=state_dir,
         progress=progress,
-        transport=StoppableTransport(stop),
-        cancel=stop.library,
+        cancel=stop,
     )
 
 
@@ -142,7 +142,7 @@ def retry_failed(
     settings: Settings,
     state_dir: Path,
     progress: Progress,
-    stop: RunStop,
+    stop: threading.Event,
 ) -> FollowupReport:
     """`retry_results`: Failure rows sent again, Pending ones collected."""
     return retry_results(
@@ -151,17 +151,17 @@ def retry_failed(
         settings=settings,
         state_dir=state_dir,
         progress=progress,
-        transport=StoppableTransport(stop),
+        cancel=stop,
     )
 
 
-def check_pending(results: Path, *, settings: Settings, stop: RunStop) -> FollowupReport:
+def check_pending(results: Path, *, settings: Settings, stop: threading.Event) -> FollowupReport:
     """`refresh_status`: ask LeadSquared again about the Pending rows."""
-    return refresh_status(results, settings=settings, transport=StoppableTransport(stop))
+    return refresh_status(results, settings=settings, cancel=stop)
 
 
 def verify(
-    results: Path, mapping_path: Path, *, settings: Settings, report: Path, stop: RunStop
+    results: Path, mapping_path: Path, *, settings: Settings, report: Path, stop: threading.Event
 ) -> VerifyReport:
     """`verify_results`: read the opportunities back and write the reconciliation workbook."""
     return verify_results(
@@ -169,5 +169,5 @@ def verify(
         mapping_path,
         settings=settings,
         report=report,
-        transport=StoppableTransport(stop),
+        cancel=stop,
     )

@@ -27,8 +27,7 @@ from importer.web import library
 from importer.web.progress import LiveProgress, Snapshot
 from importer.web.records import Activity, ActivityKind, CheckRecord, ImportRecord, State
 from importer.web.status import ImportStatus, import_status
-from importer.web.stopping import CANCELLED_TEXT, RunStop
-from importer.web.words import plural
+from importer.web.words import CANCELLED_TEXT, plural
 from importer.web.workdir import WorkDir, new_id, now_text
 
 log = logging.getLogger("importer.web")
@@ -46,7 +45,7 @@ class Running:
     """A task in progress: its kind, its thread, how to stop it and what it has done so far."""
 
     kind: ActivityKind
-    stop: RunStop = field(default_factory=RunStop)
+    stop: threading.Event = field(default_factory=threading.Event)
     progress: LiveProgress | None = None
     thread: threading.Thread | None = None
     journal: Path | None = None
@@ -140,7 +139,7 @@ class TaskBoard:
         task = self._running.get(import_id)
         if task is None:
             return False
-        task.stop.request()
+        task.stop.set()
         return True
 
     def stop_all(self) -> list[Running]:
@@ -149,7 +148,7 @@ class TaskBoard:
             self._closing = True
             tasks = list(self._running.values())
         for task in tasks:
-            task.stop.request()
+            task.stop.set()
         return tasks
 
     def shutdown(self, timeout: float = 30.0) -> None:
@@ -231,7 +230,7 @@ class TaskBoard:
             body(record, task)
         except UserError as exc:
             text = self._plain(record, str(exc))
-            if task.stop.requested:
+            if task.stop.is_set():
                 text = STOPPED_BY_SERVER if self._closing else CANCELLED_TEXT
             elif isinstance(exc, LockedError):
                 text = f"{record.original_name} is being imported by another lsq-import; " + (

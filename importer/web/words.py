@@ -8,6 +8,8 @@ from __future__ import annotations
 from importer.core.config import Rate
 from importer.send import estimate
 
+CANCELLED_TEXT = "Cancelled. The import can be resumed: rows already sent will not be sent again"
+
 
 def import_seconds(rows: int, rate: Rate, mode: str, *, shares: bool = False) -> float:
     """How long sending `rows` rows takes at the account's rate limit (as `validate` says)."""
