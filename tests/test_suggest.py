@@ -408,3 +408,17 @@ def test_cli_header_row_and_sheet_for_validate(tmp_path: Path) -> None:
     right = runner.invoke(app, ["validate", str(data), "-m", str(mapping), "--header-row", "2"])
     assert right.exit_code == 0, right.output
     assert "24 rows read" in right.output
+
+
+def test_dates_that_read_both_ways_are_said_to_be_day_first(tmp_path: Path) -> None:
+    rows = [
+        {"email": f"p{i}@example.com", "when": f"0{1 + i % 9}/0{1 + (i * 7) % 9}/2026"}
+        for i in range(30)
+    ]
+    data = write_csv(tmp_path / "dates.csv", {"email": "Email", "when": "Follow Up On"}, rows)
+
+    suggestion = suggest_mapping(data, event_code=12000)
+
+    line = next(x for x in suggestion.yaml_text.splitlines() if "Follow Up On" in x)
+    assert '"%d/%m/%Y"' in line
+    assert "day first assumed; if months come first, swap %d and %m" in line

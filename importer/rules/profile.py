@@ -113,6 +113,10 @@ class ColumnProfile:
             kind = f"text like {shown}{more}"
         if self.type in ("date", "datetime", "number", "phone"):
             kind += " like " + next(iter(self.spellings.values()))
+        if self.day_first_guess:
+            kind += (
+                " (each reads either way: day first assumed; if months come first, swap %d and %m)"
+            )
         if self.blank:
             kind += f"; {self.blank} of {self.rows} blank"
         return kind

@@ -77,9 +77,6 @@ class TaskBoard:
             can_cancel=task is not None,
         )
 
-    def is_running(self, import_id: str) -> bool:
-        return import_id in self._running
-
     # -- starting -----------------------------------------------------------------
 
     def start_import(self, check: CheckRecord) -> ImportRecord:

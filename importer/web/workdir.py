@@ -117,10 +117,6 @@ class WorkDir:
         return sorted(found, key=lambda r: r.id, reverse=True)
 
 
-def valid_id(value: str) -> bool:
-    return bool(_ID.match(value))
-
-
 def _checked(value: str) -> str:
     if not _ID.match(value):
         raise NotFoundHere("There is no such check or import")

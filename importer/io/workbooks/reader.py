@@ -296,12 +296,6 @@ class ResultsReader:
         return number
 
 
-def read_rows(path: str | Path) -> list[ResultRow]:
-    """Every row of a (small) results workbook at once: for tests and small tools."""
-    with ResultsReader(path) as reader:
-        return list(reader.rows())
-
-
 def _parse(stream: IO[bytes]) -> Element:
     with stream:
         root: Element | None = None
