@@ -38,7 +38,7 @@ class RetryHooks:
 
     before_attempt: Callable[[], None] = _nothing
     reply_lost: Callable[[], None] = _nothing  # the request may have been processed
-    throttled: Callable[[], None] = _nothing
+    throttled: Callable[[], None] = _nothing  # a 429: slow down, count it
 
 
 NO_HOOKS = RetryHooks()
@@ -63,9 +63,7 @@ async def call_with_retries(
         try:
             return await send()
         except RateLimited:
-            limiter.on_rate_limited()
-            counters.rate_limited += 1
-            hooks.throttled()
+            hooks.throttled()  # the caller slows its limiter down and counts the 429
             throttled += 1
             if throttled > max_throttled:
                 raise

@@ -81,7 +81,7 @@ class Session:
         throttled = hooks.throttled
 
         def on_429() -> None:
-            self.progress.rate_limited()
+            self._throttled(window)
             throttled()
 
         return await call_with_retries(
@@ -97,9 +97,13 @@ class Session:
 
     def note_429(self, window: Mode) -> None:
         """A 429 met outside `call` (the poller reschedules instead of retrying at once)."""
+        self._throttled(window)
+        self.counters.retries += 1
+
+    def _throttled(self, window: Mode) -> None:
+        """Every 429: the window's limiter pauses and slows down, and it is counted."""
         self._limiters[window].on_rate_limited()
         self.counters.rate_limited += 1
-        self.counters.retries += 1
         self.progress.rate_limited()
 
     def _count(self, record: CallRecord) -> None:
