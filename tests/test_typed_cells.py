@@ -19,7 +19,7 @@ from importer.cli import app
 from importer.core.outcomes import RowOutcome, RowStatus
 from importer.io.journal import Journal, decode_cells, encode_cells
 from importer.io.tables import open_table
-from importer.io.workbooks.reader import read_rows
+from importer.io.workbooks.reader import ResultsReader
 from importer.io.workbooks.results import write_results
 from importer.io.workbooks.summary import Summary
 
@@ -222,5 +222,6 @@ def test_a_time_of_day_goes_out_and_comes_back_a_time(tmp_path: Path) -> None:
         summary=summary,
     )
 
-    assert read_rows(path)[0].cells[:3] == cells  # what retry and status write back
+    with ResultsReader(path) as reader:  # what retry and status write back
+        assert next(reader.rows()).cells[:3] == cells
     assert openpyxl.load_workbook(path)["Results"]["A2"].number_format == "hh:mm:ss"
