@@ -22,6 +22,11 @@ class EstimateLine(Progress):
         if estimate.rows:
             print(f"{estimate.sentence()}.", file=sys.stderr, flush=True)
 
+    def stopping(self, calls_under_way: int) -> None:
+        """Said at once when Ctrl-C or SIGTERM arrives: nothing new goes out from now."""
+        under_way = f"{calls_under_way} call{'s' if calls_under_way != 1 else ''} under way"
+        print(f"\nstopping: waiting for {under_way}", file=sys.stderr, flush=True)
+
 
 class TerminalProgress(EstimateLine):
     """Rows finished on the bar; sent, failed, calls per second and 429s beside it."""

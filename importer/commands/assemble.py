@@ -14,6 +14,11 @@ from importer.io.journal import JournalRow
 
 NOT_SENT = "Not sent: the run stopped before this row's turn ({reason}); run the same command again"
 NOT_COLLECTED = "Accepted by LeadSquared; its result was not collected before the run stopped"
+MAYBE_SENT = (
+    "Sent, but no answer came back before the run stopped ({reason}): it may be in "
+    "LeadSquared. Running the same command again (or `lsq-import status` on this workbook) "
+    "reads it back first and never sends it twice"
+)
 
 
 def invalid_outcome(row_number: int, errors: list[RowError]) -> RowOutcome:
@@ -61,8 +66,13 @@ def final_outcome(
             request_id=previous.request_id,
             message=NOT_COLLECTED,
         )
+    reason = stop_reason or "unknown"
+    if previous is not None and previous.maybe_sent:
+        return RowOutcome(
+            row_number=row_number,
+            status=RowStatus.PENDING,
+            message=MAYBE_SENT.format(reason=reason),
+        )
     return RowOutcome(
-        row_number=row_number,
-        status=RowStatus.FAILURE,
-        message=NOT_SENT.format(reason=stop_reason or "unknown"),
+        row_number=row_number, status=RowStatus.NOT_SENT, message=NOT_SENT.format(reason=reason)
     )

@@ -11,18 +11,27 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from pathlib import Path
+from typing import Any
 
+from importer.commands.assemble import errors_by_row, invalid_outcome
+from importer.commands.source import frame_from_rows, row_values
 from importer.core.config import Mode
 from importer.core.conventions import SHARE_COLUMNS, STATE_DIR_NAME
 from importer.core.errors import ConfigError, UserError
 from importer.core.outcomes import RESULT_COLUMNS, RowError, RowOutcome, RowStatus
-from importer.io.workbooks.reader import CellValue, Layout, ResultsReader
+from importer.io.workbooks.reader import CellValue, Layout, ResultRow, ResultsReader
 from importer.io.workbooks.results import write_results_sheet
 from importer.io.workbooks.summary import Summary
 from importer.rules.columns import resolve_columns
+from importer.rules.identity import row_identity
+from importer.rules.mapping import Mapping
 from importer.rules.mapping_file import load_mapping
 from importer.rules.messages import headers_by_schema
+from importer.rules.payload import build_payloads, share_item
+from importer.rules.validator import Validator
+from importer.send.pool import Job
 from importer.send.progress import Counters
 
 _KEPT_EXTRA = ("Operation", "Rows read", "Blank rows skipped", "Journal", "Stopped")
@@ -212,3 +221,45 @@ def _parse_time(value: str | None) -> datetime | None:
         return datetime.fromisoformat(value)
     except ValueError:
         return None
+
+
+@dataclass
+class RowPlan:
+    """What retry sends, polls and refuses, from the workbook's own input cells."""
+
+    jobs: list[Job]
+    bodies: dict[int, dict[str, Any]]
+    pending: set[int]
+    invalid: dict[int, RowOutcome]
+    errors: list[RowError]
+    columns: dict[str, str]
+
+
+def plan_rows(reader: ResultsReader, targets: list[ResultRow], mapping: Mapping) -> RowPlan:
+    frame, columns = frame_from_rows(reader.layout, targets, mapping)
+    checked = Validator(mapping, columns).validate(frame)
+    pending = {r.outcome.row_number for r in targets if r.outcome.status == RowStatus.PENDING}
+    # A Pending row was accepted already: it is polled, never judged again.
+    problems = {n: e for n, e in errors_by_row(checked.errors).items() if n not in pending}
+    values = row_values(checked.values)
+    bodies = dict(build_payloads(checked, mapping))
+    jobs = [
+        Job(
+            row_number=n,
+            body=bodies.get(n, {}),
+            share_item=partial(share_item, values=values[n], mapping=mapping)
+            if mapping.share and n in values
+            else None,
+            identity=row_identity(mapping, bodies[n], values[n]) if n in bodies else None,
+            values=values.get(n, {}),
+        )
+        for n in sorted(set(bodies) | pending)
+    ]
+    return RowPlan(
+        jobs=jobs,
+        bodies=bodies,
+        pending=pending,
+        invalid={n: invalid_outcome(n, errors) for n, errors in problems.items()},
+        errors=[e for e in checked.errors if e.row_number in problems],
+        columns=columns,
+    )

@@ -9,34 +9,26 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from dataclasses import dataclass
 from datetime import datetime
-from functools import partial
 from pathlib import Path
-from typing import Any
 
 import httpx
 
-from importer.commands.assemble import errors_by_row, invalid_outcome
-from importer.commands.followup import FollowupReport, WorkbookContext, rewrite
-from importer.commands.source import frame_from_rows, row_values
+from importer.commands.followup import FollowupReport, WorkbookContext, plan_rows, rewrite
 from importer.core.config import Mode, Settings
 from importer.core.errors import ImportStopped, MappingError
-from importer.core.outcomes import RowError, RowOutcome, RowStatus
+from importer.core.outcomes import RowOutcome, RowStatus
 from importer.io.journal import Journal, JournalRow, RowState
 from importer.io.locks import FileLock
 from importer.io.workbooks.reader import ResultRow, ResultsReader
-from importer.rules.identity import row_identity
-from importer.rules.mapping import Mapping
+from importer.rules.identity import identity_fields
 from importer.rules.mapping_file import load_mapping
 from importer.rules.messages import headers_by_schema, outcome_in_user_words
-from importer.rules.payload import build_payloads, share_item
-from importer.rules.validator import Validator
-from importer.send.pool import Job, send_rows
+from importer.send.pool import send_rows
 from importer.send.previous import PreviousImports, open_ledger
 from importer.send.progress import Counters, Progress
 
-RETRYABLE = (RowStatus.FAILURE, RowStatus.PENDING)
+RETRYABLE = (RowStatus.FAILURE, RowStatus.PENDING, RowStatus.NOT_SENT)
 
 
 def retry_results(
@@ -66,7 +58,7 @@ def retry_results(
             sync=context.mode == Mode.SYNC or mapping.share is not None,
             asynchronous=context.mode == Mode.ASYNC,
         )
-        plan = _plan(reader, targets, mapping)
+        plan = plan_rows(reader, targets, mapping)
         counters = Counters()
         journal_at = context.journal(path, Path(state_dir) if state_dir else None)
         busy = f"Another lsq-import is already working on {path.name}; wait for it to finish"
@@ -75,15 +67,16 @@ def retry_results(
             FileLock(journal_at.with_suffix(".lock"), busy),
             Journal(journal_at) as journal,
             open_ledger(settings) as ledger,
-        ):
-            resume = _reopen(journal, targets)
-            previous = PreviousImports(
+            PreviousImports(
                 ledger,
                 run=journal_at.stem,
                 file=context.input_name or path.name,
                 operation=mapping.operation,
                 labels=plan.columns,
-            )
+                lease_seconds=settings.lease_seconds,
+            ) as previous,
+        ):
+            resume = _reopen(journal, targets)
             new: dict[int, RowOutcome] = {}
             try:
                 if plan.jobs:
@@ -99,6 +92,7 @@ def retry_results(
                         transport=transport,
                         cancel=cancel,
                         previous=previous,
+                        match_fields=identity_fields(mapping),
                     )
             except (KeyboardInterrupt, ImportStopped) as exc:
                 stopped = exc  # keep what finished: the next retry does the rest
@@ -152,48 +146,6 @@ def _scan(reader: ResultsReader) -> tuple[list[ResultRow], Counter[str]]:
         if row.outcome.status in RETRYABLE:
             targets.append(row)
     return targets, statuses
-
-
-@dataclass
-class _Plan:
-    """What retry sends, polls and refuses, from the workbook's own input cells."""
-
-    jobs: list[Job]
-    bodies: dict[int, dict[str, Any]]
-    pending: set[int]
-    invalid: dict[int, RowOutcome]
-    errors: list[RowError]
-    columns: dict[str, str]
-
-
-def _plan(reader: ResultsReader, targets: list[ResultRow], mapping: Mapping) -> _Plan:
-    frame, columns = frame_from_rows(reader.layout, targets, mapping)
-    checked = Validator(mapping, columns).validate(frame)
-    pending = {r.outcome.row_number for r in targets if r.outcome.status == RowStatus.PENDING}
-    # A Pending row was accepted already: it is polled, never judged again.
-    problems = {n: e for n, e in errors_by_row(checked.errors).items() if n not in pending}
-    values = row_values(checked.values)
-    bodies = dict(build_payloads(checked, mapping))
-    jobs = [
-        Job(
-            row_number=n,
-            body=bodies.get(n, {}),
-            share_item=partial(share_item, values=values[n], mapping=mapping)
-            if mapping.share and n in values
-            else None,
-            identity=row_identity(mapping, bodies[n], values[n]) if n in bodies else None,
-            values=values.get(n, {}),
-        )
-        for n in sorted(set(bodies) | pending)
-    ]
-    return _Plan(
-        jobs=jobs,
-        bodies=bodies,
-        pending=pending,
-        invalid={n: invalid_outcome(n, errors) for n, errors in problems.items()},
-        errors=[e for e in checked.errors if e.row_number in problems],
-        columns=columns,
-    )
 
 
 def _reopen(journal: Journal, targets: list[ResultRow]) -> dict[int, JournalRow]:

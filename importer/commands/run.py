@@ -27,7 +27,7 @@ from importer.io.locks import FileLock
 from importer.io.tables.table import TypedCell
 from importer.io.workbooks.results import write_results
 from importer.io.workbooks.summary import Summary
-from importer.rules.identity import row_identity
+from importer.rules.identity import identity_fields, row_identity
 from importer.rules.messages import headers_by_schema, outcome_in_user_words
 from importer.rules.payload import share_item
 from importer.send.estimate import ImportEstimate, estimate_import
@@ -148,16 +148,17 @@ def run_import(
         FileLock(journal_file.with_suffix(".lock"), _busy_message(source.input_path.name)),
         Journal(_fresh(journal_file) if fresh else journal_file) as journal,
         open_ledger(settings) as ledger,
-    ):
-        run.record(journal)
-        previous = PreviousImports(
+        PreviousImports(
             ledger,
             run=journal_file.stem,
             file=source.input_path.name,
             operation=source.mapping.operation,
             labels=source.columns,
             fresh=fresh,
-        )
+            lease_seconds=settings.lease_seconds,
+        ) as previous,
+    ):
+        run.record(journal)
         report, stopped = run.send(journal, previous, progress or Progress(), transport, cancel)
     if stopped is not None:
         kind = ImportCancelled if isinstance(stopped, ImportCancelled) else ImportStopped
@@ -244,6 +245,7 @@ class _Run:
                 transport=transport,
                 cancel=cancel,
                 previous=previous,
+                match_fields=identity_fields(self.source.mapping),
             )
         except (KeyboardInterrupt, asyncio.CancelledError, ImportStopped) as exc:
             stopped = exc
@@ -340,7 +342,8 @@ def _done(resume: dict[int, JournalRow]) -> int:
 
 
 def _stopped_message(report: ImportReport) -> str:
-    finished = sum(n for status, n in report.counts.items() if status != RowStatus.FAILURE)
+    unsettled = (RowStatus.NOT_SENT, RowStatus.PENDING)
+    finished = sum(n for status, n in report.counts.items() if status not in unsettled)
     parts = ", ".join(f"{n} {s}" for s, n in report.counts.items() if n)
     return (
         f"{report.input_path.name}: stopped before every row had its result; {finished} of "

@@ -11,16 +11,35 @@ from pathlib import Path
 
 import httpx
 
-from importer.commands.followup import FollowupReport, WorkbookContext, rewrite
+from importer.commands.followup import FollowupReport, WorkbookContext, plan_rows, rewrite
 from importer.core.config import Mode, Settings
-from importer.core.errors import ApiError, AuthError, ImportCancelled, NotFound, UserError
+from importer.core.errors import (
+    ApiError,
+    AuthError,
+    ImportCancelled,
+    MappingError,
+    NotFound,
+    UserError,
+)
 from importer.core.outcomes import RowOutcome, RowStatus
 from importer.io.journal import Journal
-from importer.io.workbooks.reader import ResultsReader
+from importer.io.ledger import Ledger
+from importer.io.workbooks.reader import ResultRow, ResultsReader
 from importer.lsq import verdicts
+from importer.rules.identity import identity_fields
+from importer.rules.mapping import Mapping
+from importer.rules.mapping_file import load_mapping
 from importer.rules.messages import outcome_in_user_words
+from importer.send.confirm import Confirmer, Found
+from importer.send.pool import Job
+from importer.send.previous import open_ledger
 from importer.send.progress import Counters
 from importer.send.session import Session
+
+NOT_THERE = (
+    "Read back: LeadSquared does not have it, so the send whose answer was lost did not "
+    "create it; run the import again (or `lsq-import retry` on this workbook) to send it"
+)
 
 
 def refresh_status(
@@ -40,11 +59,14 @@ def refresh_status(
     with ResultsReader(path) as reader:
         context = WorkbookContext(reader.summary())
         pending: list[tuple[int, str]] = []
+        unconfirmed: list[ResultRow] = []  # sent, answer lost: read back, never polled
         statuses: Counter[str] = Counter()
         for row in reader.rows():
             statuses[str(row.outcome.status)] += 1
             if row.outcome.status == RowStatus.PENDING and row.outcome.request_id:
                 pending.append((row.outcome.row_number, row.outcome.request_id))
+            elif row.outcome.status == RowStatus.PENDING and context.operation == "capture":
+                unconfirmed.append(row)
         counters = Counters()
         updated: dict[int, RowOutcome] = {}
         if pending:
@@ -52,6 +74,14 @@ def refresh_status(
             asyncio.run(
                 _poll(settings, transport, counters, context.operation, pending, updated, cancel)
             )
+        if unconfirmed:
+            settings.require(sync=True, asynchronous=False)
+            mapping = load_mapping(_mapping_file(context))
+            plan = plan_rows(reader, unconfirmed, mapping)
+            asyncio.run(
+                _read_back(settings, transport, counters, plan.jobs, mapping, updated, cancel)
+            )
+            pending += [(row.outcome.row_number, "") for row in unconfirmed]
             names = context.field_headers(reader.layout)
             updated = {n: outcome_in_user_words(o, names) for n, o in updated.items()}
             journal_file = context.journal(path, None)
@@ -110,6 +140,72 @@ async def _poll(
             if outcome is not None and outcome.status != RowStatus.PENDING:
                 outcome.request_id = outcome.request_id or request_id
                 updated[row_number] = outcome
+
+
+async def _read_back(
+    settings: Settings,
+    transport: httpx.AsyncBaseTransport | None,
+    counters: Counters,
+    jobs: list[Job],
+    mapping: Mapping,
+    updated: dict[int, RowOutcome],
+    cancel: threading.Event | None,
+) -> None:
+    """Settle rows whose answer was lost by looking for them in LeadSquared (CONTRACT 4)."""
+    with open_ledger(settings) as ledger:
+        async with Session(settings, transport=transport, counters=counters) as session:
+            confirmer = Confirmer(session, match_fields=identity_fields(mapping))
+            for job in jobs:
+                if cancel is not None and cancel.is_set():
+                    return
+                entry = await asyncio.to_thread(ledger.find, job.identity) if job.identity else None
+                read = await confirmer.read_back(
+                    job.row_number,
+                    job.body,
+                    entry.sent_at if entry is not None else None,
+                    lead_id=entry.lead_id if entry is not None else None,
+                )
+                if read.found == Found.YES and read.outcome is not None:
+                    updated[job.row_number] = read.outcome
+                    if job.identity:
+                        await asyncio.to_thread(
+                            _remember, ledger, job, read.outcome, mapping.operation
+                        )
+                elif read.found == Found.NO:
+                    updated[job.row_number] = verdicts.not_sent(job.row_number, NOT_THERE)
+                    if job.identity:
+                        await asyncio.to_thread(ledger.release, job.identity)
+
+
+def _remember(ledger: Ledger, job: Job, outcome: RowOutcome, operation: str) -> None:
+    assert job.identity is not None
+    ledger.done(
+        job.identity,
+        opportunity_id=outcome.created_opportunity_id,
+        lead_id=outcome.related_prospect_id,
+        status=str(outcome.status),
+        file=entry_file(ledger, job.identity),
+        row_number=job.row_number,
+        operation=operation,
+        sent_values=dict(job.values),
+        owner=f"status#{job.row_number}",
+        origin=str(outcome.origin) if outcome.origin else None,
+        message=outcome.message,
+    )
+
+
+def entry_file(ledger: Ledger, identity: str) -> str:
+    entry = ledger.find(identity)
+    return (entry.file if entry is not None else None) or ""
+
+
+def _mapping_file(context: WorkbookContext) -> Path:
+    if context.mapping is None or not context.mapping.is_file():
+        raise MappingError(
+            f"The mapping this workbook was made with ({context.mapping or 'not recorded'}) "
+            "is not there: the Pending rows whose answer was lost need it to be read back"
+        )
+    return context.mapping
 
 
 def _counts(statuses: Counter[str]) -> dict[str, int]:

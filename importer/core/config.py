@@ -80,6 +80,9 @@ class Settings:
     max_attempts: int = 6
     # Per-account state shared by every process: the ledger and the rate budget (CONTRACT 6b, 8).
     state_home: Path = field(default_factory=lambda: Path.home().joinpath(*STATE_HOME_PARTS))
+    # A run's claims live this long unless it renews them (CONTRACT 6b); a dead run's rows
+    # are taken over by another after at most this long.
+    lease_seconds: float = 60.0
 
     def __repr__(self) -> str:  # keys must never reach a log through repr()
         return (
@@ -147,6 +150,8 @@ def settings_from_env(
     }
     if env.get("LSQ_STATE_HOME", "").strip():
         values["state_home"] = Path(env["LSQ_STATE_HOME"].strip()).expanduser()
+    if env.get("LSQ_LEASE_SECONDS", "").strip():
+        values["lease_seconds"] = _positive_seconds("LSQ_LEASE_SECONDS", env["LSQ_LEASE_SECONDS"])
     for key, value in overrides.items():
         if value is None:
             continue
@@ -154,3 +159,13 @@ def settings_from_env(
             value = Rate.parse(value)
         values[key] = value
     return Settings(**values)  # type: ignore[arg-type]
+
+
+def _positive_seconds(name: str, text: str) -> float:
+    try:
+        seconds = float(text.strip())
+    except ValueError:
+        seconds = 0.0
+    if not seconds > 0:
+        raise ConfigError(f'{name} must be a number of seconds above 0, not "{text.strip()}"')
+    return seconds

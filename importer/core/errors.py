@@ -38,6 +38,14 @@ class ConfigError(UserError):
     """Settings are missing or malformed (hosts, keys, rate)."""
 
 
+class StateStoreError(UserError):
+    """The per-account state (SQLite file or PostgreSQL) cannot be reached or read.
+
+    Raised before any row is sent when it is found at the start, and mid-run to stop
+    the run cleanly (nothing new is sent; the next run resumes).
+    """
+
+
 class LockedError(UserError):
     """Another run holds the lock on this input or inbox."""
 

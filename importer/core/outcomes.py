@@ -14,6 +14,7 @@ class RowStatus(StrEnum):
     FAILURE = "Failure"
     INVALID = "Invalid"
     PENDING = "Pending"
+    NOT_SENT = "NotSent"  # ready, but the run stopped (or hit the daily cap) before sending it
 
 
 class Origin(StrEnum):
@@ -25,13 +26,15 @@ class Origin(StrEnum):
 
 
 # Status colours as (background, text), the same in every workbook and on the page:
-# Success green, Pending amber, PartialSuccess orange, Failure red, Invalid grey.
+# Success green, Pending amber, PartialSuccess orange, Failure red, Invalid grey,
+# NotSent blue (nothing happened to it yet: running the same command again sends it).
 STATUS_COLOURS: dict[RowStatus, tuple[str, str]] = {
     RowStatus.SUCCESS: ("#C6EFCE", "#006100"),
     RowStatus.PENDING: ("#FFEB9C", "#7F6000"),
     RowStatus.PARTIAL_SUCCESS: ("#F8CBAD", "#843C0C"),
     RowStatus.FAILURE: ("#FFC7CE", "#9C0006"),
     RowStatus.INVALID: ("#E7E6E6", "#3B3838"),
+    RowStatus.NOT_SENT: ("#DDEBF7", "#1F4E78"),
 }
 
 RESULT_COLUMNS: tuple[str, ...] = (

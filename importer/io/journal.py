@@ -63,6 +63,12 @@ class JournalRow:
     request_id: str | None
     accepted_at: float | None
     outcome: RowOutcome | None
+    updated_at: float | None = None  # wall clock of the last transition
+
+    @property
+    def maybe_sent(self) -> bool:
+        """A call for it went out and no answer settled it: it may be in LeadSquared."""
+        return self.outcome is None and (self.uncertain or self.state == RowState.SENDING)
 
 
 class Journal:
@@ -116,6 +122,14 @@ class Journal:
             "state = excluded.state, "
             "uncertain = MAX(rows.uncertain, excluded.uncertain), updated_at = excluded.updated_at",
             (row_number, RowState.SENDING, int(uncertain), self._clock()),
+        )
+
+    def mark_unsent(self, row_number: int) -> None:
+        """The call never went out after all (a stop came first): nothing to read back."""
+        self._db.execute(
+            "UPDATE rows SET state = ?, updated_at = ? WHERE row_number = ? AND state = ? "
+            "AND uncertain = 0",
+            (RowState.PLANNED, self._clock(), row_number, RowState.SENDING),
         )
 
     def mark_uncertain(self, row_number: int) -> None:
@@ -221,7 +235,7 @@ class Journal:
         cursor = self._db.execute(
             "SELECT row_number, state, uncertain, request_id, accepted_at, status, "
             "created_opportunity_id, conflicted_opportunity_id, related_prospect_id, "
-            "exception_type, message, extra, origin FROM rows ORDER BY row_number"
+            "exception_type, message, extra, origin, updated_at FROM rows ORDER BY row_number"
         )
         for (
             row_number,
@@ -237,6 +251,7 @@ class Journal:
             message,
             extra,
             origin,
+            updated_at,
         ) in cursor:
             outcome = None
             if status:
@@ -259,6 +274,7 @@ class Journal:
                 request_id=request_id,
                 accepted_at=accepted_at,
                 outcome=outcome,
+                updated_at=updated_at,
             )
 
     def snapshot(self) -> dict[int, JournalRow]:

@@ -195,6 +195,7 @@ class LeadSquaredClient:
         page_size: int = 100,
         opportunity_type: int | None = None,
         columns: list[str] | None = None,
+        newest_first: bool = False,
     ) -> OpportunityPage:
         """One page of a lead's opportunities (Get Opportunities by Lead Id)."""
         params: dict[str, str] = {"leadId": lead_id}
@@ -203,6 +204,8 @@ class LeadSquaredClient:
         body: dict[str, Any] = {"Paging": {"PageIndex": page_index, "PageSize": page_size}}
         if columns:
             body["Columns"] = {"Include_CSV": ",".join(columns)}
+        if newest_first:  # Direction "1": the most recent first (the doc page's words)
+            body["Sorting"] = {"ColumnName": "PACreatedOn", "Direction": "1"}
         data = await self._call("opportunities_of_lead", params=params, json=body)
         return self._parsed("opportunities_of_lead", parse_opportunity_page, data)
 
@@ -372,7 +375,6 @@ def _from_status(response: httpx.Response, name: str, secrets: tuple[str, ...]) 
     if code == 408:
         return TransientError(text, status_code=code, uncertain=False)
     # The row's own fault ends it: any other 4xx, or a 5xx naming an MX exception about the data.
-    # A 5xx that names none, MXUnknownException, or an unreachable service is the server's.
     if 400 <= code < 500 or row_fault:
         return RowRejected(
             said or f"HTTP {code}",
@@ -380,7 +382,9 @@ def _from_status(response: httpx.Response, name: str, secrets: tuple[str, ...]) 
             status_code=code,
             request_id=request_id,
         )
-    return TransientError(text, status_code=code, uncertain=False)
+    # Any other 5xx (a gateway's page, no ExceptionType, MXUnknownException, a service out of
+    # reach) does not prove the request was refused before it was processed (CONTRACT 4).
+    return TransientError(text, status_code=code, uncertain=True)
 
 
 def _server_trouble(exception_type: str | None, message: str | None) -> bool:

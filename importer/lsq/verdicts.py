@@ -125,3 +125,21 @@ def pending(row_number: int, request_id: str, waited: float) -> RowOutcome:
             "run `lsq-import status` on this workbook later to collect the result"
         ),
     )
+
+
+def unconfirmed(row_number: int, reason: str) -> RowOutcome:
+    """Sent, its answer lost, and nothing could tell whether LeadSquared has it."""
+    return RowOutcome(
+        row_number=row_number,
+        status=RowStatus.PENDING,
+        message=(
+            f"Sent, but its answer was lost and it {reason.removeprefix('could not be ')}"
+            if not reason.startswith("could not be confirmed")
+            else f"Sent, but its answer was lost and it {reason}"
+        )
+        + ". It is not sent again until it is read back (`lsq-import status` on this workbook)",
+    )
+
+
+def not_sent(row_number: int, message: str) -> RowOutcome:
+    return RowOutcome(row_number=row_number, status=RowStatus.NOT_SENT, message=message)

@@ -27,3 +27,19 @@ def row_identity(mapping: Mapping, body: dict[str, Any], values: MappingOf[str, 
     else:
         text = json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def identity_fields(mapping: Mapping) -> list[str] | None:
+    """The opportunity fields (Schema Names) a read-back compares to recognise the row.
+
+    With `unique` declared, its opportunity fields (the lead is found by `search_by`);
+    otherwise None: every field sent.
+    """
+    if not mapping.unique or mapping.operation != "capture":
+        return None
+    names = []
+    for name in mapping.unique:
+        target = mapping.find_target(name) or name
+        if target.startswith("opportunity."):
+            names.append(target.removeprefix("opportunity."))
+    return names

@@ -5,12 +5,15 @@ answer is likely, and writes every step to the journal before acting on it.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import threading
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from functools import partial
+from typing import Any, Literal, TypeVar
 
 import httpx
 
@@ -30,6 +33,7 @@ from importer.core.outcomes import RowOutcome, RowStatus
 from importer.io.journal import Journal, JournalRow, RowState
 from importer.lsq import verdicts
 from importer.lsq.responses import TaskStatus
+from importer.send.confirm import Confirmer, Found, Sent
 from importer.send.polling import PollItem, PollSchedule
 from importer.send.previous import Decision, PreviousImports, Verdict
 from importer.send.progress import Counters, Progress
@@ -45,6 +49,23 @@ CANCEL_CHECK_SECONDS = 0.1
 STOP_GRACE_SECONDS = 15.0  # after a stop, how long calls under way may take to answer
 LEDGER_RECHECK_SECONDS = 1.0  # a row another run is sending: look again this often
 MAX_POLL_BACKOFF_STEP = 6
+# After a lost answer, a sync capture may still be finishing at LeadSquared: wait this
+# long (at least) before reading it back.
+READ_BACK_SETTLE = 2.0
+GAVE_UP = (
+    "Gave up after {n} attempts whose answers were lost; reading back found no opportunity, "
+    "so it was not created: run `lsq-import retry` on this workbook to send it again"
+)
+QUEUE_BEHIND = (
+    "could not be confirmed yet: LeadSquared's queue had not reached the time it was sent; "
+    "run `lsq-import status` on this workbook later to read it back"
+)
+HELD_ELSEWHERE = (
+    "Not sent: another lsq-import was sending this same row and still held it; "
+    "run the same command again once it has finished"
+)
+THROTTLED = "LeadSquared kept answering 429 (too many calls)"
+R = TypeVar("R")
 
 
 @dataclass(slots=True)
@@ -54,9 +75,11 @@ class Job:
     row_number: int
     body: dict[str, Any]
     share_item: Callable[[str], dict[str, Any]] | None = None
-    uncertain: bool = False  # an earlier attempt may have been processed
+    uncertain: bool = False  # an earlier attempt may have been processed: read back first
     identity: str | None = None  # the row's identity in the account ledger
     values: dict[str, str] = field(default_factory=dict)  # sent values by target
+    sent_at: float | None = None  # wall clock of the first attempt (the read-back looks after)
+    lead_id: str | None = None  # the lead an earlier attempt or read-back found
 
 
 class _Fatal(Exception):
@@ -65,6 +88,10 @@ class _Fatal(Exception):
 
 class _Abandon(Exception):
     """Internal: a stop came before this row's next attempt; it is left for the next run."""
+
+
+class _ReplyLost(Exception):
+    """Internal: the answer to a send was lost; it may have been processed."""
 
 
 class ImportPool:
@@ -79,6 +106,7 @@ class ImportPool:
         operation: Operation = "capture",
         cancel: threading.Event | None = None,
         previous: PreviousImports | None = None,
+        match_fields: Sequence[str] | None = None,
     ) -> None:
         self.session = session
         self.previous = previous
@@ -98,7 +126,17 @@ class ImportPool:
         self._metrics_next = 0.0
         self._waiting: list[asyncio.Task[None]] = []
         self._stopping = False  # asked to stop: send nothing new, let calls in flight end
-        self._in_flight = 0  # HTTP calls under way right now
+        self._in_flight = 0  # rows whose call is under way right now
+        # SQLite (and PostgreSQL) calls wait on other processes' locks: one thread of their
+        # own keeps them in order and off the event loop, so replies and a cancel stay prompt.
+        self._state_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="state")
+        self.confirmer = Confirmer(
+            session,
+            match_fields=match_fields,
+            known_lead=self._known_lead if previous is not None else None,
+            remember_lead=self._remember_lead if previous is not None else None,
+        )
+        self.read_backs = 0  # rows read back before a second send (or to settle them)
 
     # -- public ------------------------------------------------------------------
 
@@ -132,7 +170,13 @@ class ImportPool:
             for task in everything:
                 task.cancel()
             await asyncio.gather(*everything, return_exceptions=True)
+            self._state_thread.shutdown(wait=True)
         return self.outcomes
+
+    async def _state(self, call: Callable[..., R], *args: Any) -> R:
+        """A journal or ledger call, on the state thread."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._state_thread, partial(call, *args))
 
     # -- producing -----------------------------------------------------------------
 
@@ -168,12 +212,12 @@ class ImportPool:
                     job=job,
                 )
                 continue
-            job.uncertain = previous is not None and (
-                previous.uncertain or previous.state == RowState.SENDING
-            )
+            if previous is not None and previous.maybe_sent:
+                job.uncertain = True
+                job.sent_at = previous.updated_at
             if self._stopping:
                 break
-            if self._answered_by_ledger(job):
+            if await self._answered_by_ledger(job):
                 continue
             if not probed:
                 # The first call goes alone: wrong keys then cost one call, not one per worker.
@@ -186,25 +230,25 @@ class ImportPool:
             await queue.put(None)
         self._check_done()
 
-    def _answered_by_ledger(self, job: Job) -> bool:
+    async def _answered_by_ledger(self, job: Job) -> bool:
         """Ask the account ledger first; True when the row must not be sent (now)."""
         if self.previous is None or job.identity is None:
             return False
-        decision = self.previous.decide(job.identity, job.row_number, job.values)
+        decision = await self._state(self.previous.decide, job.identity, job.row_number, job.values)
         if decision.verdict == Verdict.WAIT:
             self._waiting.append(asyncio.create_task(self._wait_turn(job)))
             return True
-        return self._route(job, decision)
+        return await self._route(job, decision)
 
-    def _route(self, job: Job, decision: Decision) -> bool:
+    async def _route(self, job: Job, decision: Decision) -> bool:
         """Act on the ledger's answer; True when nothing is to be sent."""
         if decision.verdict == Verdict.KNOWN and decision.outcome is not None:
-            self._record(decision.outcome)  # journaled; the ledger keeps where it came from
+            await self._state(self._record, decision.outcome)  # the ledger keeps its origin
             self._job_done()
             return True
         if decision.verdict == Verdict.POLL and decision.request_id:
-            self.journal.mark_sending(job.row_number)
-            self.journal.mark_accepted(job.row_number, decision.request_id)
+            await self._state(self.journal.mark_sending, job.row_number)
+            await self._state(self.journal.mark_accepted, job.row_number, decision.request_id)
             self._polls.add(
                 job.row_number,
                 decision.request_id,
@@ -215,23 +259,36 @@ class ImportPool:
             return True
         if decision.verdict == Verdict.SEND_UNCERTAIN:
             job.uncertain = True
+            job.sent_at = decision.sent_at or job.sent_at
+            job.lead_id = decision.lead_id
         return False
 
     async def _wait_turn(self, job: Job) -> None:
-        """Another run (or an earlier row of this file) is sending the same row: wait for it."""
+        """Another run (or an earlier row of this file) is sending the same row: wait for it,
+        never longer than a lease and never past a stop."""
         assert self.previous is not None and job.identity is not None
+        deadline = self.session.clock() + self.settings.lease_seconds
         while True:
             await self.session.sleep(LEDGER_RECHECK_SECONDS)
-            decision = self.previous.decide(job.identity, job.row_number, job.values)
+            if self._stopping:
+                self._job_done()  # left for the next run: NotSent
+                return
+            decision = await self._state(
+                self.previous.decide, job.identity, job.row_number, job.values
+            )
             if decision.verdict != Verdict.WAIT:
                 break
-        if not self._route(job, decision):
+            if decision.expires_at is not None and self.session.clock() >= deadline:
+                self._record(verdicts.not_sent(job.row_number, HELD_ELSEWHERE))
+                self._job_done()
+                return
+        if not await self._route(job, decision):
             await self._send(job)
 
     async def _worker(self, queue: asyncio.Queue[Job | None]) -> None:
         while (job := await queue.get()) is not None:
             if self._stopping:
-                self._unclaim(job)
+                await self._unclaim(job)
                 continue
             await self._send(job)
 
@@ -240,14 +297,16 @@ class ImportPool:
         while not cancel.is_set():
             await asyncio.sleep(CANCEL_CHECK_SECONDS)  # real time: the event is set by a thread
         self._stopping = True
+        self.session.progress.stopping(self._in_flight)
         deadline = self.session.clock() + STOP_GRACE_SECONDS
         while self._in_flight and self.session.clock() < deadline:
             await self.session.sleep(CANCEL_CHECK_SECONDS)
         raise ImportCancelled("the import was stopped")
 
-    def _unclaim(self, job: Job) -> None:
+    async def _unclaim(self, job: Job) -> None:
+        await self._state(self.journal.mark_unsent, job.row_number)
         if self.previous is not None and job.identity is not None:
-            self.previous.unclaim(job.identity, job.row_number)
+            await self._state(self.previous.unclaim, job.identity, job.row_number)
 
     # -- sending ---------------------------------------------------------------------
 
@@ -261,67 +320,142 @@ class ImportPool:
 
     async def _send_row(self, job: Job) -> None:
         self.session.progress.sent(job.row_number)
+        lost = 0  # attempts whose answer was lost (the row may be in LeadSquared)
+        while True:
+            if job.uncertain and self._reads_back:
+                settled = await self._read_back(job)
+                if settled:
+                    return
+            if lost >= self.settings.max_attempts:
+                await self._finish(verdicts.failure(job.row_number, GAVE_UP.format(n=lost)), job)
+                return
+            if self._stopping:
+                await self._unclaim(job)
+                return
+            try:
+                answer = await self._attempt(job)
+            except _Abandon:
+                await self._unclaim(job)
+                return
+            except _ReplyLost as lost_reply:
+                lost += 1
+                job.uncertain = True
+                await self._state(self.journal.mark_uncertain, job.row_number)
+                log.debug("row %s: %s", job.row_number, lost_reply.args[0])
+                if not self._reads_back:
+                    # An update sent twice sets the same values: sending again is safe.
+                    await self.session.sleep(backoff(lost, self.session.rng))
+                    continue
+                # Let a capture still being processed finish before looking for it.
+                await self.session.sleep(max(READ_BACK_SETTLE, backoff(lost, self.session.rng)))
+                continue
+            if answer is not None:
+                await self._finish(answer, job)
+            return
+
+    @property
+    def _reads_back(self) -> bool:
+        return self.operation == "capture"
+
+    async def _attempt(self, job: Job) -> RowOutcome | None:
+        """One send (retried inside while no answer can hide a processed request).
+
+        Returns the row's outcome, or None when it was accepted and is now polled.
+        """
 
         def before_attempt() -> None:
             if self._stopping:
                 raise _Abandon  # a stop came between attempts: this row waits for the next run
-            self.journal.mark_sending(job.row_number, uncertain=job.uncertain)
 
-        def reply_lost() -> None:
-            job.uncertain = True
-            self.journal.mark_uncertain(job.row_number)
-
-        hooks = RetryHooks(before_attempt=before_attempt, reply_lost=reply_lost)
+        await self._state(self.journal.mark_sending, job.row_number, job.uncertain)
+        if self.previous is not None and job.identity is not None:
+            first = await self._state(self.previous.sending, job.identity)
+            job.sent_at = job.sent_at or first
+        job.sent_at = job.sent_at or time.time()
+        hooks = RetryHooks(before_attempt=before_attempt)
         try:
             if self.mode == Mode.ASYNC:
                 call = self.session.client.capture_async
                 if self.operation == "update":
                     call = self.session.client.update_async
                 request_id = await self.session.call(
-                    lambda: call(job.body), window=self.mode, hooks=hooks
+                    lambda: call(job.body), window=self.mode, hooks=hooks, retry_uncertain=False
                 )
             else:
                 result = await self.session.call(
                     lambda: self.session.client.capture_sync(job.body),
                     window=self.mode,
                     hooks=hooks,
+                    retry_uncertain=False,
                 )
-        except RateLimited:
-            failure = "LeadSquared kept answering 429 (too many calls)"
         except TransientError as exc:
-            failure = f"Gave up after {self.settings.max_attempts} attempts: {exc.message}"
+            if exc.uncertain:
+                raise _ReplyLost(exc.message) from None
+            return verdicts.failure(
+                job.row_number,
+                f"Gave up after {self.settings.max_attempts} attempts: {exc.message}",
+            )
+        except RateLimited:
+            return verdicts.failure(
+                job.row_number, "LeadSquared kept answering 429 (too many calls)"
+            )
         except RowRejected as exc:
-            rejected = verdicts.failure(
+            return verdicts.failure(
                 job.row_number,
                 exc.message,
                 exception_type=exc.exception_type,
                 request_id=exc.request_id,
             )
-            await self._finish(rejected, job)
-            return
         except (AuthError, NotFound) as exc:
             raise _Fatal(_fatal_user_error(exc)) from None
-        except _Abandon:
-            if not job.uncertain:  # a lost reply may have been processed: keep the claim
-                self._unclaim(job)
-            return
-        else:
-            if self.mode == Mode.ASYNC:
-                if self.previous is not None and job.identity is not None:
-                    self.previous.accepted(job.identity, request_id)  # the ledger first
-                self.journal.mark_accepted(job.row_number, request_id)
-                self._polls.add(
-                    job.row_number,
-                    request_id,
-                    accepted=self.session.clock(),
-                    uncertain=job.uncertain,
-                    job=job,
-                )
-            else:
-                outcome = verdicts.from_capture(job.row_number, result, uncertain=job.uncertain)
-                await self._finish(outcome, job)
-            return
-        await self._finish(verdicts.failure(job.row_number, failure), job)
+        if self.mode == Mode.ASYNC:
+            if self.previous is not None and job.identity is not None:
+                await self._state(self.previous.accepted, job.identity, request_id)  # ledger first
+            await self._state(self.journal.mark_accepted, job.row_number, request_id)
+            self._polls.add(
+                job.row_number,
+                request_id,
+                accepted=self.session.clock(),
+                uncertain=job.uncertain,
+                job=job,
+            )
+            return None
+        return verdicts.from_capture(job.row_number, result, uncertain=job.uncertain)
+
+    async def _read_back(self, job: Job) -> bool:
+        """Look for the row in LeadSquared before sending it again; True when it is settled."""
+        self.read_backs += 1
+        if self.mode == Mode.ASYNC and job.sent_at is not None:
+            passed = await self.confirmer.wait_for_queue(job.sent_at, self.settings.poll_timeout)
+            if not passed:
+                await self._unconfirmed(job, QUEUE_BEHIND)
+                return True
+        read = await self.confirmer.read_back(
+            job.row_number, job.body, job.sent_at, lead_id=job.lead_id
+        )
+        if read.found == Found.YES and read.outcome is not None:
+            await self._finish(read.outcome, job)
+            return True
+        if read.found == Found.UNDECIDED:
+            await self._unconfirmed(job, read.reason)
+            return True
+        job.lead_id = read.lead_id or job.lead_id
+        return False
+
+    async def _unconfirmed(self, job: Job, reason: str) -> None:
+        """Nothing can tell whether it is in LeadSquared: never send it again now."""
+        if self.previous is not None and job.identity is not None:
+            await self._state(self.previous.still_uncertain, job.identity)
+        self._record(verdicts.unconfirmed(job.row_number, reason))  # the journal keeps it uncertain
+        self._job_done()
+
+    async def _known_lead(self, search_by: str, value: str) -> str | None:
+        assert self.previous is not None
+        return await self._state(self.previous.known_lead, search_by, value)
+
+    async def _remember_lead(self, search_by: str, value: str, lead_id: str) -> None:
+        assert self.previous is not None
+        await self._state(self.previous.remember_lead, search_by, value, lead_id)
 
     # -- polling -------------------------------------------------------------------------
 
@@ -397,12 +531,14 @@ class ImportPool:
 
     async def _finish(self, outcome: RowOutcome, job: Job | None) -> None:
         if self.previous is not None and job is not None and job.identity is not None:
-            self.previous.finished(job.identity, outcome, job.values)  # the ledger first
+            # The ledger first: another run must not send what LeadSquared has.
+            await self._state(self.previous.finished, job.identity, outcome, job.values)
+            await self._remember_lead_of(job, outcome)
         if job is not None and job.share_item is not None and share_due(outcome):
             if outcome.created_opportunity_id:
                 # Journal the capture first: a crash during the share then repeats only the share.
                 outcome.extra[SHARE_STATUS] = SHARE_PENDING
-                self.journal.mark_done(outcome)
+                await self._state(self.journal.mark_done, outcome)
                 item = job.share_item(outcome.created_opportunity_id)
                 try:
                     await share_created(self.session, outcome, item)
@@ -410,12 +546,23 @@ class ImportPool:
                     raise _Fatal(_fatal_user_error(exc)) from None
             else:
                 outcome.extra[SHARE_STATUS] = NOT_SHARED_DUPLICATE
-        self._record(outcome)
+        await self._state(self._record, outcome)
         self._job_done()
 
+    async def _remember_lead_of(self, job: Job, outcome: RowOutcome) -> None:
+        """The lead a capture landed on: a later read-back of its search_by value starts there."""
+        if self.operation != "capture" or not outcome.related_prospect_id:
+            return
+        sent = Sent.of(job.body)
+        if sent.search_by and sent.search_value:
+            await self._remember_lead(
+                sent.search_by, sent.search_value, outcome.related_prospect_id
+            )
+
     def _record(self, outcome: RowOutcome, *, write: bool = True) -> None:
-        # A Pending row stays `accepted` in the journal: the next run polls it, never re-sends.
-        if write and outcome.status != RowStatus.PENDING:
+        # A Pending row stays `accepted` (or uncertain) in the journal: the next run polls or
+        # reads it back, never re-sends it blindly; a NotSent row stays to be sent.
+        if write and outcome.status not in (RowStatus.PENDING, RowStatus.NOT_SENT):
             self.journal.mark_done(outcome)
         self.outcomes[outcome.row_number] = outcome
         self.session.progress.finished(outcome)
@@ -439,12 +586,26 @@ def _fatal_user_error(exc: ApiError) -> UserError:
 
 
 async def _aiter(jobs: Iterable[Job] | AsyncIterator[Job]) -> AsyncIterator[Job]:
+    """The jobs in order; a plain iterator (which reads and checks the file chunk by chunk)
+    is advanced on a thread, so the event loop never waits for the disk or pandas."""
     if isinstance(jobs, AsyncIterator):
         async for job in jobs:
             yield job
-    else:
-        for job in jobs:
+        return
+    iterator = iter(jobs)
+    while True:
+        batch = await asyncio.to_thread(_take, iterator, JOB_BATCH)
+        for job in batch:
             yield job
+        if len(batch) < JOB_BATCH:
+            return
+
+
+JOB_BATCH = 64  # jobs taken from the file per trip to the reading thread
+
+
+def _take(iterator: Iterator[Job], count: int) -> list[Job]:
+    return list(itertools.islice(iterator, count))
 
 
 def send_rows(
@@ -460,6 +621,7 @@ def send_rows(
     transport: httpx.AsyncBaseTransport | None = None,
     cancel: threading.Event | None = None,
     previous: PreviousImports | None = None,
+    match_fields: Sequence[str] | None = None,
 ) -> dict[int, RowOutcome]:
     """Send these jobs with one session and one pool; every outcome also lands in the journal."""
 
@@ -468,7 +630,13 @@ def send_rows(
             settings, transport=transport, progress=progress, counters=counters
         ) as session:
             pool = ImportPool(
-                session, journal, mode=mode, operation=operation, cancel=cancel, previous=previous
+                session,
+                journal,
+                mode=mode,
+                operation=operation,
+                cancel=cancel,
+                previous=previous,
+                match_fields=match_fields,
             )
             return await pool.run(jobs, resume)
 

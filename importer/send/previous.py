@@ -7,6 +7,8 @@ from and which columns now differ) instead of being sent again.
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -14,15 +16,17 @@ from datetime import datetime
 from enum import Enum, auto
 
 from importer.core.config import Settings
+from importer.core.errors import StateStoreError
 from importer.core.outcomes import Origin, RowOutcome, RowStatus
-from importer.io.ledger import Ledger, LedgerEntry, LedgerState, ledger_path, process_alive
+from importer.io.ledger import Claim, Ledger, LedgerEntry, ledger_path
 
+log = logging.getLogger("importer.ledger")
 IMPORTED = (RowStatus.SUCCESS, RowStatus.PARTIAL_SUCCESS)
 
 
 class Verdict(Enum):
     SEND = auto()  # the claim is ours: send it
-    SEND_UNCERTAIN = auto()  # a dead run's claim taken over: it may have been sent
+    SEND_UNCERTAIN = auto()  # ours, but an earlier attempt may have been processed: read back
     WAIT = auto()  # another live run (or an earlier row of this file) is sending it now
     POLL = auto()  # LeadSquared accepted it already: collect its result
     KNOWN = auto()  # the account has it: not sent again
@@ -33,10 +37,18 @@ class Decision:
     verdict: Verdict
     request_id: str | None = None
     outcome: RowOutcome | None = None
+    sent_at: float | None = None  # SEND_UNCERTAIN: when the first attempt went out
+    lead_id: str | None = None  # SEND_UNCERTAIN: the lead, when an earlier attempt learnt it
+    expires_at: float | None = None  # WAIT: the holder's lease runs until then (None: this run)
 
 
 class PreviousImports:
-    """Claims, acceptances and results of one run's rows in the account ledger."""
+    """Claims, acceptances and results of one run's rows in the account ledger.
+
+    Open it with `with`: the run holds one lease for all its claims, renewed by a
+    thread while the process lives, and given up at the end (claims never sent are
+    freed; rows sent without an answer stay uncertain for the next run to read back).
+    """
 
     def __init__(
         self,
@@ -47,6 +59,7 @@ class PreviousImports:
         operation: str,
         labels: Mapping[str, str],
         fresh: bool = False,
+        lease_seconds: float = 60.0,
     ) -> None:
         self.ledger = ledger
         self.fresh = fresh  # --fresh: send every row again (still remembered afterwards)
@@ -54,6 +67,32 @@ class PreviousImports:
         self.file = file
         self.operation = operation
         self.labels = labels  # target -> the user's column header
+        self.lease_seconds = lease_seconds
+        self.holder = ""
+        self._stop_renewing = threading.Event()
+        self._renewer: threading.Thread | None = None
+
+    def __enter__(self) -> PreviousImports:
+        self.holder = self.ledger.open_holder(self.lease_seconds)
+        self._renewer = threading.Thread(target=self._renew, name="lease", daemon=True)
+        self._renewer.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop_renewing.set()
+        if self._renewer is not None:
+            self._renewer.join()
+        try:
+            self.ledger.close_holder(self.holder)
+        except StateStoreError as error:  # the lease expires by itself; the rows stay claimed
+            log.warning("could not give up the run's claims: %s", error)
+
+    def _renew(self) -> None:
+        while not self._stop_renewing.wait(self.lease_seconds / 4):
+            try:
+                self.ledger.renew(self.holder, self.lease_seconds)
+            except Exception as error:  # noqa: BLE001 - keep trying: the lease is still ours
+                log.warning("could not renew the run's lease: %s", error)
 
     def owner(self, row_number: int) -> str:
         return f"{self.run}#{row_number}"
@@ -63,23 +102,23 @@ class PreviousImports:
         if self.fresh:
             return Decision(Verdict.SEND)
         owner = self.owner(row_number)
-        entry = self.ledger.claim(identity, owner, file=self.file, row_number=row_number)
-        if entry is None:
-            return Decision(Verdict.SEND)
-        if entry.state == LedgerState.SENDING:
-            if process_alive(entry.pid):
-                return Decision(Verdict.WAIT)
-            taken = self.ledger.claim(
-                identity, owner, file=self.file, row_number=row_number, take_over=True
-            )
-            if taken is None:
-                return Decision(Verdict.SEND_UNCERTAIN)
-            entry = taken
-        if entry.state == LedgerState.ACCEPTED:
-            if entry.request_id:
-                return Decision(Verdict.POLL, request_id=entry.request_id)
-            return Decision(Verdict.SEND_UNCERTAIN)
-        return Decision(Verdict.KNOWN, outcome=self._known(entry, owner, row_number, values))
+        result = self.ledger.claim(
+            identity, owner, self.holder, file=self.file, row_number=row_number
+        )
+        entry = result.entry
+        if result.claim == Claim.HELD:
+            return Decision(Verdict.WAIT, expires_at=result.expires_at)
+        if result.claim == Claim.ACCEPTED:
+            return Decision(Verdict.POLL, request_id=entry.request_id)
+        if result.claim == Claim.DONE:
+            return Decision(Verdict.KNOWN, outcome=self._known(entry, owner, row_number, values))
+        if entry.sent_at is not None:
+            return Decision(Verdict.SEND_UNCERTAIN, sent_at=entry.sent_at, lead_id=entry.lead_id)
+        return Decision(Verdict.SEND)
+
+    def sending(self, identity: str) -> float:
+        """Written before the call goes out; returns when the first attempt went out."""
+        return self.ledger.sent(identity)
 
     def unclaim(self, identity: str, row_number: int) -> None:
         """A claimed row that was not sent after all (the run stopped first)."""
@@ -88,8 +127,12 @@ class PreviousImports:
     def accepted(self, identity: str, request_id: str) -> None:
         self.ledger.accepted(identity, request_id)
 
+    def still_uncertain(self, identity: str) -> None:
+        """It may be in LeadSquared and nothing could tell: the next run reads back first."""
+        self.ledger.uncertain(identity)
+
     def finished(self, identity: str, outcome: RowOutcome, values: Mapping[str, str]) -> None:
-        """Remember an imported row; forget a failed one so a fixed row can go later."""
+        """Remember an imported row; forget a certainly failed one so a fixed row can go later."""
         if outcome.status in IMPORTED:
             self.ledger.done(
                 identity,
@@ -107,6 +150,12 @@ class PreviousImports:
             )
         elif outcome.status == RowStatus.FAILURE:
             self.ledger.release(identity)
+
+    def remember_lead(self, search_by: str, value: str, lead_id: str) -> None:
+        self.ledger.remember_lead(search_by, value, lead_id)
+
+    def known_lead(self, search_by: str, value: str) -> str | None:
+        return self.ledger.known_lead(search_by, value)
 
     def _known(
         self, entry: LedgerEntry, owner: str, row_number: int, values: Mapping[str, str]
@@ -153,5 +202,5 @@ class PreviousImports:
 def open_ledger(settings: Settings) -> Iterator[Ledger]:
     """The ledger of the account these settings reach (host + access key)."""
     host = settings.host or settings.async_host
-    with Ledger(ledger_path(settings.state_home, host, settings.access_key)) as ledger:
+    with Ledger.at(ledger_path(settings.state_home, host, settings.access_key)) as ledger:
         yield ledger

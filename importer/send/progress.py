@@ -31,6 +31,9 @@ class Progress:
     def rate_limited(self) -> None:
         """LeadSquared answered 429."""
 
+    def stopping(self, calls_under_way: int) -> None:
+        """A stop was asked for: nothing new goes out; these calls may still answer."""
+
     def finished(self, outcome: RowOutcome) -> None:
         """A row has its final outcome for this run."""
 

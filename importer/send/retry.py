@@ -54,8 +54,13 @@ async def call_with_retries(
     sleep: Sleep = asyncio.sleep,
     hooks: RetryHooks = NO_HOOKS,
     max_throttled: int = MAX_429_PER_CALL,
+    retry_uncertain: bool = True,
 ) -> T:
-    """`send()` through the limiter until it answers, or until retrying cannot help."""
+    """`send()` through the limiter until it answers, or until retrying cannot help.
+
+    With `retry_uncertain=False` an answer that may hide a processed request is raised at
+    once: a capture must be read back before it is sent again (CONTRACT 4).
+    """
     attempts = throttled = 0
     while True:
         hooks.before_attempt()
@@ -71,6 +76,8 @@ async def call_with_retries(
         except TransientError as exc:
             if exc.uncertain:
                 hooks.reply_lost()
+                if not retry_uncertain:
+                    raise
             attempts += 1
             if attempts >= max_attempts:
                 raise

@@ -76,6 +76,7 @@ class Session:
         window: Mode,
         hooks: RetryHooks = NO_HOOKS,
         max_throttled: int = MAX_429_PER_CALL,
+        retry_uncertain: bool = True,
     ) -> T:
         """`send()` paced by `window`'s limiter, retried while retrying can help."""
         throttled = hooks.throttled
@@ -93,6 +94,7 @@ class Session:
             sleep=self.sleep,
             hooks=RetryHooks(hooks.before_attempt, hooks.reply_lost, on_429),
             max_throttled=max_throttled,
+            retry_uncertain=retry_uncertain,
         )
 
     def note_429(self, window: Mode) -> None:

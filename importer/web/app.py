@@ -388,7 +388,7 @@ async def events(request: Request) -> Response:
             if text != last:
                 yield f"event: status\ndata: {text}\n\n"
                 last = text
-            if status.state != "running" or time.monotonic() > ends:
+            if status.state not in ("running", "stopping") or time.monotonic() > ends:
                 return
             await asyncio.sleep(STREAM_EVERY)
             if page.closing.is_set():

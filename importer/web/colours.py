@@ -11,6 +11,7 @@ _NAMES = {
     RowStatus.PARTIAL_SUCCESS: "partial",
     RowStatus.FAILURE: "failure",
     RowStatus.INVALID: "invalid",
+    RowStatus.NOT_SENT: "notsent",
 }
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Literal
 
-State = Literal["running", "finished", "stopped"]
+State = Literal["running", "stopping", "finished", "stopped"]
 ActivityKind = Literal["import", "retry", "status", "verify"]
 
 

@@ -69,10 +69,11 @@ def import_status(
     live: Snapshot | None,
     live_kind: str | None,
     can_cancel: bool,
+    stopping: bool = False,
 ) -> ImportStatus:
     """The import as it is now; `live` is the running task's progress, if one runs."""
     running = live_kind is not None
-    state: State = "running" if running else _settled(record.state)
+    state: State = ("stopping" if stopping else "running") if running else _settled(record.state)
     counts = {str(s): record.counts.get(str(s), 0) for s in RowStatus}
     done, total = record.done, record.total
     calls, throttled = record.calls, record.rate_limited

@@ -75,6 +75,7 @@ class TaskBoard:
             live=live,
             live_kind=task.kind if task else None,
             can_cancel=task is not None,
+            stopping=task is not None and task.stop.is_set(),
         )
 
     # -- starting -----------------------------------------------------------------

@@ -144,13 +144,17 @@ function updateImport(root, status) {
   });
 }
 
+function underWay(state) {
+  return state === "running" || state === "stopping";
+}
+
 function followImport(root) {
-  if (!root.dataset.events || root.dataset.state !== "running" || !window.EventSource) return;
+  if (!root.dataset.events || !underWay(root.dataset.state) || !window.EventSource) return;
   const source = new EventSource(root.dataset.events);
   source.addEventListener("status", (event) => {
     const status = JSON.parse(event.data);
     updateImport(root, status);
-    if (status.state !== "running") source.close();
+    if (!underWay(status.state)) source.close();
   });
 }
 
@@ -171,7 +175,7 @@ function followListedImports() {
       } catch (error) {
         continue;
       }
-      if (status.state !== "running") {
+      if (!underWay(status.state)) {
         clearInterval(timer);
         window.location.reload(); // its next steps change: show them
         return;
