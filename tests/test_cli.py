@@ -6,12 +6,16 @@ import csv
 import zipfile
 from pathlib import Path
 
+import httpx
 import openpyxl
 import pytest
 from support import LOAN_MAPPING
 from typer.testing import CliRunner
 
 from importer.cli import app
+from importer.cli.boundary import sandbox_settings
+from importer.core.config import Settings
+from importer.core.constants import DEFAULT_PATHS
 from importer.sandbox import SandboxConfig, serve_in_thread
 
 MAPPING = LOAN_MAPPING + "note: {column: Notes}\n"
@@ -171,3 +175,29 @@ def test_a_totals_row_at_the_bottom_is_skipped_and_counted(tmp_path: Path, clean
     assert statuses == ["Success", "Success"]
     summary = dict(workbook["Summary"].iter_rows(values_only=True))
     assert summary["Totals rows skipped"] == 1
+
+
+@pytest.mark.parametrize("rule", [False, True])
+def test_the_in_process_sandbox_is_a_new_account_unless_given_the_rule(rule: bool) -> None:
+    """`run --sandbox` and `serve --sandbox`: no duplicate rule; `--duplicate-rule` adds it."""
+    body = {
+        "LeadDetails": [
+            {"Attribute": "EmailAddress", "Value": "a@example.com"},
+            {"Attribute": "SearchBy", "Value": "EmailAddress"},
+        ],
+        "Opportunity": {
+            "OpportunityEventCode": 12000,
+            "Fields": [{"SchemaName": "mx_Custom_1", "Value": "Loan A"}],
+        },
+    }
+    with sandbox_settings(Settings(), True, quiet=True, duplicate_rule=rule) as settings:
+        keys = {"accessKey": settings.access_key, "secretKey": settings.secret_key}
+        url = settings.host + DEFAULT_PATHS["capture_sync"]
+        answers = [httpx.post(url, params=keys, json=body, timeout=5).json() for _ in range(2)]
+    assert [a["IsUnique"] for a in answers] == [True, not rule]
+    assert (answers[1]["CreatedOpportunityId"] is None) is rule
+
+
+def test_serve_duplicate_rule_needs_the_sandbox(clean_env) -> None:
+    result = invoke("serve", "--duplicate-rule", "--port", "0")
+    assert_one_line_error(result, "--duplicate-rule", "--sandbox")

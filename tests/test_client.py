@@ -33,9 +33,11 @@ from importer.core.errors import (
 from importer.lsq.client import CallRecord, LeadSquaredClient
 from importer.lsq.redaction import redact, redact_url
 from importer.lsq.responses import (
+    Lead,
     TaskStatus,
     error_fields,
     parse_capture_result,
+    parse_leads,
     parse_metrics,
     parse_opportunity_page,
     parse_request_id,
@@ -182,6 +184,51 @@ def test_request_id_and_page_and_error_fields() -> None:
     assert error_fields(None) == (None, None)
 
 
+def test_leads_are_read_with_any_id_spelling_and_every_field_as_text() -> None:
+    answer = [
+        {
+            "ProspectID": "p-1",
+            "FirstName": "Asha",
+            "Phone": None,
+            "Score": 12,
+            "DoNotCall": False,
+            "CreatedOn": "2026-01-15 09:00:00",
+        },
+        {"prospectid": "p-2", "EmailAddress": "b@example.com"},
+        {"ProspectId": "p-3", "CreatedOn": None},
+    ]
+    leads = parse_leads(json.dumps(answer))  # JSON text is read as well as JSON
+    assert [lead.prospect_id for lead in leads] == ["p-1", "p-2", "p-3"]
+    first = leads[0]
+    assert first.attributes == {
+        "ProspectID": "p-1",
+        "FirstName": "Asha",
+        "Phone": "",
+        "Score": "12",
+        "DoNotCall": "false",
+        "CreatedOn": "2026-01-15 09:00:00",
+    }
+    assert first.created_on == "2026-01-15 09:00:00" and leads[2].created_on is None
+    assert leads[1].get("emailaddress") == "b@example.com" and leads[1].get("Mobile") is None
+    assert parse_leads([]) == []
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        {"ProspectID": "p-1"},  # an object, not the array the API answers
+        None,
+        "<html>504 Gateway Time-out</html>",
+        [{"FirstName": "no id"}],  # a lead we could not tell apart is not skipped
+        [{"ProspectID": None}],
+        ["p-1"],
+    ],
+)
+def test_leads_of_another_shape_are_a_value_error(answer: object) -> None:
+    with pytest.raises(ValueError):
+        parse_leads(answer)
+
+
 # --- redaction.py ---------------------------------------------------------------------
 
 
@@ -208,6 +255,7 @@ JSON_VALUES = st.recursive(
         parse_metrics,
         parse_opportunity_page,
         parse_request_id,
+        parse_leads,
         error_fields,
     ],
 )
@@ -295,6 +343,8 @@ def test_requests_follow_the_contract() -> None:
             return httpx.Response(200, json={"PendingMessages": 0})
         if "GetOpportunitiesOfLead" in path:
             return httpx.Response(200, json={"RecordCount": 0, "List": []})
+        if "LeadManagement" in path:
+            return httpx.Response(200, json=[])
         if "Share" in path:
             return httpx.Response(200, json={"Status": "Success", "Message": {"Id": "s"}})
         if "Capture" in path:
@@ -311,6 +361,9 @@ def test_requests_follow_the_contract() -> None:
         await c.update_metrics()
         await c.share([{"UserId": "u", "Entity": 5, "EntityType": 3, "EntityId": "o"}])
         await c.opportunities_of_lead("lead-1", opportunity_type=12000, columns=["mx_Custom_1"])
+        assert await c.lead_by_email("a+b@example.com") == []
+        assert await c.leads_by_quick_search("98765 43210") == []
+        assert await c.lead_by_id("lead-1") == []
 
     with_mock(handler, calls)
     by_path = {(r.method, r.url.path): r for r in seen}
@@ -324,6 +377,9 @@ def test_requests_follow_the_contract() -> None:
         ("GET", DEFAULT_PATHS["update_metrics"]),
         ("POST", DEFAULT_PATHS["share"]),
         ("POST", DEFAULT_PATHS["opportunities_of_lead"]),
+        ("GET", DEFAULT_PATHS["lead_by_email"]),
+        ("GET", DEFAULT_PATHS["leads_by_quick_search"]),
+        ("GET", DEFAULT_PATHS["lead_by_id"]),
     }
     keys = {"accessKey": ACCESS, "secretKey": SECRET}
     for (method, path), request in by_path.items():
@@ -346,6 +402,15 @@ def test_requests_follow_the_contract() -> None:
         "Paging": {"PageIndex": 1, "PageSize": 100},
         "Columns": {"Include_CSV": "mx_Custom_1"},
     }
+    # The Get Lead APIs: the sync host, both keys and the one parameter in the query, no body.
+    for name, param, value in (
+        ("lead_by_email", "emailaddress", "a+b@example.com"),
+        ("leads_by_quick_search", "key", "98765 43210"),
+        ("lead_by_id", "id", "lead-1"),
+    ):
+        lookup = by_path[("GET", DEFAULT_PATHS[name])]
+        assert dict(lookup.url.params) == {**keys, param: value}
+        assert lookup.url.host == "lsq.test" and lookup.content == b""
 
 
 @pytest.mark.parametrize(
@@ -602,6 +667,13 @@ def test_every_endpoint_happy_path(kind: str) -> None:
         )
         assert typed.record_count == 0 and typed.items == []
 
+        by_email = await c.lead_by_email("SYNC@Example.com")
+        assert [lead.prospect_id for lead in by_email] == [sync.related_prospect_id]
+        searched = await c.leads_by_quick_search("async@")
+        assert [lead.prospect_id for lead in searched] == [captured.related_prospect_id]
+        by_id = await c.lead_by_id(sync.related_prospect_id or "")
+        assert by_id == by_email
+
     with sandbox_target(kind) as target:
         against(target, journey, records)
     assert records and all(r.status_code == 200 and r.error is None for r in records)
@@ -705,6 +777,98 @@ def test_mx_error_on_sync_capture_is_rejected(kind: str) -> None:
     assert caught.value.status_code == 500
     assert caught.value.exception_type == "MXInvalidEmailAddressException"
     assert "not-an-email" in caught.value.message
+
+
+@pytest.mark.parametrize("kind", TRANSPORTS)
+def test_lead_lookups_find_the_lead_or_nothing(kind: str) -> None:
+    async def journey(c: LeadSquaredClient) -> None:
+        sync = await c.capture_sync(capture_body("Jane.Doe@Example.com", "Jane - Loan"))
+        prospect = sync.related_prospect_id
+        assert prospect
+
+        found = await c.lead_by_email("jane.doe@example.COM")  # LeadSquared ignores case
+        assert len(found) == 1 and isinstance(found[0], Lead)
+        lead = found[0]
+        assert lead.prospect_id == prospect
+        assert lead.get("EmailAddress") == "Jane.Doe@Example.com"
+        assert lead.get("FirstName") == "Jane" and lead.get("Phone") == ""
+        assert lead.created_on and len(lead.created_on) == len("2026-01-15 09:00:00")
+        assert await c.lead_by_email("john@example.com") == []
+
+        assert [x.prospect_id for x in await c.leads_by_quick_search("JANE")] == [prospect]
+        assert await c.leads_by_quick_search("nobody") == []
+
+        assert [x.prospect_id for x in await c.lead_by_id(prospect)] == [prospect]
+        assert await c.lead_by_id("00000000-0000-0000-0000-000000000000") == []
+
+    records: list[CallRecord] = []
+    with sandbox_target(kind) as target:
+        against(target, journey, records)
+        calls = target[2].snapshot()["counters"]["calls"]
+    assert [calls[DEFAULT_PATHS[name]] for name in LOOKUPS] == [2, 2, 2]
+    assert all(ACCESS not in r.url and SECRET not in r.url for r in records)
+
+
+LOOKUPS = ("lead_by_email", "leads_by_quick_search", "lead_by_id")
+
+
+@pytest.mark.parametrize("name", LOOKUPS)
+def test_lead_lookup_with_wrong_keys_is_an_auth_error(name: str) -> None:
+    with sandbox_target("asgi", settings_changes={"access_key": "not-the-access"}) as target:
+        with pytest.raises(AuthError) as caught:
+            against(target, lambda c: getattr(c, name)("jane@example.com"))
+    assert caught.value.status_code == 401
+    assert "LSQ_ACCESS_KEY" in str(caught.value) and "not-the-access" not in str(caught.value)
+
+
+@pytest.mark.parametrize("name", LOOKUPS)
+def test_lead_lookup_without_its_value_is_rejected(name: str) -> None:
+    with sandbox_target("asgi") as target:
+        with pytest.raises(RowRejected) as caught:
+            against(target, lambda c: getattr(c, name)(""))
+    assert caught.value.status_code == 400
+    assert caught.value.exception_type == "MXMandatoryAttributeMissingException"
+
+
+def test_lead_lookups_share_the_sync_rate_window() -> None:
+    async def calls(c: LeadSquaredClient) -> None:
+        await c.capture_sync(capture_body())
+        await c.lead_by_email("jane@example.com")
+        await c.lead_by_id("x")  # the third sync call in the window
+
+    with sandbox_target("asgi", rate_limit=2) as target:
+        with pytest.raises(RateLimited):
+            against(target, calls)
+
+
+def test_a_lead_answer_that_is_not_an_array_is_reported() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"ProspectID": "p-1"})
+
+    with pytest.raises(TransientError) as caught:
+        with_mock(handler, lambda c: c.lead_by_email("jane@example.com"))
+    assert "lead_by_email" in str(caught.value) and "not a JSON array" in str(caught.value)
+
+
+@pytest.mark.parametrize("kind", TRANSPORTS)
+def test_gateway_504_after_the_work_is_transient(kind: str) -> None:
+    errors: list[TransientError] = []
+
+    async def calls(c: LeadSquaredClient) -> None:
+        for call in (c.capture_sync(capture_body()), c.capture_async(capture_body("b@x.com"))):
+            try:
+                await call
+            except TransientError as exc:
+                errors.append(exc)
+
+    with sandbox_target(kind, gateway_rate=1.0) as target:
+        against(target, calls)
+        snapshot = target[2].snapshot()
+    assert [e.status_code for e in errors] == [504, 504]
+    assert all("HTTP 504" in e.message for e in errors)
+    # Both were processed: the sync capture made its opportunity, the async one was queued.
+    assert len(snapshot["requests"]) == 1 and len(snapshot["opportunities"]) == 2
+    assert snapshot["counters"]["gateway_504"] == 2
 
 
 def test_unknown_request_id_is_not_found() -> None:

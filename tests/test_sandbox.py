@@ -6,16 +6,21 @@ import asyncio
 import copy
 import json
 import os
+import random
+import re
 import signal
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from typer.testing import CliRunner
 
+from importer.cli import app as cli_app
 from importer.core.constants import (
     ACCEPTED_STATUS_TEXT,
     DEFAULT_PATHS,
@@ -101,13 +106,31 @@ class FakeClock:
         return self.now
 
 
+class FakeWallClock:
+    """The UTC time the sandbox stamps data with (CreatedOn, PACreatedOn, PAModifiedOn)."""
+
+    def __init__(self, text: str = "2026-01-15 09:00:00") -> None:
+        self.set(text)
+
+    def set(self, text: str) -> None:
+        self.now = datetime.strptime(text, "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
 class Api:
     """Calls the sandbox's ASGI app the way the importer's client would."""
 
-    def __init__(self, config: SandboxConfig | None = None, clock: FakeClock | None = None):
+    def __init__(
+        self,
+        config: SandboxConfig | None = None,
+        clock: FakeClock | None = None,
+        wall: FakeWallClock | None = None,
+    ):
         self.config = config or SandboxConfig(async_delay=0)
         self.clock = clock or FakeClock()
-        self.sandbox = Sandbox(self.config, clock=self.clock)
+        self.sandbox = Sandbox(self.config, clock=self.clock, utc_now=wall)
         self.app = create_app(sandbox=self.sandbox)
 
     @property
@@ -166,6 +189,13 @@ class Api:
         if body is not None:
             kwargs["json"] = body
         return self.request("POST", DEFAULT_PATHS["opportunities_of_lead"], **kwargs)
+
+    def lookup(
+        self, name: str, keys: dict[str, str] | None = None, **params: str
+    ) -> httpx.Response:
+        """A Get Lead API by its DEFAULT_PATHS name, with the query parameters given."""
+        query = dict(self.keys if keys is None else keys, **params)
+        return self.request("GET", DEFAULT_PATHS[name], params=query)
 
 
 def capture_body(
@@ -361,12 +391,210 @@ def test_doc_list_example_and_paging() -> None:
     assert everything["RecordCount"] == 6 and len(everything["List"]) == 6
 
 
+def _dated(name: str, when: str | None) -> dict[str, Any]:
+    body = capture_body(name=name)
+    if when is not None:
+        body["Opportunity"]["OpportunityDateTime"] = when
+    return body
+
+
+def test_list_sorts_by_pacreatedon_both_ways_across_pages() -> None:
+    """Sorting {"ColumnName": "PACreatedOn", "Direction": "1"|"0"} with paging, as on the page."""
+    wall = FakeWallClock("2026-02-01 08:00:00")
+    api = Api(wall=wall)
+    dates = {"March": "2025-03-01 10:00:00", "January": "2025-01-01 10:00:00"}
+    dates |= {"April": "2025-04-01 10:00:00", "February": "2025-02-01 10:00:00"}
+    lead = ""
+    for name, when in dates.items():  # sent out of order on purpose
+        lead = api.capture_sync(_dated(name, when)).json()["RelatedProspectId"]
+
+    def names(direction: str) -> list[list[str]]:
+        pages = []
+        for index in (1, 2, 3):
+            body = {
+                "Paging": {"PageIndex": index, "PageSize": 3},
+                "Sorting": {"ColumnName": "PACreatedOn", "Direction": direction},
+            }
+            answer = api.list_of_lead(lead, body, opportunityType="12000").json()
+            assert answer["RecordCount"] == 4
+            pages.append([item["mx_Custom_1"] for item in answer["List"]])
+        return pages
+
+    assert names("1") == [["April", "March", "February"], ["January"], []]
+    assert names("0") == [["January", "February", "March"], ["April"], []]
+    items = api.list_of_lead(lead).json()["List"]
+    # PACreatedOn is the captured activity's date; PAModifiedOn when the sandbox processed it.
+    assert {item["PACreatedOn"] for item in items} == set(dates.values())
+    assert {item["PAModifiedOn"] for item in items} == {"2026-02-01 08:00:00"}
+
+
+def test_list_sorting_ties_on_pacreatedon_follow_creation_order() -> None:
+    api = Api(wall=FakeWallClock())  # every capture in the same second
+    lead = ""
+    for name in ("first", "second", "third"):
+        lead = api.capture_sync(_dated(name, None)).json()["RelatedProspectId"]
+    newest = {"Sorting": {"ColumnName": "PACreatedOn", "Direction": "1"}}
+    oldest = {"Sorting": {"ColumnName": "PACreatedOn", "Direction": "0"}}
+    assert [i["mx_Custom_1"] for i in api.list_of_lead(lead, newest).json()["List"]] == [
+        "third",
+        "second",
+        "first",
+    ]
+    assert [i["mx_Custom_1"] for i in api.list_of_lead(lead, oldest).json()["List"]] == [
+        "first",
+        "second",
+        "third",
+    ]
+
+
+def test_async_capture_is_stamped_when_processed_not_when_sent() -> None:
+    clock, wall = FakeClock(), FakeWallClock("2026-03-01 10:00:00")
+    api = Api(SandboxConfig(async_delay=30.0), clock, wall)
+    request_id = api.capture_async(_dated("Queued", "2026-02-20 09:30:00")).json()["RequestID"]
+    clock.now = 45.0  # the queue hands it out on the next call, 45 s after it was sent
+    wall.set("2026-03-01 10:00:45")
+    assert api.status(request_id).json()["TaskStatus"]["Status"] == TASK_SUCCESS
+    stored = api.sandbox.opportunities()[0]
+    assert stored["PACreatedOn"] == "2026-02-20 09:30:00"
+    assert stored["PAModifiedOn"] == "2026-03-01 10:00:45"
+    lead = api.lookup("lead_by_id", id=stored["ProspectId"]).json()[0]
+    assert lead["CreatedOn"] == "2026-03-01 10:00:45"
+
+
 def test_list_of_an_unknown_lead_is_empty_and_leadid_is_mandatory() -> None:
     api = Api()
     assert api.list_of_lead("no-such-lead").json() == {"RecordCount": 0, "List": []}
     assert_error(api.list_of_lead(None), 400, "MXMandatoryAttributeMissingException")
     assert_error(api.list_of_lead("x", opportunityType="loan"), 400)
     assert_error(api.list_of_lead("x", {"Paging": {"PageIndex": 0, "PageSize": 10}}), 400)
+
+
+# ---- Get Lead APIs ----------------------------------------------------------------------------
+LOOKUP_PARAMS = {
+    "lead_by_email": "emailaddress",
+    "leads_by_quick_search": "key",
+    "lead_by_id": "id",
+}
+_DATETIME_TEXT = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$")
+
+
+def lead_body(email: str, first: str, last: str, **attributes: str) -> dict[str, Any]:
+    """A capture whose lead carries the given attributes besides email and names."""
+    details = {"EmailAddress": email, "FirstName": first, "LastName": last, **attributes}
+    return {
+        "LeadDetails": [{"Attribute": k, "Value": v} for k, v in details.items()]
+        + [{"Attribute": "SearchBy", "Value": "EmailAddress"}],
+        "Opportunity": {
+            "OpportunityEventCode": 12000,
+            "Fields": [{"SchemaName": "mx_Custom_1", "Value": f"{first} - Loan"}],
+        },
+    }
+
+
+def test_lead_by_email_answers_the_lead_ignoring_case() -> None:
+    api = Api(wall=FakeWallClock("2026-01-15 09:00:00"))
+    captured = api.capture_sync(
+        lead_body("Asha.Rao@Example.com", "Asha", "Rao", Mobile="+91-9876543210", mx_City="Pune")
+    ).json()
+    api.capture_sync(lead_body("asha.rao@example.org", "Other", "Lead"))
+
+    found = api.lookup("lead_by_email", emailaddress="ASHA.RAO@example.COM")
+    assert found.status_code == 200 and found.headers["content-type"] == "application/json"
+    assert found.json() == [
+        {
+            "ProspectID": captured["RelatedProspectId"],
+            "FirstName": "Asha",
+            "LastName": "Rao",
+            "EmailAddress": "Asha.Rao@Example.com",
+            "Phone": None,  # the usual fields are there, null when the lead has none
+            "Mobile": "+91-9876543210",
+            "mx_City": "Pune",
+            "CreatedOn": "2026-01-15 09:00:00",
+        }
+    ]
+    assert api.lookup("lead_by_email", emailaddress="nobody@example.com").json() == []
+    assert api.lookup("lead_by_email", emailaddress="asha.rao@example").json() == []  # not a prefix
+
+
+def test_quick_search_looks_in_names_email_phones_company_city_and_country() -> None:
+    api = Api()
+    asha = api.capture_sync(
+        lead_body("asha@example.com", "Asha", "Rao", Phone="020-2550 1234", Company="Acme Ltd")
+    ).json()["RelatedProspectId"]
+    ravi = api.capture_sync(
+        lead_body(
+            "ravi@example.org",
+            "Ravi",
+            "Kumar",
+            Mobile="+91-9876543210",
+            mx_City="Nagpur",
+            mx_Country="India",
+            Source="Partner Pune",
+        )
+    ).json()["RelatedProspectId"]
+
+    def ids(key: str) -> list[str]:
+        answer = api.lookup("leads_by_quick_search", key=key)
+        assert answer.status_code == 200, answer.text
+        return [lead["ProspectID"] for lead in answer.json()]
+
+    assert ids("asha") == [asha]  # first name and email
+    assert ids("RAO") == [asha]  # last name, ignoring case
+    assert ids("2550") == [asha]  # part of the phone
+    assert ids("acme") == [asha]  # company
+    assert ids("9876543210") == [ravi]  # mobile without its country code
+    assert ids("nagpur") == [ravi] and ids("india") == [ravi]  # city and country
+    assert ids("example") == [asha, ravi]  # both emails, in creation order
+    assert ids("pune") == []  # Source is not searched
+    assert ids("zebra") == []
+    for lead in api.lookup("leads_by_quick_search", key="example").json():
+        assert _DATETIME_TEXT.match(lead["CreatedOn"])
+
+
+def test_lead_by_id_answers_a_list_of_one_or_none() -> None:
+    api = Api()
+    prospect = api.capture_sync(lead_body("a@example.com", "A", "B")).json()["RelatedProspectId"]
+    found = api.lookup("lead_by_id", id=prospect).json()
+    assert [lead["ProspectID"] for lead in found] == [prospect]
+    assert found[0]["EmailAddress"] == "a@example.com"
+    assert api.lookup("lead_by_id", id="00000000-0000-0000-0000-000000000000").json() == []
+
+
+@pytest.mark.parametrize("name", list(LOOKUP_PARAMS))
+def test_lookups_need_their_parameter_and_both_keys(name: str) -> None:
+    api = Api()
+    missing = assert_error(api.lookup(name), 400, "MXMandatoryAttributeMissingException")
+    assert LOOKUP_PARAMS[name] in missing["ExceptionMessage"]
+    assert_error(api.lookup(name, **{LOOKUP_PARAMS[name]: "  "}), 400)
+    wrong = dict(api.keys, secretKey="wrong")
+    assert_error(api.lookup(name, wrong, **{LOOKUP_PARAMS[name]: "x"}), 401)
+    assert_error(
+        api.lookup(name, {"accessKey": api.config.access_key}, **{LOOKUP_PARAMS[name]: "x"}), 401
+    )
+    assert_error(api.request("POST", DEFAULT_PATHS[name], params=api.keys), 404)  # GET only
+
+
+def test_lookups_count_in_the_sync_window() -> None:
+    api = Api(SandboxConfig(rate_limit=4, async_delay=0))
+    api.capture_sync(capture_body())
+    for name, param in LOOKUP_PARAMS.items():
+        assert api.lookup(name, **{param: "asha"}).status_code == 200
+    body = assert_error(api.lookup("lead_by_email", emailaddress="asha@example.com"), 429)
+    assert body["ExceptionMessage"] == "API calls exceeded the limit of 4 in 5 second(s)"
+    assert api.status("unknown").status_code == 404  # the async window is another one
+    api.clock.now = 5.0
+    assert api.lookup("lead_by_id", id="x").status_code == 200
+    calls = api.sandbox.snapshot()["counters"]["calls"]
+    assert {calls[DEFAULT_PATHS[name]] for name in LOOKUP_PARAMS} == {1, 2}
+
+
+def test_lookups_suffer_the_injected_faults() -> None:
+    api = Api(SandboxConfig(error_rate=1.0, seed=1))
+    for name, param in LOOKUP_PARAMS.items():
+        assert api.lookup(name, **{param: "x"}).status_code == 500
+    gateway = Api(SandboxConfig(gateway_rate=1.0))
+    for name, param in LOOKUP_PARAMS.items():
+        assert gateway.lookup(name, **{param: "x"}).status_code == 504
 
 
 # ---- 400: bodies off the page ----------------------------------------------------------------
@@ -553,6 +781,48 @@ def test_drop_through_asgi_is_a_transport_error_after_the_work() -> None:
     assert api.sandbox.snapshot()["counters"]["drops"] == 1
 
 
+def test_gateway_504_comes_after_the_work_as_an_html_page() -> None:
+    api = Api(SandboxConfig(gateway_rate=1.0, async_delay=0))
+    answer = api.capture_sync(capture_body())
+    assert answer.status_code == 504
+    assert answer.headers["content-type"].startswith("text/html")
+    assert "<title>504 Gateway Time-out</title>" in answer.text
+    assert len(api.sandbox.opportunities()) == 1  # the capture was processed all the same
+
+    queued = api.capture_async(capture_body(email="queued@example.com"))
+    assert queued.status_code == 504 and "RequestID" not in queued.text
+    snapshot = api.sandbox.snapshot()
+    assert [r["Status"] for r in snapshot["requests"]] == [TASK_SUCCESS]  # it was queued
+    assert len(snapshot["opportunities"]) == 2
+    counters = snapshot["counters"]
+    assert counters["gateway_504"] == 2 and counters["responses"] == {"504": 2}
+    assert counters["injected_500"] == 0 and counters["drops"] == 0
+    assert api.metrics().status_code == 200  # metrics are never faulted
+
+
+def test_gateway_fault_takes_a_fourth_draw_and_leaves_older_seeds_alone() -> None:
+    def error_calls(config: SandboxConfig) -> list[bool]:
+        api = Api(config)
+        return [api.list_of_lead("x").status_code == 500 for _ in range(12)]
+
+    def expected(seed: int, draws: int) -> list[bool]:
+        rng = random.Random(seed)
+        return [[rng.random() for _ in range(draws)][1] < 0.5 for _ in range(12)]
+
+    # No gateway fault: three draws a call, the sequence a seed gave before the fault existed.
+    assert error_calls(SandboxConfig(error_rate=0.5, seed=7)) == expected(7, 3)
+    # With it, a fourth draw after the three, so the 500s come where four draws put them.
+    with_gateway = SandboxConfig(error_rate=0.5, gateway_rate=0.000001, seed=7)
+    assert error_calls(with_gateway) == expected(7, 4)
+
+
+def test_gateway_rate_is_a_fraction() -> None:
+    with pytest.raises(ValueError, match="gateway_rate"):
+        SandboxConfig(gateway_rate=1.5)
+    with pytest.raises(ValueError, match="gateway_rate"):
+        SandboxConfig(gateway_rate=-0.1)
+
+
 def test_latency_delays_every_answer() -> None:
     api = Api(SandboxConfig(latency=0.2))
     started = time.monotonic()
@@ -561,8 +831,8 @@ def test_latency_delays_every_answer() -> None:
 
 
 # ---- LeadSquared's rules ------------------------------------------------------------------------
-def test_duplicate_detection_same_lead_code_and_name_ignoring_case() -> None:
-    api = Api()
+def test_duplicate_rule_same_lead_code_and_name_ignoring_case() -> None:
+    api = Api(SandboxConfig(async_delay=0, duplicate_detection=True))
     first = api.capture_sync(capture_body(name="Home Loan")).json()
     again = api.capture_sync(capture_body(email="ASHA@Example.com", name="home loan")).json()
     assert set(again) == CAPTURE_FIELDS
@@ -576,11 +846,18 @@ def test_duplicate_detection_same_lead_code_and_name_ignoring_case() -> None:
     assert len(api.sandbox.opportunities()) == 2
 
 
-def test_duplicate_detection_can_be_switched_off() -> None:
-    api = Api(SandboxConfig(duplicate_detection=False))
-    api.capture_sync(capture_body())
-    assert api.capture_sync(capture_body()).json()["IsUnique"] is True
-    assert len(api.sandbox.opportunities()) == 2
+def test_a_new_account_has_no_duplicate_rule() -> None:
+    """The same capture processed twice is two opportunities, sync or async (CONTRACT 9)."""
+    api = Api()
+    answers = [api.capture_sync(capture_body()).json() for _ in range(2)]
+    queued = [api.capture_async(capture_body()).json()["RequestID"] for _ in range(2)]
+    answers += [json.loads(api.status(r).json()["TaskStatus"]["Message"]) for r in queued]
+    assert all(a["IsUnique"] is True and a["PrimaryAction"] == 1 for a in answers)
+    assert all(a["ConflictedOpportunityId"] is None for a in answers)
+    created = {a["CreatedOpportunityId"] for a in answers}
+    assert len(created) == 4 and None not in created
+    assert len(api.sandbox.opportunities()) == 4
+    assert len({a["RelatedProspectId"] for a in answers}) == 1  # one lead, found by email
 
 
 def test_won_or_lost_needs_a_status_comment() -> None:
@@ -625,7 +902,7 @@ def test_invalid_email_and_datetime_are_mx_500_on_the_sync_api() -> None:
 
 def test_async_requests_are_processed_in_arrival_order() -> None:
     clock = FakeClock()
-    api = Api(SandboxConfig(async_delay=1.0), clock)
+    api = Api(SandboxConfig(async_delay=1.0, duplicate_detection=True), clock)
     first = api.capture_async(capture_body()).json()["RequestID"]
     clock.now = 0.5
     second = api.capture_async(capture_body(name="HOME LOAN")).json()["RequestID"]
@@ -744,3 +1021,46 @@ def test_run_forever_prints_the_settings_and_stops_on_ctrl_c() -> None:
     finally:
         if process.poll() is None:
             process.kill()
+
+
+@pytest.mark.parametrize("rule", [False, True])
+def test_sandbox_command_has_no_duplicate_rule_unless_asked(rule: bool) -> None:
+    """`lsq-import sandbox` is a new account; `--duplicate-rule` gives it a rule on mx_Custom_1."""
+    command = [sys.executable, "-m", "importer", "sandbox", "--port", "0"]
+    command += ["--duplicate-rule"] if rule else []
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env, cwd=ROOT)
+    try:
+        assert process.stdout is not None
+        settings = dict(process.stdout.readline().strip().split("=", 1) for _ in range(5))
+        keys = {"accessKey": settings["LSQ_ACCESS_KEY"], "secretKey": settings["LSQ_SECRET_KEY"]}
+        url = settings["LSQ_HOST"] + DEFAULT_PATHS["capture_sync"]
+        deadline = time.monotonic() + 10
+        while True:  # the server starts just after the lines are printed
+            try:
+                first = httpx.post(url, params=keys, json=capture_body(), timeout=2).json()
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline
+                time.sleep(0.05)
+        second = httpx.post(url, params=keys, json=capture_body(), timeout=2).json()
+        assert first["CreatedOpportunityId"]
+        if rule:
+            assert second["CreatedOpportunityId"] is None and second["IsUnique"] is False
+            assert second["ConflictedOpportunityId"] == first["CreatedOpportunityId"]
+        else:
+            assert second["IsUnique"] is True
+            assert second["CreatedOpportunityId"] not in (None, first["CreatedOpportunityId"])
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=10) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+
+
+def test_sandbox_command_refuses_a_rate_outside_zero_to_one() -> None:
+    result = CliRunner().invoke(cli_app, ["sandbox", "--port", "0", "--gateway-rate", "1.5"])
+    assert result.exit_code == 2
+    assert (
+        result.output.strip() == "lsq-import: gateway_rate is a fraction of calls: between 0 and 1"
+    )

@@ -97,14 +97,19 @@ def _show_version(wanted: bool) -> None:
 
 
 @contextlib.contextmanager
-def sandbox_settings(settings: Settings, enabled: bool, quiet: bool) -> Iterator[Settings]:
-    """With --sandbox, start the simulator in-process and point the settings at it."""
+def sandbox_settings(
+    settings: Settings, enabled: bool, quiet: bool, *, duplicate_rule: bool = False
+) -> Iterator[Settings]:
+    """With --sandbox, start the simulator in-process and point the settings at it.
+
+    It is a new account: no duplicate rule unless `duplicate_rule` asks for one.
+    """
     if not enabled:
         yield settings
         return
     from importer.sandbox import SandboxConfig, serve_in_thread
 
-    with serve_in_thread(SandboxConfig()) as running:
+    with serve_in_thread(SandboxConfig(duplicate_detection=duplicate_rule)) as running:
         env = running.env()
         if not quiet:
             echo_err(f"lsq-import: using the built-in sandbox at {running.base_url}")

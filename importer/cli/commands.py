@@ -26,6 +26,7 @@ from importer.cli.boundary import (
 )
 from importer.cli.help import Command, Group
 from importer.cli.options import (
+    DuplicateRuleOpt,
     HeaderRowOpt,
     InputArg,
     MappingOpt,
@@ -387,6 +388,7 @@ def serve(
         typer.Option("--work", metavar="DIR", help="Folder for uploads, results and run state."),
     ] = Path(".lsq-serve"),
     sandbox: SandboxOpt = False,
+    duplicate_rule: DuplicateRuleOpt = False,
     token: Annotated[
         str | None,
         typer.Option(
@@ -407,10 +409,14 @@ def serve(
 
     setup_logging(verbose, quiet=False)
     with user_errors(verbose):
+        if duplicate_rule and not sandbox:
+            raise UserError("--duplicate-rule is for the built-in sandbox: add --sandbox")
         token = token or read_environment().get("LSQ_UI_TOKEN") or None
         allowed = hosts_for(host, token)
         settings = build_settings()
-        with sandbox_settings(settings, sandbox, quiet=True) as effective:
+        with sandbox_settings(
+            settings, sandbox, quiet=True, duplicate_rule=duplicate_rule
+        ) as effective:
             if not sandbox and not effective.access_key:
                 echo_err(
                     "lsq-import: no LeadSquared keys found (LSQ_ACCESS_KEY...): files can be "
@@ -460,7 +466,9 @@ def sandbox_command(
     error_rate: Annotated[
         float,
         typer.Option(
-            "--error-rate", metavar="FRACTION", help="Share of calls answered 500 (0 to 1)."
+            "--error-rate",
+            metavar="FRACTION",
+            help="Share of calls answered 500 before any work is done (0 to 1).",
         ),
     ] = 0.0,
     drop_rate: Annotated[
@@ -477,24 +485,38 @@ def sandbox_command(
             "--burst-429", metavar="FRACTION", help="Share of calls answered 429 (0 to 1)."
         ),
     ] = 0.0,
+    gateway_rate: Annotated[
+        float,
+        typer.Option(
+            "--gateway-rate",
+            metavar="FRACTION",
+            help="Share of calls processed, then answered 504 with a gateway's HTML page (0 to 1).",
+        ),
+    ] = 0.0,
     seed: Annotated[
         int | None,
         typer.Option("--seed", metavar="N", help="Make the faults above repeat run after run."),
     ] = None,
+    duplicate_rule: DuplicateRuleOpt = False,
 ) -> None:
     """Run the LeadSquared simulator and print the LSQ_… lines that point lsq-import at it."""
     from importer.sandbox import SandboxConfig, run_forever
 
     with user_errors():
-        config = SandboxConfig.from_options(
-            rate_limit=rate_limit,
-            async_delay=async_delay,
-            latency=latency,
-            error_rate=error_rate,
-            drop_rate=drop_rate,
-            burst_429=burst_429,
-            seed=seed,
-        )
+        try:
+            config = SandboxConfig.from_options(
+                rate_limit=rate_limit,
+                async_delay=async_delay,
+                latency=latency,
+                error_rate=error_rate,
+                drop_rate=drop_rate,
+                burst_429=burst_429,
+                gateway_rate=gateway_rate,
+                seed=seed,
+                duplicate_detection=duplicate_rule,
+            )
+        except ValueError as exc:  # a rate outside 0..1, a negative delay
+            raise UserError(str(exc)) from None
         run_forever(config, port)
 
 

@@ -70,6 +70,15 @@ SandboxOpt = Annotated[
         "--sandbox", help="Import into the built-in LeadSquared simulator: nothing leaves the PC."
     ),
 ]
+DuplicateRuleOpt = Annotated[
+    bool,
+    typer.Option(
+        "--duplicate-rule",
+        help="Give the sandbox a duplicate rule: a capture for a lead that already has an "
+        "opportunity of that type with the same name (mx_Custom_1) is reported as a duplicate "
+        "instead of creating another. Off by default, as in a new LeadSquared account.",
+    ),
+]
 HeaderRowOpt = Annotated[
     int | None,
     typer.Option(

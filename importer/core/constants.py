@@ -34,6 +34,10 @@ DEFAULT_PATHS: dict[str, str] = {
     "update_metrics": "/opportunity/update/metrics",
     "share": "/v2/EntityAccess.svc/Share",
     "opportunities_of_lead": "/v2/OpportunityManagement.svc/GetOpportunitiesOfLead",
+    # Get Lead APIs (README "Get Lead APIs"): how a read-back finds the lead.
+    "lead_by_email": "/v2/LeadManagement.svc/Leads.GetByEmailaddress",
+    "leads_by_quick_search": "/v2/LeadManagement.svc/Leads.GetByQuickSearch",
+    "lead_by_id": "/v2/LeadManagement.svc/Leads.GetById",
 }
 
 # Async APIs answer this on acceptance (Capture Opportunities (Async) page).
@@ -66,7 +70,8 @@ DEDUP_DUPLICATE = 3
 # Capture Opportunities: the comment field required on a Won/Lost status change.
 STATUS_COMMENT_FIELD = "mx_Custom_19"
 STATUS_COMMENT_STATES = ("Won", "Lost")
-# Default duplicate detection in the sandbox: same lead, event code and this field.
+# The sandbox's optional duplicate rule (`--duplicate-rule`; a new account has none):
+# same lead, event code and this field.
 DUPLICATE_KEY_FIELD = "mx_Custom_1"
 SEARCH_BY_ATTRIBUTE = "SearchBy"
 

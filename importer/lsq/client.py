@@ -32,6 +32,7 @@ from importer.core.errors import (
 from importer.lsq.redaction import guard_logger, redact, redact_url
 from importer.lsq.responses import (
     CaptureResult,
+    Lead,
     OpportunityPage,
     QueueMetrics,
     TaskStatus,
@@ -39,6 +40,7 @@ from importer.lsq.responses import (
     error_fields,
     load_json,
     parse_capture_result,
+    parse_leads,
     parse_metrics,
     parse_opportunity_page,
     parse_request_id,
@@ -95,6 +97,9 @@ _ENDPOINTS: dict[str, _Endpoint] = {
     "update_metrics": _Endpoint("GET", True, False, True),
     "share": _Endpoint("POST", False, True, False),
     "opportunities_of_lead": _Endpoint("POST", False, True, False),
+    "lead_by_email": _Endpoint("GET", False, True, False),
+    "leads_by_quick_search": _Endpoint("GET", False, True, False),
+    "lead_by_id": _Endpoint("GET", False, True, False),
 }
 
 
@@ -208,6 +213,26 @@ class LeadSquaredClient:
             body["Sorting"] = {"ColumnName": "PACreatedOn", "Direction": "1"}
         data = await self._call("opportunities_of_lead", params=params, json=body)
         return self._parsed("opportunities_of_lead", parse_opportunity_page, data)
+
+    # --- Get Lead APIs: finding the lead a row went to ---------------------------
+
+    async def lead_by_email(self, email: str) -> list[Lead]:
+        """The leads with this email address (LeadSquared compares it ignoring case)."""
+        data = await self._call("lead_by_email", params={"emailaddress": email})
+        return self._parsed("lead_by_email", parse_leads, data)
+
+    async def leads_by_quick_search(self, key: str) -> list[Lead]:
+        """Leads whose name, email, phone, mobile, company, city or country contains `key`.
+
+        A loose match: filter the answer on the exact field you searched for.
+        """
+        data = await self._call("leads_by_quick_search", params={"key": key})
+        return self._parsed("leads_by_quick_search", parse_leads, data)
+
+    async def lead_by_id(self, id: str) -> list[Lead]:
+        """The lead with this ProspectID, in a list; empty when there is none."""
+        data = await self._call("lead_by_id", params={"id": id})
+        return self._parsed("lead_by_id", parse_leads, data)
 
     # --- the one HTTP path -------------------------------------------------------
 

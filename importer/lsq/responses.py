@@ -241,6 +241,57 @@ def parse_opportunity_page(data: Any) -> OpportunityPage:
     return OpportunityPage(record_count=count, items=[i for i in items if isinstance(i, dict)])
 
 
+@dataclass(frozen=True)
+class Lead:
+    """One lead from a Get Lead API: its id, every field as text, and when it was created."""
+
+    prospect_id: str
+    attributes: dict[str, str]  # every field of the answer, null as ""
+    created_on: str | None  # "yyyy-mm-dd hh:mm:ss" (UTC) as LeadSquared sends it
+
+    def get(self, name: str) -> str | None:
+        """A field by name, ignoring case (LeadSquared's field names are not case-sensitive)."""
+        value = pick(self.attributes, name)
+        return None if value is None else str(value)
+
+
+def parse_leads(data: Any) -> list[Lead]:
+    """Leads from a Get Lead API's JSON array (`[]` when none).
+
+    A lead without a ProspectID, or an item that is not an object, is refused
+    rather than skipped: a read-back that overlooked a lead would send the row again.
+    """
+    data = load_json(data)
+    if not isinstance(data, list):
+        raise ValueError("lead answer is not a JSON array")
+    leads = []
+    for item in data:
+        if not isinstance(item, dict):
+            raise ValueError("lead answer holds an item that is not a JSON object")
+        prospect_id = as_text(pick(item, "ProspectID", "ProspectId"))
+        if prospect_id is None:
+            raise ValueError("lead answer holds a lead without a ProspectID")
+        leads.append(
+            Lead(
+                prospect_id=prospect_id,
+                attributes={str(name): _field_text(value) for name, value in item.items()},
+                created_on=as_text(pick(item, "CreatedOn")),
+            )
+        )
+    return leads
+
+
+def _field_text(value: Any) -> str:
+    """A lead field as text: null as "", booleans as "true"/"false", objects as JSON."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
 def parse_request_id(data: Any) -> str:
     """The RequestID an async API returns on acceptance."""
     data = load_json(data)

@@ -2,7 +2,7 @@
 
 One app serves the sync and the async hosts. Every API call goes through
 `_answer`: count it, authenticate, admit it to its rate window, roll the
-faults, do the work, then answer (or lose the answer).
+faults, do the work, then answer (or lose the answer, or answer a gateway's 504).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
@@ -25,7 +25,7 @@ from importer.core.constants import API_KEY_HEADER, DEFAULT_PATHS
 
 from .config import SandboxConfig
 from .errors import BadRequest, MissingAttribute, NotFound, SandboxError, Unauthorized
-from .faults import ReplyLost
+from .faults import NO_FAULT, ReplyLost
 from .shapes import parse_capture, parse_list_query, parse_share, parse_update
 from .simulator import ASYNC, SYNC, Sandbox
 from .tasks import CAPTURE, UPDATE
@@ -34,8 +34,14 @@ KEYS = "keys"  # accessKey + secretKey query parameters
 API_KEY = "api"  # x-api-key header only (Status and Metrics APIs)
 KEYS_AND_API_KEY = "keys+api"  # both (async capture and update)
 NOT_FOUND_MESSAGE = "The API could not be found. Please check the API signature."
+# What nginx in front of an API answers when the service behind it did not answer in time.
+GATEWAY_TIMEOUT_PAGE = (
+    "<html>\r\n<head><title>504 Gateway Time-out</title></head>\r\n<body>\r\n"
+    "<center><h1>504 Gateway Time-out</h1></center>\r\n<hr><center>nginx</center>\r\n"
+    "</body>\r\n</html>\r\n"
+)
 
-Handler = Callable[[Sandbox, Request], Awaitable[dict[str, Any]]]
+Handler = Callable[[Sandbox, Request], Awaitable[Any]]
 
 
 @dataclass(frozen=True)
@@ -77,10 +83,15 @@ def _refuse_constant(name: str) -> None:
 
 
 def _request_id(request: Request) -> str:
-    request_id = request.query_params.get("RequestID", "").strip()
-    if not request_id:
-        raise MissingAttribute("'RequestID' is mandatory")
-    return request_id
+    return _mandatory_query(request, "RequestID")
+
+
+def _mandatory_query(request: Request, name: str) -> str:
+    """A query parameter the API cannot do without; 400 when it is absent or blank."""
+    value = request.query_params.get(name, "").strip()
+    if not value:
+        raise MissingAttribute(f"'{name}' is mandatory")
+    return value
 
 
 # ---- what each API does ----------------------------------------------------------------------
@@ -128,10 +139,25 @@ async def _opportunities_of_lead(sandbox: Sandbox, request: Request) -> dict[str
     return sandbox.opportunities_of_lead(query)
 
 
+async def _lead_by_email(sandbox: Sandbox, request: Request) -> list[dict[str, Any]]:
+    return sandbox.leads_by_email(_mandatory_query(request, "emailaddress"))
+
+
+async def _leads_by_quick_search(sandbox: Sandbox, request: Request) -> list[dict[str, Any]]:
+    return sandbox.leads_by_quick_search(_mandatory_query(request, "key"))
+
+
+async def _lead_by_id(sandbox: Sandbox, request: Request) -> list[dict[str, Any]]:
+    return sandbox.lead_by_id(_mandatory_query(request, "id"))
+
+
 ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("capture_sync", "POST", SYNC, KEYS, True, _capture_sync),
     Endpoint("share", "POST", SYNC, KEYS, True, _share),
     Endpoint("opportunities_of_lead", "POST", SYNC, KEYS, True, _opportunities_of_lead),
+    Endpoint("lead_by_email", "GET", SYNC, KEYS, True, _lead_by_email),
+    Endpoint("leads_by_quick_search", "GET", SYNC, KEYS, True, _leads_by_quick_search),
+    Endpoint("lead_by_id", "GET", SYNC, KEYS, True, _lead_by_id),
     Endpoint("capture_async", "POST", ASYNC, KEYS_AND_API_KEY, True, _capture_async),
     Endpoint("capture_status", "GET", ASYNC, API_KEY, True, _capture_status),
     Endpoint("capture_metrics", "GET", ASYNC, API_KEY, False, _capture_metrics),
@@ -164,19 +190,21 @@ def _same(given: str | None, expected: str) -> bool:
 async def _answer(request: Request, endpoint: Endpoint) -> Response:
     sandbox: Sandbox = request.app.state.sandbox
     sandbox.count_call(endpoint.path)
-    drop = False
+    plan = NO_FAULT
     try:
         key = _authorize(request, endpoint, sandbox.config)
         plan = sandbox.admit(endpoint.family, key, faulty=endpoint.faulty)
-        drop = plan.drop
         response: Response = JSONResponse(await endpoint.handler(sandbox, request))
     except SandboxError as error:
         response = error_response(error)
     if sandbox.config.latency > 0:
         await asyncio.sleep(sandbox.config.latency)
-    if drop:
+    if plan.drop:
         sandbox.count_drop()
         return LostReply(response)
+    if plan.gateway_504:  # the work is done; a gateway in front answers instead
+        sandbox.count_gateway_504()
+        response = gateway_timeout()
     sandbox.count_answer(response.status_code)
     return response
 
@@ -184,6 +212,11 @@ async def _answer(request: Request, endpoint: Endpoint) -> Response:
 def error_response(error: SandboxError) -> JSONResponse:
     """LeadSquared's error body; never a Retry-After header, even on 429."""
     return JSONResponse(error.body(), status_code=error.status_code)
+
+
+def gateway_timeout() -> HTMLResponse:
+    """nginx's own 504 page: no JSON, no ExceptionType, nothing that says what happened."""
+    return HTMLResponse(GATEWAY_TIMEOUT_PAGE, status_code=504)
 
 
 class LostReply(Response):

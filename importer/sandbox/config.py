@@ -32,9 +32,12 @@ class SandboxConfig:
     error_rate: float = 0.0  # answered 500 without doing the work
     drop_rate: float = 0.0  # work done, reply lost (connection closed)
     burst_429: float = 0.0  # answered 429 although the window has room
+    gateway_rate: float = 0.0  # work done, answered 504 with a gateway's HTML page
     seed: int | None = None  # makes the fault choices repeatable
     require_status_comment: bool = True  # mx_Custom_19 on Won/Lost
-    duplicate_detection: bool = True
+    # A new LeadSquared account has no duplicate rule: every processed capture creates an
+    # opportunity. True turns on a rule on mx_Custom_1 per lead and opportunity type.
+    duplicate_detection: bool = False
 
     def __post_init__(self) -> None:
         if self.rate_limit < 1:
@@ -44,7 +47,7 @@ class SandboxConfig:
         for name in ("async_delay", "latency"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} cannot be negative")
-        for name in ("error_rate", "drop_rate", "burst_429"):
+        for name in ("error_rate", "drop_rate", "burst_429", "gateway_rate"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} is a fraction of calls: between 0 and 1")
 

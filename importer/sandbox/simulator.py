@@ -12,6 +12,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from importer.core.constants import ACCEPTED_STATUS_TEXT, RATE_LIMIT_MESSAGE
@@ -30,14 +31,23 @@ ASYNC = "async"
 UNREACHABLE_DB_MESSAGE = "Unable to connect to DB"
 
 
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
 class Sandbox:
     """In-memory state and behaviour of the simulated account."""
 
     def __init__(
-        self, config: SandboxConfig | None = None, clock: Callable[[], float] = time.monotonic
+        self,
+        config: SandboxConfig | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        utc_now: Callable[[], datetime] | None = None,
     ) -> None:
+        """`clock` paces windows and the queue; `utc_now` stamps the data (CreatedOn, PA...On)."""
         self.config = config or SandboxConfig()
         self._clock = clock
+        self._utc_now = utc_now or _utc_now
         self._lock = threading.RLock()
         self.reset()
 
@@ -83,6 +93,7 @@ class Sandbox:
             self._store = Store(
                 require_status_comment=c.require_status_comment,
                 duplicate_detection=c.duplicate_detection,
+                now=self._utc_now,
             )
             self._queue = TaskQueue(c.async_delay)
             self._windows: dict[tuple[str, str], SlidingWindow] = {}
@@ -162,6 +173,21 @@ class Sandbox:
             self._process_due()
             return self._store.opportunities_of_lead(query)
 
+    def leads_by_email(self, email: str) -> list[dict[str, Any]]:
+        with self._lock:
+            self._process_due()
+            return self._store.leads_by_email(email)
+
+    def leads_by_quick_search(self, key: str) -> list[dict[str, Any]]:
+        with self._lock:
+            self._process_due()
+            return self._store.leads_by_quick_search(key)
+
+    def lead_by_id(self, prospect_id: str) -> list[dict[str, Any]]:
+        with self._lock:
+            self._process_due()
+            return self._store.lead_by_id(prospect_id)
+
     # ---- counters ----------------------------------------------------------------------
     def count_call(self, path: str) -> None:
         with self._lock:
@@ -175,6 +201,10 @@ class Sandbox:
         with self._lock:
             self._events["drops"] += 1
 
+    def count_gateway_504(self) -> None:
+        with self._lock:
+            self._events["gateway_504"] += 1
+
     def _counters_view(self) -> dict[str, Any]:
         return {
             "calls": dict(self._calls),
@@ -185,6 +215,7 @@ class Sandbox:
             "500s": self._responses.get("500", 0),
             "injected_500": self._events["injected_500"],
             "drops": self._events["drops"],
+            "gateway_504": self._events["gateway_504"],
         }
 
     # ---- the async queue ----------------------------------------------------------------

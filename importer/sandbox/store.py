@@ -42,6 +42,25 @@ STATUS_FIELD = "Status"
 DEFAULT_STATUS = "Open"
 # GetOpportunitiesOfLead always answers these, whatever Include_CSV asks for.
 IDENTITY_COLUMNS = ("ProspectId", "OpportunityId", "OpportunityEvent", "Total")
+# Every Get Lead APIs item carries these, null when the lead has no value.
+LEAD_OBJECT_FIELDS = ("FirstName", "LastName", "EmailAddress", "Phone", "Mobile")
+# What Leads.GetByQuickSearch looks in: names, email, phones, company, city, country
+# (LeadSquared's address fields are mx_City and mx_Country; plain names are taken too).
+QUICK_SEARCH_FIELDS = frozenset(
+    name.casefold()
+    for name in (
+        "FirstName",
+        "LastName",
+        "EmailAddress",
+        "Phone",
+        "Mobile",
+        "Company",
+        "mx_City",
+        "City",
+        "mx_Country",
+        "Country",
+    )
+)
 _DATETIME_SHAPE = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$")
 
 
@@ -52,6 +71,7 @@ def _utc_now() -> datetime:
 @dataclass
 class Lead:
     prospect_id: str
+    created_on: str  # yyyy-mm-dd hh:mm:ss UTC, when the capture that made it was processed
     attributes: dict[str, str] = field(default_factory=dict)
 
     def get(self, name: str) -> str | None:
@@ -61,6 +81,18 @@ class Lead:
             if key.casefold() == wanted:
                 return value
         return None
+
+    def as_lead_object(self) -> dict[str, Any]:
+        """A Get Lead APIs item: the usual fields (null when unset), the others, CreatedOn."""
+        item: dict[str, Any] = {"ProspectID": self.prospect_id}
+        for name in LEAD_OBJECT_FIELDS:
+            item[name] = self.get(name)
+        shown = {name.casefold() for name in item}
+        for name, value in self.attributes.items():
+            if name.casefold() not in shown:
+                item[name] = value
+        item["CreatedOn"] = self.created_on
+        return item
 
 
 @dataclass
@@ -203,7 +235,7 @@ class Store:
     def _upsert_lead(self, request: CaptureRequest) -> Lead:
         lead = self._find_lead(request.search_by, request.search_value)
         if lead is None:
-            lead = Lead(self._new_prospect_id(request))
+            lead = Lead(self._new_prospect_id(request), created_on=self._timestamp())
             self.leads[lead.prospect_id] = lead
         keep_empty = request.options.get("UpdateEmptyFields", False)
         for name, value in request.lead.items():
@@ -345,6 +377,33 @@ class Store:
             )
         return {"Status": "Success", "Message": {"Id": share_id}}
 
+    # ---- Get Lead APIs ----------------------------------------------------------------
+    def leads_by_email(self, email: str) -> list[dict[str, Any]]:
+        """Leads.GetByEmailaddress: the leads whose EmailAddress equals it, ignoring case."""
+        wanted = email.strip().casefold()
+        return [
+            lead.as_lead_object()
+            for lead in self.leads.values()
+            if (lead.get("EmailAddress") or "").strip().casefold() == wanted
+        ]
+
+    def leads_by_quick_search(self, key: str) -> list[dict[str, Any]]:
+        """Leads.GetByQuickSearch: leads with the key inside a searched field, ignoring case."""
+        wanted = key.strip().casefold()
+        return [
+            lead.as_lead_object()
+            for lead in self.leads.values()
+            if any(
+                name.casefold() in QUICK_SEARCH_FIELDS and wanted in value.casefold()
+                for name, value in lead.attributes.items()
+            )
+        ]
+
+    def lead_by_id(self, prospect_id: str) -> list[dict[str, Any]]:
+        """Leads.GetById: the one lead in a list, or an empty list."""
+        lead = self.leads.get(prospect_id.strip())
+        return [] if lead is None else [lead.as_lead_object()]
+
     # ---- Get Opportunities by Lead Id ---------------------------------------------
     def opportunities_of_lead(self, query: ListQuery) -> dict[str, Any]:
         """One page of a lead's opportunities; an unknown lead simply has none.
@@ -403,7 +462,8 @@ class Store:
     def as_snapshot(self) -> dict[str, Any]:
         return {
             "leads": [
-                {"ProspectId": lead.prospect_id, **lead.attributes} for lead in self.leads.values()
+                {"ProspectId": lead.prospect_id, **lead.attributes, "CreatedOn": lead.created_on}
+                for lead in self.leads.values()
             ],
             "opportunities": [o.as_record() for o in self.opportunities.values()],
             "shares": [s.as_record() for s in self.shares],
