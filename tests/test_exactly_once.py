@@ -124,7 +124,7 @@ def test_a_row_whose_lead_cannot_be_looked_up_ends_pending_and_is_never_resent(
 
 def test_a_lead_with_hundreds_of_opportunities_is_paged_through(tmp_path: Path) -> None:
     """Ours was made first; 250 others of the same type came after it: page 3 holds it."""
-    config = SandboxConfig()
+    config = SandboxConfig(rate_limit=10_000)
     app = create_app(config)
     settings = settings_for(config)
     ours = body(2, email="busy@example.com")

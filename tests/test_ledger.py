@@ -211,11 +211,12 @@ def test_a_crash_between_the_ledger_and_the_journal_polls_instead_of_sending(
     }
     identity = row_identity(model, {}, values)
     config = settings(sandbox)
-    with Ledger(ledger_path(config.state_home, config.host, config.access_key)) as ledger:
+    with Ledger.at(ledger_path(config.state_home, config.host, config.access_key)) as ledger:
         entry = ledger.find(identity)
         assert entry is not None and entry.state == LedgerState.DONE and entry.request_id
         # Put the row back as the crash left it: accepted in the ledger, mid-send in the journal.
-        ledger._db.execute("UPDATE rows SET state = 'accepted' WHERE identity = ?", (identity,))
+        with ledger.db.transaction() as tx:
+            tx.execute("UPDATE ledger_rows SET state = 'accepted' WHERE identity = ?", (identity,))
     with Journal(first.journal_path) as journal:
         journal._db.execute("DELETE FROM rows WHERE row_number = 3")
         journal.mark_sending(3)

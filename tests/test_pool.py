@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import Counter
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -86,7 +87,7 @@ def test_mixed_rows_end_in_the_right_status(tmp_path: Path, mode: str) -> None:
     jobs.append(Job(8, body(8, email="user2@example.com", name="loan 2")))  # duplicate of row 2
     jobs.append(Job(9, body(9, email="not-an-email")))
     jobs.append(Job(10, body(10, status="Won")))  # no mx_Custom_19
-    config = SandboxConfig(async_delay=0.05)
+    config = SandboxConfig(async_delay=0.05, duplicate_detection=True)
     outcomes, sandbox, _, _ = run_pool(tmp_path, config, jobs, mode=mode)
 
     created = {o["OpportunityId"] for o in sandbox.opportunities()}
@@ -279,26 +280,34 @@ def test_a_row_still_refused_with_429_after_fifty_tries_ends_failure(tmp_path: P
     assert clock.now - 1000.0 >= 50 * 5.0  # every 429 waited out a whole window
 
 
-def test_a_reply_lost_then_a_duplicate_is_the_earlier_attempt(tmp_path: Path) -> None:
-    sent = 0
+def test_a_reply_lost_is_read_back_and_not_sent_again(tmp_path: Path) -> None:
+    """No duplicate rule to catch a second send: the pool finds the lead, then its newest
+    opportunity of the type with the row's values, and stops there."""
+    now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
 
     def answer(request: httpx.Request, clock: FakeClock) -> httpx.Response:
-        nonlocal sent
-        sent += 1
-        if sent == 1:  # LeadSquared created it, but the reply never arrived
+        path = request.url.path
+        if path.endswith("/Capture"):  # LeadSquared created it, but the reply never arrived
             raise httpx.ReadError("connection reset", request=request)
-        return httpx.Response(
-            200,
-            json={"Status": 0, "ConflictedOpportunityId": "opp-first", "RelatedProspectId": "l-1"},
-        )
+        if path.endswith("/Leads.GetByEmailaddress"):
+            assert request.url.params["emailaddress"] == "user2@example.com"
+            return httpx.Response(
+                200, json=[{"ProspectID": "l-1", "EmailAddress": "User2@example.com"}]
+            )
+        assert path.endswith("/GetOpportunitiesOfLead")
+        assert request.url.params["opportunityType"] == "12000"
+        sent = json.loads(request.content)
+        assert sent["Sorting"] == {"ColumnName": "PACreatedOn", "Direction": "1"}
+        item = {"OpportunityId": "opp-first", "mx_Custom_1": "Loan 2", "Status": "Open"}
+        return httpx.Response(200, json={"RecordCount": 1, "List": [item | {"PACreatedOn": now}]})
 
     outcomes, calls, _ = scripted_pool_run(tmp_path, answer, [Job(2, body(2))])
 
-    assert len(calls) == 2
+    assert len(calls) == 3  # the capture, the lead, its opportunities: never a second capture
     row = outcomes[2]
     assert row.status == RowStatus.SUCCESS
-    assert row.created_opportunity_id == "opp-first" and row.conflicted_opportunity_id is None
-    assert "earlier attempt" in (row.message or "")
+    assert row.created_opportunity_id == "opp-first" and row.related_prospect_id == "l-1"
+    assert "reading back" in (row.message or "")
 
 
 def test_a_share_cut_short_by_a_crash_is_done_without_capturing_again(tmp_path: Path) -> None:

@@ -199,9 +199,20 @@ def test_a_lead_with_several_pages_of_opportunities(sandbox: RunningSandbox, tmp
     assert found == (2, "Name (mx_Custom_1)", "Renamed")
 
 
+@pytest.fixture
+def with_duplicate_rule(sandbox: RunningSandbox) -> Iterator[RunningSandbox]:
+    """An account whose admin made a duplicate rule (opportunity name per lead and type)."""
+    sandbox.sandbox.config.duplicate_detection = True
+    sandbox.sandbox.reset()
+    yield sandbox
+    sandbox.sandbox.config.duplicate_detection = False
+    sandbox.sandbox.reset()
+
+
 def test_duplicate_is_compared_with_the_opportunity_leadsquared_kept(
-    sandbox: RunningSandbox, tmp_path: Path
+    with_duplicate_rule: RunningSandbox, tmp_path: Path
 ):
+    sandbox = with_duplicate_rule
     rows = [ROWS[1], ["ravi@example.com", "car loan", "900000", "", "New", ""]]
     report, mapping = imported(sandbox, tmp_path, rows)
     kept = report.outcomes[1].conflicted_opportunity_id

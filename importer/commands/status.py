@@ -82,13 +82,17 @@ def refresh_status(
                 _read_back(settings, transport, counters, plan.jobs, mapping, updated, cancel)
             )
             pending += [(row.outcome.row_number, "") for row in unconfirmed]
+        if pending:
             names = context.field_headers(reader.layout)
             updated = {n: outcome_in_user_words(o, names) for n, o in updated.items()}
             journal_file = context.journal(path, None)
             if journal_file.exists():
                 with Journal(journal_file) as journal:
                     for outcome in updated.values():
-                        journal.mark_done(outcome)
+                        if outcome.status == RowStatus.NOT_SENT:
+                            journal.mark_absent(outcome.row_number)
+                        else:
+                            journal.mark_done(outcome)
         counts = _counts(statuses)
         changed = 0
         if pending:  # nothing to ask about: the workbook stays as it is

@@ -132,6 +132,13 @@ class Journal:
             (RowState.PLANNED, self._clock(), row_number, RowState.SENDING),
         )
 
+    def mark_absent(self, row_number: int) -> None:
+        """Read back and not in LeadSquared: the row is to be sent, with nothing to doubt."""
+        self._db.execute(
+            "UPDATE rows SET state = ?, uncertain = 0, updated_at = ? WHERE row_number = ?",
+            (RowState.PLANNED, self._clock(), row_number),
+        )
+
     def mark_uncertain(self, row_number: int) -> None:
         """A reply was lost after the request went out: it may have been processed."""
         self._db.execute(

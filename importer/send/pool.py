@@ -173,10 +173,10 @@ class ImportPool:
             self._state_thread.shutdown(wait=True)
         return self.outcomes
 
-    async def _state(self, call: Callable[..., R], *args: Any) -> R:
+    async def _state(self, call: Callable[..., R], *args: Any, **kwargs: Any) -> R:
         """A journal or ledger call, on the state thread."""
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._state_thread, partial(call, *args))
+        return await loop.run_in_executor(self._state_thread, partial(call, *args, **kwargs))
 
     # -- producing -----------------------------------------------------------------
 
@@ -367,7 +367,7 @@ class ImportPool:
             if self._stopping:
                 raise _Abandon  # a stop came between attempts: this row waits for the next run
 
-        await self._state(self.journal.mark_sending, job.row_number, job.uncertain)
+        await self._state(self.journal.mark_sending, job.row_number, uncertain=job.uncertain)
         if self.previous is not None and job.identity is not None:
             first = await self._state(self.previous.sending, job.identity)
             job.sent_at = job.sent_at or first
