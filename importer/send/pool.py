@@ -339,6 +339,7 @@ class ImportPool:
                 return
             except _ReplyLost as lost_reply:
                 lost += 1
+                self.session.counters.retries += 1  # read back, then perhaps sent again
                 job.uncertain = True
                 await self._state(self.journal.mark_uncertain, job.row_number)
                 log.debug("row %s: %s", job.row_number, lost_reply.args[0])
