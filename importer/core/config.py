@@ -16,6 +16,7 @@ from dotenv import dotenv_values
 
 from importer.core.constants import DEFAULT_PATHS, DEFAULT_RATE, RATE_PLANS, RATE_WINDOW_SECONDS
 from importer.core.errors import ConfigError
+from importer.core.state_url import StateUrl
 
 ENV_PREFIX = "LSQ_"
 STATE_HOME_PARTS = (".local", "state", "lsq-import")  # CONTRACT 6b: ~/.local/state/lsq-import/
@@ -80,6 +81,11 @@ class Settings:
     max_attempts: int = 6
     # Per-account state shared by every process: the ledger and the rate budget (CONTRACT 6b, 8).
     state_home: Path = field(default_factory=lambda: Path.home().joinpath(*STATE_HOME_PARTS))
+    # LSQ_STATE_URL: that state in PostgreSQL, shared by machines ("" = the files above).
+    # It holds a password: never in repr() or any message (see `core.state_url`).
+    state_url: str = ""
+    # LSQ_DAILY_LIMIT: calls per account per UTC day, across processes and machines.
+    daily_limit: int | None = None
 
     def __repr__(self) -> str:  # keys must never reach a log through repr()
         return (
@@ -110,6 +116,16 @@ class Settings:
                 "Missing " + ", ".join(missing) + ": set them in the environment or a .env "
                 "file in this folder (or use --sandbox to try the built-in simulator)"
             )
+
+
+def parse_daily_limit(text: str) -> int:
+    """LSQ_DAILY_LIMIT: a positive whole number of calls (`5000`, `5,000` or `5_000`)."""
+    digits = text.strip().replace(",", "").replace("_", "")
+    if not (digits.isascii() and digits.isdigit()) or int(digits) < 1:
+        raise ConfigError(
+            f'LSQ_DAILY_LIMIT must be a positive whole number of calls per day, not "{text}"'
+        )
+    return int(digits)
 
 
 def read_environment(
@@ -147,6 +163,10 @@ def settings_from_env(
     }
     if env.get("LSQ_STATE_HOME", "").strip():
         values["state_home"] = Path(env["LSQ_STATE_HOME"].strip()).expanduser()
+    if env.get("LSQ_STATE_URL", "").strip():
+        values["state_url"] = StateUrl.parse(env["LSQ_STATE_URL"]).url
+    if env.get("LSQ_DAILY_LIMIT", "").strip():
+        values["daily_limit"] = parse_daily_limit(env["LSQ_DAILY_LIMIT"])
     for key, value in overrides.items():
         if value is None:
             continue
