@@ -16,6 +16,7 @@ from importer.core.config import Mode, Settings
 from importer.core.errors import ApiError, AuthError, ImportCancelled, NotFound, UserError
 from importer.core.outcomes import RowOutcome, RowStatus
 from importer.io.journal import Journal
+from importer.io.state import check_state
 from importer.io.workbooks.reader import ResultsReader
 from importer.lsq import verdicts
 from importer.rules.messages import outcome_in_user_words
@@ -49,6 +50,7 @@ def refresh_status(
         updated: dict[int, RowOutcome] = {}
         if pending:
             settings.require(sync=False, asynchronous=True)
+            check_state(settings)  # an unusable LSQ_STATE_URL stops it before any call
             asyncio.run(
                 _poll(settings, transport, counters, context.operation, pending, updated, cancel)
             )
