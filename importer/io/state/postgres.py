@@ -27,6 +27,9 @@ log = logging.getLogger("importer.state")
 # transactions themselves last milliseconds, so a longer wait means the store is gone.
 TIMEOUT_SECONDS = 10.0
 POOL_SIZE = 4  # a process's budgets (two windows) and, later, its ledger
+# A process frozen mid-transaction (SIGSTOP, a hung VM) would hold its window's lock for
+# ever: the server ends such a session, and nobody waits for a lock longer than this.
+SESSION_OPTIONS = "-c lock_timeout=10s -c idle_in_transaction_session_timeout=60s"
 
 Cursor = psycopg.Cursor[tuple[Any, ...]]
 
@@ -46,7 +49,7 @@ class PostgresStore:
             min_size=1,
             max_size=POOL_SIZE,
             timeout=timeout,
-            kwargs={"connect_timeout": _connect_timeout(timeout)},
+            kwargs={"connect_timeout": _connect_timeout(timeout), "options": SESSION_OPTIONS},
             check=ConnectionPool.check_connection,  # a restarted server costs no error
             name="lsq-state",
             open=True,
@@ -95,7 +98,11 @@ class PostgresStore:
     def _connect_and_migrate(self) -> int:
         """Connect once outside the pool, whose retries would hide why it failed."""
         try:
-            conn = psycopg.connect(self.url.url, connect_timeout=_connect_timeout(self.timeout))
+            conn = psycopg.connect(
+                self.url.url,
+                connect_timeout=_connect_timeout(self.timeout),
+                options=SESSION_OPTIONS,
+            )
         except psycopg.Error as exc:
             raise StateStoreError(
                 f"Cannot use the state database at {self.where} (LSQ_STATE_URL): "
