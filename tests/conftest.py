@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import logging
 import os
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from pg_cluster import Cluster, binaries
 
 
 @pytest.fixture(autouse=True)
@@ -37,3 +39,26 @@ def no_lsq_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
             monkeypatch.delenv(key)
     monkeypatch.chdir(tmp_path)
     return tmp_path
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster() -> Iterator[Cluster]:
+    """This worker's own throwaway PostgreSQL (initdb'd into a temp folder, its own port)."""
+    bin_dir = binaries()
+    if bin_dir is None:
+        pytest.skip(
+            "PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/initdb): "
+            "apt-get install postgresql to run the LSQ_STATE_URL tests"
+        )
+    cluster = Cluster(bin_dir)
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.remove()
+
+
+@pytest.fixture
+def state_url(postgres_cluster: Cluster) -> str:
+    """A fresh, empty database on this worker's cluster: its LSQ_STATE_URL (with a password)."""
+    return postgres_cluster.create_database(f"t_{uuid.uuid4().hex[:16]}")

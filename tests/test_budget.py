@@ -10,18 +10,26 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+from collections.abc import Callable, Iterator
 from contextlib import closing
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Protocol
 
 import pytest
 from openpyxl import load_workbook
 from support import CAPTURE_HEAD
 
 from importer.core.config import Mode, Rate, Settings
+from importer.core.errors import DailyLimitReached
+from importer.io.state import PostgresStore
 from importer.sandbox import SandboxConfig, serve_in_thread
 from importer.send.budget import (
     BUDGET_FILE,
+    Budget,
+    DailyCap,
     LocalBudget,
+    PostgresBudget,
     SharedBudget,
     budget_for,
     window_id,
@@ -47,6 +55,39 @@ def shared(tmp_path: Path, clock: FakeClock, name: str = "w") -> SharedBudget:
     return SharedBudget(tmp_path / BUDGET_FILE, name, clock=clock)
 
 
+class Holder(Protocol):
+    def __call__(self, clock: FakeClock, name: str = "w", daily: DailyCap | None = None) -> Budget:
+        """A budget on the common store, with its own connection, as another process has."""
+        ...
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def holder(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Holder]:
+    """Makes budgets on one shared store: the SQLite file, or a PostgreSQL database."""
+    made: list[Budget] = []
+    make: Callable[[FakeClock, str, DailyCap | None], Budget]
+    if request.param == "sqlite":
+
+        def make(clock: FakeClock, name: str, daily: DailyCap | None) -> Budget:
+            return SharedBudget(tmp_path / BUDGET_FILE, name, clock=clock, daily=daily)
+
+    else:
+        url = request.getfixturevalue("state_url")
+
+        def make(clock: FakeClock, name: str, daily: DailyCap | None) -> Budget:
+            return PostgresBudget(
+                PostgresStore(url), name, clock=clock, daily=daily, owns_store=True
+            )
+
+    def holder(clock: FakeClock, name: str = "w", daily: DailyCap | None = None) -> Budget:
+        made.append(make(clock, name, daily))
+        return made[-1]
+
+    yield holder
+    for budget in made:
+        budget.close()
+
+
 # ---- one window, several holders ---------------------------------------------------------------
 def test_local_budget_counts_a_window_and_pauses() -> None:
     clock = FakeClock()
@@ -58,9 +99,9 @@ def test_local_budget_counts_a_window_and_pauses() -> None:
     assert budget.try_take(2, 5.0) == 3.0
 
 
-def test_a_new_holder_counts_the_calls_the_others_made(tmp_path: Path) -> None:
+def test_a_new_holder_counts_the_calls_the_others_made(holder: Holder) -> None:
     clock = FakeClock()
-    first, second = shared(tmp_path, clock), shared(tmp_path, clock)
+    first, second = holder(clock), holder(clock)
     for _ in range(3):
         assert first.try_take(5, 5.0) == 0.0
         clock.now += 1.0
@@ -72,13 +113,13 @@ def test_a_new_holder_counts_the_calls_the_others_made(tmp_path: Path) -> None:
     clock.now += 2.0
     assert second.try_take(5, 5.0) == 0.0
     assert first.try_take(5, 5.0) > 0  # the slot is taken
-    other_account = shared(tmp_path, clock, name="another")
+    other_account = holder(clock, name="another")
     assert other_account.try_take(5, 5.0) == 0.0  # windows of other accounts are apart
 
 
-def test_a_429_in_one_holder_pauses_the_others(tmp_path: Path) -> None:
+def test_a_429_in_one_holder_pauses_the_others(holder: Holder) -> None:
     clock = FakeClock()
-    first, second = shared(tmp_path, clock), shared(tmp_path, clock)
+    first, second = holder(clock), holder(clock)
     first.pause(5.2)
     assert second.try_take(25, 5.2) == pytest.approx(5.2)
     second.pause(1.0)  # a shorter pause never shortens a longer one
@@ -88,9 +129,9 @@ def test_a_429_in_one_holder_pauses_the_others(tmp_path: Path) -> None:
     assert first.try_take(25, 5.2) == 0.0
 
 
-def test_a_clock_set_back_does_not_wedge_the_window(tmp_path: Path) -> None:
+def test_a_clock_set_back_does_not_wedge_the_window(holder: Holder) -> None:
     clock = FakeClock()
-    budget = shared(tmp_path, clock)
+    budget = holder(clock)
     for _ in range(3):
         budget.try_take(3, 5.0)
     budget.pause(5.0)
@@ -99,13 +140,11 @@ def test_a_clock_set_back_does_not_wedge_the_window(tmp_path: Path) -> None:
     assert budget.try_take(3, 5.0) == 0.0
 
 
-def test_limiters_in_two_processes_never_overfill_a_window(tmp_path: Path) -> None:
+def test_limiters_in_two_processes_never_overfill_a_window(holder: Holder) -> None:
     clock = FakeClock()
     rate = Rate(5, 1.0)
     limiters = [
-        SlidingWindowLimiter(
-            rate, budget=shared(tmp_path, clock), margin=0.0, clock=clock, sleep=clock.sleep
-        )
+        SlidingWindowLimiter(rate, budget=holder(clock), margin=0.0, clock=clock, sleep=clock.sleep)
         for _ in range(2)
     ]
     times: list[float] = []
@@ -287,3 +326,39 @@ def test_windows_nobody_uses_any_more_are_swept(tmp_path: Path) -> None:
     with closing(sqlite3.connect(tmp_path / BUDGET_FILE)) as db:
         assert db.execute("SELECT count(*) FROM calls").fetchone() == (1,)
         assert db.execute("SELECT count(*) FROM pauses").fetchone() == (0,)
+
+
+# ---- the daily cap (LSQ_DAILY_LIMIT) -----------------------------------------------------------
+def test_a_daily_cap_of_n_allows_exactly_n_calls_then_says_when_it_resets(holder: Holder) -> None:
+    clock = FakeClock(1_767_225_600.0 + 3600 * 22)  # 2026-01-01 22:00 UTC
+    cap = DailyCap("account", 3)
+    sync, asynchronous = holder(clock, "sync", cap), holder(clock, "async", cap)
+    # The account's two windows count together; the window itself has room to spare.
+    assert [sync.try_take(25, 5.0), asynchronous.try_take(25, 5.0), sync.try_take(25, 5.0)] == [
+        0.0,
+        0.0,
+        0.0,
+    ]
+    for budget in (sync, asynchronous):
+        with pytest.raises(DailyLimitReached) as reached:
+            budget.try_take(25, 5.0)
+        assert (reached.value.limit, reached.value.used) == (3, 3)
+        assert reached.value.resets_at == datetime(2026, 1, 2, tzinfo=UTC)
+        assert "resets at 2026-01-02 00:00 UTC" in str(reached.value)
+    other = holder(clock, "other account", DailyCap("another account", 3))
+    assert other.try_take(25, 5.0) == 0.0  # caps are per account
+    clock.now += 2 * 3600  # past midnight UTC: a new day, a new count
+    assert sync.try_take(25, 5.0) == 0.0
+    assert holder(clock, "sync", cap).try_take(25, 5.0) == 0.0
+
+
+def test_a_full_window_is_not_counted_against_the_day(holder: Holder) -> None:
+    clock = FakeClock()
+    cap = DailyCap("account", 3)
+    budget = holder(clock, "w", cap)
+    assert budget.try_take(1, 5.0) == 0.0
+    assert budget.try_take(1, 5.0) == pytest.approx(5.0)  # waits: no call, so not counted
+    clock.now += 5.0
+    assert [budget.try_take(1, 5.0), budget.try_take(5, 5.0)] == [0.0, 0.0]
+    with pytest.raises(DailyLimitReached):
+        budget.try_take(5, 5.0)

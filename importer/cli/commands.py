@@ -94,15 +94,16 @@ def validate(
     with user_errors(verbose):
         check_order("validate", input, mapping)
         chosen = check_mode(mode)
-        pace = build_settings(rate=rate).rate
+        settings = build_settings(rate=rate)
         result = validate_file(
             input,
             mapping,
             sheet=sheet,
             header_row=header_row,
             report=report,
-            rate=pace,
+            rate=settings.rate,
             mode=chosen,
+            settings=settings,
         )
         for warning in result.warnings:
             if not quiet:
@@ -110,6 +111,9 @@ def validate(
         typer.echo(result.summary_line())
         if not quiet and result.estimate is not None and result.estimate.rows:
             typer.echo(f"{result.estimate.sentence()}.")
+        daily = result.daily_sentence()
+        if not quiet and daily:
+            typer.echo(f"{daily}.")
     raise typer.Exit(result.exit_code)
 
 

@@ -20,6 +20,7 @@ from importer.core.errors import ImportStopped, MappingError
 from importer.core.outcomes import RowOutcome, RowStatus
 from importer.io.journal import Journal, JournalRow, RowState
 from importer.io.locks import FileLock
+from importer.io.state import check_state
 from importer.io.workbooks.reader import ResultRow, ResultsReader
 from importer.rules.identity import identity_fields
 from importer.rules.mapping_file import load_mapping
@@ -58,6 +59,7 @@ def retry_results(
             sync=context.mode == Mode.SYNC or mapping.share is not None,
             asynchronous=context.mode == Mode.ASYNC,
         )
+        check_state(settings)  # an unusable LSQ_STATE_URL stops it before any call
         plan = plan_rows(reader, targets, mapping)
         counters = Counters()
         journal_at = context.journal(path, Path(state_dir) if state_dir else None)

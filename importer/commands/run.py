@@ -24,6 +24,7 @@ from importer.core.outcomes import Origin, RowError, RowOutcome, RowStatus
 from importer.io.journal import Journal, JournalRow, journal_path
 from importer.io.ledger import account_key
 from importer.io.locks import FileLock
+from importer.io.state import check_state
 from importer.io.tables.table import TypedCell
 from importer.io.workbooks.results import write_results
 from importer.io.workbooks.summary import Summary
@@ -173,6 +174,7 @@ def _check_can_run(source: Source, settings: Settings, mode: Mode) -> None:
         sync=mode == Mode.SYNC or source.mapping.share is not None,
         asynchronous=mode == Mode.ASYNC,
     )
+    check_state(settings)  # an unusable LSQ_STATE_URL stops it before any call
 
 
 @dataclass

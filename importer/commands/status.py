@@ -24,6 +24,7 @@ from importer.core.errors import (
 from importer.core.outcomes import RowOutcome, RowStatus
 from importer.io.journal import Journal
 from importer.io.ledger import Ledger
+from importer.io.state import check_state
 from importer.io.workbooks.reader import ResultRow, ResultsReader
 from importer.lsq import verdicts
 from importer.rules.identity import identity_fields
@@ -71,6 +72,7 @@ def refresh_status(
         updated: dict[int, RowOutcome] = {}
         if pending:
             settings.require(sync=False, asynchronous=True)
+            check_state(settings)  # an unusable LSQ_STATE_URL stops it before any call
             asyncio.run(
                 _poll(settings, transport, counters, context.operation, pending, updated, cancel)
             )

@@ -10,14 +10,16 @@ from pathlib import Path
 from typing import Any
 
 from importer.commands.source import Source, Tally, open_source, tally
-from importer.core.config import Mode, Rate
+from importer.core.config import Mode, Rate, Settings
 from importer.core.constants import DEFAULT_RATE
 from importer.core.conventions import PREVIEW_ROWS, ROWS_SHEET_ALL_UP_TO, VALIDATION_SUFFIX
+from importer.core.errors import StateStoreError
 from importer.core.outcomes import RowError
 from importer.io.tables.table import TypedCell
 from importer.io.workbooks.report import InputRows, check_report_path, write_validation_report
 from importer.io.workbooks.summary import Summary
 from importer.rules.preview import preview_table
+from importer.send.budget import DailyUsage, daily_usage
 from importer.send.estimate import ImportEstimate, estimate_import
 
 
@@ -36,6 +38,13 @@ class ValidationReport:
     preview: list[tuple[int, dict[str, Any]]]
     warnings: list[str] = field(default_factory=list)
     estimate: ImportEstimate | None = None  # how long importing the valid rows takes
+    daily: DailyUsage | None = None  # today's calls, when LSQ_DAILY_LIMIT caps them
+
+    def daily_sentence(self) -> str | None:
+        """What the import takes of today's remaining calls (None without a daily limit)."""
+        if self.daily is None or self.estimate is None or not self.estimate.rows:
+            return None
+        return self.daily.sentence(self.estimate.total_calls)
 
     @property
     def exit_code(self) -> int:
@@ -71,10 +80,13 @@ def validate_file(
     write_report: bool = True,
     rate: Rate | None = None,
     mode: Mode | str = Mode.ASYNC,
+    settings: Settings | None = None,
 ) -> ValidationReport:
     """Validate a spreadsheet against a mapping and (by default) write the report workbook.
 
     `rate` and `mode` are the import's to come: the report says how long it will take.
+    With `settings` whose `daily_limit` is set, it also says what share of today's
+    remaining calls the import needs (read from the state store; nothing is sent).
     """
     started = datetime.now()
     chosen = Mode.parse(str(mode))
@@ -88,10 +100,17 @@ def validate_file(
         chosen,
         shares=source.mapping.share is not None,
     )
+    warnings = list(source.table.warnings)
+    daily = None
+    if settings is not None and settings.daily_limit:
+        try:
+            daily = daily_usage(settings)
+        except StateStoreError as exc:
+            warnings.append(f"today's calls could not be counted: {exc}")
     report_path = None
     if write_report:
         report_path = Path(report) if report else default_report_path(source.input_path)
-        _write_report(report_path, source, seen, preview, started, estimate)
+        _write_report(report_path, source, seen, preview, started, estimate, daily)
     return ValidationReport(
         input_path=source.input_path,
         mapping_path=source.mapping_path,
@@ -102,8 +121,9 @@ def validate_file(
         skipped=seen.skipped,
         errors=seen.errors,
         preview=preview,
-        warnings=list(source.table.warnings),
+        warnings=warnings,
         estimate=estimate,
+        daily=daily,
     )
 
 
@@ -114,6 +134,7 @@ def _write_report(
     preview: list[tuple[int, dict[str, Any]]],
     started: datetime,
     estimate: ImportEstimate,
+    daily: DailyUsage | None,
 ) -> None:
     """The report workbook: a second pass over the file writes its rows as they are."""
     summary = Summary(
@@ -129,6 +150,11 @@ def _write_report(
             "Totals rows skipped": seen.total_rows,
             "Sheet": source.table.sheet or "",
             "Import time": estimate.sentence() if estimate.rows else "nothing to import",
+            **(
+                {"Daily limit": daily.sentence(estimate.total_calls)}
+                if daily is not None and estimate.rows
+                else {}
+            ),
             **{f"Warning {i}": w for i, w in enumerate(source.table.warnings, 1)},
         },
     )

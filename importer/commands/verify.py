@@ -26,6 +26,7 @@ from importer.core.constants import OPPORTUNITIES_PAGE_SIZE
 from importer.core.conventions import VERIFY_SUFFIX
 from importer.core.errors import NotFound, UserError
 from importer.core.outcomes import RowStatus
+from importer.io.state import check_state
 from importer.io.workbooks.reader import Layout, ResultRow, ResultsReader
 from importer.io.workbooks.reconciliation import write_reconciliation
 from importer.rules.comparison import stored_value, values_match
@@ -284,6 +285,7 @@ def verify_results(
     path = Path(results_path)
     mapping = load_mapping(mapping_path)
     settings.require(sync=True, asynchronous=False)
+    check_state(settings)  # an unusable LSQ_STATE_URL stops it before any call
     counters = Counters()
     tally = _Tally()
     with ResultsReader(path) as reader:

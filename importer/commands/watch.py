@@ -35,6 +35,7 @@ from importer.core.errors import (
 )
 from importer.io.inbox import append_log, file_away, scan_inbox, settle_wait
 from importer.io.locks import FileLock
+from importer.io.state import check_state
 from importer.lsq.redaction import redact
 from importer.rules.mapping_file import load_mapping
 
@@ -245,6 +246,7 @@ def _check_arguments(
     settings.require(
         sync=chosen == Mode.SYNC or model.share is not None, asynchronous=chosen == Mode.ASYNC
     )
+    check_state(settings)  # an unusable LSQ_STATE_URL stops it before any call
     return chosen
 
 

@@ -16,6 +16,7 @@ from dotenv import dotenv_values
 
 from importer.core.constants import DEFAULT_PATHS, DEFAULT_RATE, RATE_PLANS, RATE_WINDOW_SECONDS
 from importer.core.errors import ConfigError
+from importer.core.state_url import StateUrl
 
 ENV_PREFIX = "LSQ_"
 STATE_HOME_PARTS = (".local", "state", "lsq-import")  # CONTRACT 6b: ~/.local/state/lsq-import/
@@ -83,6 +84,11 @@ class Settings:
     # A run's claims live this long unless it renews them (CONTRACT 6b); a dead run's rows
     # are taken over by another after at most this long.
     lease_seconds: float = 60.0
+    # LSQ_STATE_URL: that state in PostgreSQL, shared by machines ("" = the files above).
+    # It holds a password: never in repr() or any message (see `core.state_url`).
+    state_url: str = ""
+    # LSQ_DAILY_LIMIT: calls per account per UTC day, across processes and machines.
+    daily_limit: int | None = None
 
     def __repr__(self) -> str:  # keys must never reach a log through repr()
         return (
@@ -113,6 +119,16 @@ class Settings:
                 "Missing " + ", ".join(missing) + ": set them in the environment or a .env "
                 "file in this folder (or use --sandbox to try the built-in simulator)"
             )
+
+
+def parse_daily_limit(text: str) -> int:
+    """LSQ_DAILY_LIMIT: a positive whole number of calls (`5000`, `5,000` or `5_000`)."""
+    digits = text.strip().replace(",", "").replace("_", "")
+    if not (digits.isascii() and digits.isdigit()) or int(digits) < 1:
+        raise ConfigError(
+            f'LSQ_DAILY_LIMIT must be a positive whole number of calls per day, not "{text}"'
+        )
+    return int(digits)
 
 
 def read_environment(
@@ -152,6 +168,10 @@ def settings_from_env(
         values["state_home"] = Path(env["LSQ_STATE_HOME"].strip()).expanduser()
     if env.get("LSQ_LEASE_SECONDS", "").strip():
         values["lease_seconds"] = _positive_seconds("LSQ_LEASE_SECONDS", env["LSQ_LEASE_SECONDS"])
+    if env.get("LSQ_STATE_URL", "").strip():
+        values["state_url"] = StateUrl.parse(env["LSQ_STATE_URL"]).url
+    if env.get("LSQ_DAILY_LIMIT", "").strip():
+        values["daily_limit"] = parse_daily_limit(env["LSQ_DAILY_LIMIT"])
     for key, value in overrides.items():
         if value is None:
             continue

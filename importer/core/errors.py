@@ -8,6 +8,7 @@ to do with an `ApiError` by its class (`RateLimited`/`TransientError` = retry,
 from __future__ import annotations
 
 import errno
+from datetime import datetime
 
 
 class ImporterError(Exception):
@@ -39,10 +40,10 @@ class ConfigError(UserError):
 
 
 class StateStoreError(UserError):
-    """The per-account state (SQLite file or PostgreSQL) cannot be reached or read.
+    """The per-account state (LSQ_STATE_URL, or the files under LSQ_STATE_HOME) cannot be used.
 
-    Raised before any row is sent when it is found at the start, and mid-run to stop
-    the run cleanly (nothing new is sent; the next run resumes).
+    Unreachable, refused credentials, a missing database, one that went away mid-run, or a
+    schema written by a newer lsq-import. The message names the host, never the password.
     """
 
 
@@ -78,6 +79,23 @@ class ImportStopped(UserError):
 
 class ImportCancelled(ImportStopped):
     """A caller (the web page, a scheduler) asked the run to stop."""
+
+
+class DailyLimitReached(ImporterError):
+    """Taking one more call would pass LSQ_DAILY_LIMIT for this account today (UTC).
+
+    Not a `UserError`: the run stops cleanly (rows not sent end `NotSent`, exit 1) and the
+    next run after `resets_at` (a UTC datetime, the next midnight) goes on.
+    """
+
+    def __init__(self, *, limit: int, used: int, resets_at: datetime) -> None:
+        super().__init__(
+            f"The daily limit of {limit:,} calls for this account (LSQ_DAILY_LIMIT) is reached: "
+            f"{used:,} made today; the count resets at {resets_at:%Y-%m-%d %H:%M} UTC"
+        )
+        self.limit = limit
+        self.used = used
+        self.resets_at = resets_at
 
 
 class ApiError(ImporterError):

@@ -25,6 +25,7 @@ class ImportEstimate:
     seconds: float
     rate: Rate
     mode: Mode
+    total_calls: int  # in every window: what counts against LSQ_DAILY_LIMIT
 
     def sentence(self) -> str:
         """`Importing the 219 ready rows takes about 1 min 30 s at 25 calls per 5 s (async mode)`"""
@@ -45,7 +46,8 @@ def estimate_import(
     if shares and chosen == Mode.SYNC:
         per_row += 1  # capture and share share the sync window
     calls = rows * per_row
-    return ImportEstimate(rows, calls, calls * rate.seconds / rate.calls, rate, chosen)
+    total = rows * (CALLS_PER_ROW[chosen] + (1 if shares else 0))
+    return ImportEstimate(rows, calls, calls * rate.seconds / rate.calls, rate, chosen, total)
 
 
 def duration(seconds: float) -> str:

@@ -15,6 +15,7 @@ import time
 from collections.abc import Awaitable, Callable
 
 from importer.core.config import Mode, Rate, Settings
+from importer.io.state import PostgresStore
 from importer.send.budget import Budget, LocalBudget, budget_for
 
 Clock = Callable[[], float]
@@ -78,11 +79,13 @@ def limiter_for(
     shared: bool = True,
     clock: Clock = time.monotonic,
     sleep: Sleep = asyncio.sleep,
+    store: PostgresStore | None = None,
 ) -> SlidingWindowLimiter:
     """The one way to make a limiter: paced by the account's budget, shared across processes.
 
     `kind` is the window the calls count in: `Mode.SYNC` (host + access key) or
     `Mode.ASYNC` (async host + x-api-key). `shared=False` keeps the window in this process only.
+    `store` is the LSQ_STATE_URL database to keep the window in (see `budget_for`).
     """
-    budget = budget_for(settings, kind, shared=shared, clock=clock)
+    budget = budget_for(settings, kind, shared=shared, clock=clock, store=store)
     return SlidingWindowLimiter(settings.rate, budget=budget, clock=clock, sleep=sleep)

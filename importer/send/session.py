@@ -16,6 +16,7 @@ from typing import TypeVar
 import httpx
 
 from importer.core.config import Mode, Settings
+from importer.io.state import open_state
 from importer.lsq.client import CallRecord, LeadSquaredClient
 from importer.send.limiter import Clock, SlidingWindowLimiter, limiter_for
 from importer.send.progress import Counters, Progress
@@ -46,12 +47,27 @@ class Session:
         self.sleep = sleep
         self.rng = rng or random.Random()
         # LeadSquared counts the sync and the async APIs in separate windows, per account:
-        # every process on this machine using the same account shares each one (CONTRACT 8).
-        self._limiters = {
-            window: limiter_for(settings, window, shared=shared_budget, clock=clock, sleep=sleep)
-            for window in Mode
-        }
-        self.client = LeadSquaredClient(settings, transport=transport, on_call=self._count)
+        # every process using the same account shares each one (CONTRACT 8): on this
+        # machine, or on every machine with LSQ_STATE_URL (connected now: a database that
+        # cannot be used stops the command before any call).
+        self._store = open_state(settings) if shared_budget else None
+        try:
+            self._limiters = {
+                window: limiter_for(
+                    settings,
+                    window,
+                    shared=shared_budget,
+                    clock=clock,
+                    sleep=sleep,
+                    store=self._store,
+                )
+                for window in Mode
+            }
+            self.client = LeadSquaredClient(settings, transport=transport, on_call=self._count)
+        except BaseException:
+            if self._store is not None:
+                self._store.close()
+            raise
 
     async def __aenter__(self) -> Session:
         return self
@@ -65,6 +81,8 @@ class Session:
         await self.client.aclose()
         for limiter in self._limiters.values():
             limiter.budget.close()
+        if self._store is not None:
+            self._store.close()
 
     def limiter(self, window: Mode) -> SlidingWindowLimiter:
         return self._limiters[window]

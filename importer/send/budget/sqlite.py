@@ -1,88 +1,32 @@
-"""One rate budget per LeadSquared account, shared by every lsq-import process on the machine.
+"""One account's window in the machine's budget file (SQLite, under LSQ_STATE_HOME).
 
-LeadSquared counts calls per key, not per process: a manual `run` beside the nightly
-`watch` must stay inside one limit together (CONTRACT 8). The shared budget is one
-small SQLite database (WAL) under `settings.state_home`; each window is a list of
-call times (wall clock: processes share no monotonic clock) keyed by a hash of
-(window kind, host, key), so no key reaches the disk. Taking a slot is one short
-write transaction and never spans an await or a network call; a process killed
-with -9 loses its SQLite lock to the kernel, and its entries age out of the window.
+Each window is a list of call times (wall clock: processes share no monotonic clock)
+keyed by a hash of (window kind, host, key), so no key reaches the disk. Taking a slot
+is one short write transaction and never spans an await or a network call; a process
+killed with -9 loses its SQLite lock to the kernel, and its entries age out of the window.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import sqlite3
 import threading
 import time
 import weakref
-from collections import deque
 from collections.abc import Callable
+from contextlib import closing
 from pathlib import Path
-from typing import Protocol
 
-from importer.core.config import Mode, Settings
+from importer.core.errors import StateStoreError
+from importer.io.state import open_sqlite
+from importer.send.budget.daily import DailyCap, utc_day
+from importer.send.budget.window import KEEP_SECONDS, Clock, LocalBudget
 
 log = logging.getLogger("importer.budget")
 
-Clock = Callable[[], float]
-
-BUDGET_FILE = "budget.sqlite"  # beside the ledger, under settings.state_home
-# Call times are kept this long (or one window, if longer) so processes whose windows
-# differ still see each other's calls; older ones are deleted as they are met.
-KEEP_SECONDS = 60.0
 # Waiting for another process's transaction: they last microseconds, so this only
 # bites when something is badly wrong (then we fall back to a per-process window).
 BUSY_TIMEOUT_SECONDS = 5.0
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS calls (window TEXT NOT NULL, at REAL NOT NULL);
-CREATE INDEX IF NOT EXISTS calls_by_window ON calls (window, at);
-CREATE TABLE IF NOT EXISTS pauses (window TEXT PRIMARY KEY, until REAL NOT NULL);
-"""
-
-
-class Budget(Protocol):
-    """Where a limiter's call times live: in this process only, or shared by every process."""
-
-    def try_take(self, limit: int, window: float) -> float:
-        """Take a slot and return 0, or take nothing and return the seconds to wait."""
-        ...
-
-    def pause(self, seconds: float) -> None:
-        """Refuse every slot for `seconds` from now (a 429 proved the server's count is ahead)."""
-        ...
-
-    def close(self) -> None:
-        """Let go of what the budget holds open (a database connection)."""
-        ...
-
-
-class LocalBudget:
-    """A sliding window in this process's memory: unit tests, and when nothing is shared."""
-
-    def __init__(self, clock: Clock = time.monotonic) -> None:
-        self._clock = clock
-        self._sent: deque[float] = deque()
-        self._paused_until = float("-inf")
-
-    def try_take(self, limit: int, window: float) -> float:
-        now = self._clock()
-        if self._paused_until > now:
-            return self._paused_until - now
-        while self._sent and self._sent[0] <= now - window:
-            self._sent.popleft()
-        if len(self._sent) < limit:
-            self._sent.append(now)
-            return 0.0
-        return self._sent[len(self._sent) - limit] + window - now
-
-    def pause(self, seconds: float) -> None:
-        self._paused_until = max(self._paused_until, self._clock() + seconds)
-
-    def close(self) -> None:
-        pass
 
 
 class SharedBudget:
@@ -90,7 +34,8 @@ class SharedBudget:
 
     The database is opened on first use, so a limiter that is never used (the sync
     window of an async run without shares) touches no file. If the database cannot
-    be used, the budget logs a warning and falls back to a window of its own.
+    be used, the budget logs a warning and falls back to a window of its own (and
+    no daily cap). A file written by a newer lsq-import is refused (`StateStoreError`).
     """
 
     def __init__(
@@ -100,9 +45,11 @@ class SharedBudget:
         *,
         clock: Clock = time.time,
         busy_timeout: float = BUSY_TIMEOUT_SECONDS,
+        daily: DailyCap | None = None,
     ) -> None:
         self.path = path
         self.window_id = window_id
+        self.daily = daily
         self._clock = clock
         self._busy_timeout = busy_timeout
         self._db: sqlite3.Connection | None = None
@@ -148,22 +95,15 @@ class SharedBudget:
 
     def _connection(self) -> sqlite3.Connection:
         if self._db is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            db = sqlite3.connect(
-                self.path,
-                timeout=self._busy_timeout,
-                isolation_level=None,
-                check_same_thread=False,
-            )
+            db = open_sqlite(self.path, busy_timeout=self._busy_timeout)
             # Closed when this budget is collected, even if nobody calls close().
             self._close = weakref.finalize(self, db.close)
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")  # a lost call time costs nothing lasting
-            db.executescript(SCHEMA)
-            # Windows nobody uses any more (a sandbox's port, an old key) are swept here.
+            # Windows nobody uses any more (a sandbox's port, an old key) and the counts
+            # of days gone by are swept here.
             now = self._clock()
             db.execute("DELETE FROM calls WHERE at <= ?", (now - KEEP_SECONDS,))
             db.execute("DELETE FROM pauses WHERE until <= ?", (now,))
+            db.execute("DELETE FROM daily_calls WHERE day < ?", (utc_day(now).isoformat(),))
             self._db = db
         return self._db
 
@@ -173,6 +113,11 @@ class SharedBudget:
         db.execute("BEGIN IMMEDIATE")
         try:
             now = self._clock()
+            day = utc_day(now).isoformat()
+            if self.daily is not None:
+                used = _used_today(db, self.daily.account, day)
+                if used >= self.daily.limit:
+                    raise self.daily.reached(used, now)
             wait = _paused_for(db, self.window_id, now, keep)
             if wait <= 0:
                 # A time ahead of now means the wall clock was set back: forget it.
@@ -186,6 +131,12 @@ class SharedBudget:
                 ).fetchone()
                 if count < limit:
                     db.execute("INSERT INTO calls VALUES (?, ?)", (self.window_id, now))
+                    if self.daily is not None:  # BEGIN IMMEDIATE: nobody counted in between
+                        db.execute(
+                            "INSERT INTO daily_calls VALUES (?, ?, 1) ON CONFLICT (account, day) "
+                            "DO UPDATE SET calls = calls + 1",
+                            (self.daily.account, day),
+                        )
                 else:  # the slot frees when the call `limit` places from the newest leaves
                     (freed,) = db.execute(
                         "SELECT at FROM calls WHERE window = ? AND at > ? "
@@ -212,9 +163,10 @@ class SharedBudget:
     def _give_up(self, exc: Exception) -> None:
         log.warning(
             "The shared rate budget at %s cannot be used (%s): this process now paces "
-            "only its own calls",
+            "only its own calls%s",
             self.path,
             exc,
+            ", and LSQ_DAILY_LIMIT is not counted" if self.daily is not None else "",
         )
         self._fallback = LocalBudget(self._clock)
         self._close()
@@ -233,24 +185,19 @@ def _paused_for(db: sqlite3.Connection, window_id: str, now: float, keep: float)
     return left
 
 
-def window_id(kind: Mode, host: str, key: str) -> str:
-    """The name of one account's window: a hash, so neither host nor key is stored in clear."""
-    text = "\0".join((Mode(kind).value, host.strip().rstrip("/").lower(), key))
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+def _used_today(db: sqlite3.Connection, account: str, day: str) -> int:
+    row = db.execute(
+        "SELECT calls FROM daily_calls WHERE account = ? AND day = ?", (account, day)
+    ).fetchone()
+    return 0 if row is None else int(row[0])
 
 
-def budget_for(
-    settings: Settings, kind: Mode, *, shared: bool = True, clock: Clock = time.monotonic
-) -> Budget:
-    """The budget a limiter of this kind consults: the account's shared window when it can be.
-
-    The sync window belongs to (host, access key), the async one to (async host, x-api-key),
-    as LeadSquared counts them. Without a host or key there is no account to share.
-    """
-    if kind == Mode.SYNC:
-        host, key = settings.host, settings.access_key
-    else:
-        host, key = settings.async_host, settings.api_key
-    if not shared or not host or not key:
-        return LocalBudget(clock)  # `clock` paces this process only (a test's fake clock)
-    return SharedBudget(settings.state_home / BUDGET_FILE, window_id(kind, host, key))
+def read_used_today(path: Path, account: str, now: float) -> int:
+    """Calls counted today for `account` in the budget file at `path` (0 if there is none)."""
+    if not path.exists():
+        return 0
+    try:
+        with closing(open_sqlite(path, busy_timeout=BUSY_TIMEOUT_SECONDS)) as db:
+            return _used_today(db, account, utc_day(now).isoformat())
+    except (sqlite3.Error, OSError) as exc:
+        raise StateStoreError(f"The budget file {path} cannot be read ({exc})") from None

@@ -1,0 +1,115 @@
+"""Every schema the state store has had, one function per step forward, in one place.
+
+Both stores (the SQLite budget file and PostgreSQL) keep their version in a one-row
+`schema_version` table. Opening a store runs the steps it lacks, in one transaction
+that no other process can enter at the same time; a store written by a newer
+lsq-import is refused, never half-read. To change a schema, append a step: never
+edit one that has shipped.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Sequence
+from typing import Any, TypeAlias
+
+from importer.core.errors import StateStoreError
+
+# PostgreSQL: every table in its own schema, so a shared database needs no free names.
+PG_SCHEMA = "lsq_import"
+# pg_advisory_xact_lock key held while migrating ("lsqi" in ASCII).
+PG_MIGRATION_LOCK = 0x6C737169
+
+Execute: TypeAlias = Callable[[str], Any]
+"""Runs one SQL statement (no parameters): what a step needs of either driver."""
+
+
+# ---- the SQLite budget file (under LSQ_STATE_HOME) -----------------------------------------------
+def _sqlite_1_windows(execute: Execute) -> None:
+    """The sliding windows and their pauses (the unversioned file of before is adopted as is)."""
+    execute("CREATE TABLE IF NOT EXISTS calls (window TEXT NOT NULL, at REAL NOT NULL)")
+    execute("CREATE INDEX IF NOT EXISTS calls_by_window ON calls (window, at)")
+    execute("CREATE TABLE IF NOT EXISTS pauses (window TEXT PRIMARY KEY, until REAL NOT NULL)")
+
+
+def _sqlite_2_daily_calls(execute: Execute) -> None:
+    """Calls per account per UTC day (LSQ_DAILY_LIMIT)."""
+    execute(
+        "CREATE TABLE daily_calls (account TEXT NOT NULL, day TEXT NOT NULL, "
+        "calls INTEGER NOT NULL, PRIMARY KEY (account, day))"
+    )
+
+
+SQLITE_STEPS: Sequence[Callable[[Execute], None]] = (_sqlite_1_windows, _sqlite_2_daily_calls)
+
+
+# ---- PostgreSQL (LSQ_STATE_URL) ------------------------------------------------------------------
+def _pg_1_windows(execute: Execute) -> None:
+    """The sliding windows, their pauses, and calls per account per UTC day."""
+    execute(
+        f"CREATE TABLE {PG_SCHEMA}.budget_calls "
+        "(window_id text NOT NULL, at double precision NOT NULL)"
+    )
+    execute(f"CREATE INDEX budget_calls_by_window ON {PG_SCHEMA}.budget_calls (window_id, at)")
+    execute(
+        f"CREATE TABLE {PG_SCHEMA}.budget_pauses "
+        "(window_id text PRIMARY KEY, until double precision NOT NULL)"
+    )
+    execute(
+        f"CREATE TABLE {PG_SCHEMA}.daily_calls (account text NOT NULL, day date NOT NULL, "
+        "calls integer NOT NULL, PRIMARY KEY (account, day))"
+    )
+
+
+POSTGRES_STEPS: Sequence[Callable[[Execute], None]] = (_pg_1_windows,)
+
+
+# ---- running them --------------------------------------------------------------------------------
+def migrate_sqlite(db: sqlite3.Connection, where: str) -> int:
+    """Bring the budget file at `where` to the newest schema; its version.
+
+    `db` is in autocommit mode (isolation_level=None); BEGIN IMMEDIATE keeps other
+    processes out until the steps are committed.
+    """
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+        row = db.execute("SELECT max(version) FROM schema_version").fetchone()
+        version = _run_steps(SQLITE_STEPS, int(row[0] or 0), db.execute, where)
+        db.execute("DELETE FROM schema_version")
+        db.execute("INSERT INTO schema_version VALUES (?)", (version,))
+        db.execute("COMMIT")
+    except BaseException:
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+        raise
+    return version
+
+
+def migrate_postgres(execute: Execute, fetch_version: Callable[[], int | None], where: str) -> int:
+    """Bring the PostgreSQL store to the newest schema, inside the caller's transaction.
+
+    The caller holds `pg_advisory_xact_lock(PG_MIGRATION_LOCK)` so two machines starting
+    at once do not both migrate; `fetch_version` reads the one row (None when empty).
+    """
+    execute(f"CREATE SCHEMA IF NOT EXISTS {PG_SCHEMA}")
+    execute(f"CREATE TABLE IF NOT EXISTS {PG_SCHEMA}.schema_version (version integer NOT NULL)")
+    found = fetch_version()
+    version = _run_steps(POSTGRES_STEPS, found or 0, execute, where)
+    if found != version:
+        execute(f"DELETE FROM {PG_SCHEMA}.schema_version")
+        execute(f"INSERT INTO {PG_SCHEMA}.schema_version VALUES ({int(version)})")
+    return version
+
+
+def _run_steps(
+    steps: Sequence[Callable[[Execute], None]], version: int, execute: Execute, where: str
+) -> int:
+    if version > len(steps):
+        raise StateStoreError(
+            f"The state database {where} was written by a newer lsq-import (schema {version}; "
+            f"this one knows up to {len(steps)}): upgrade lsq-import on this machine"
+        )
+    for step in steps[version:]:
+        step(execute)
+    return len(steps)
