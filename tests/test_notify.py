@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import ssl
@@ -193,6 +194,7 @@ def test_bad_targets_stop_run_and_watch_before_any_row_is_sent(
         (["run", str(inbox / "good.csv"), "-m", str(mapping), "--notify", "htps://x.io/T0SECRET"]),
         (["watch", str(inbox), "-m", str(mapping), "--once", "--notify", "mailto:"]),
         (["watch", str(inbox), "-m", str(mapping), "--once", "--notify", "mailto:a@example.com"]),
+        (["serve", "--port", "0", "--notify", "https://hooks.example.com/x", "--notify-on", "x"]),
     ]
     for args in cases:
         result = runner.invoke(app, args, env=env)
@@ -336,6 +338,17 @@ def test_a_hanging_receiver_costs_the_timeout_once() -> None:
     assert not delivery.ok and delivery.error == "timed out"
     assert elapsed < 10  # the 1 s timeout, with room for a slow machine
     assert notifier.summary() == "2 notifications not delivered (webhook 127.0.0.1 timed out)"
+
+
+def test_no_log_line_shows_a_webhook_path(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)  # the root at DEBUG: httpx, httpcore and ours all speak
+    notice = Notice(NoticeEvent.COULD_NOT_RUN, None, datetime.now(), datetime.now(), 2)
+    with webhook() as fine, webhook(status=404) as refusing:
+        for url in (fine.url, refusing.url):
+            Notifier(settings_from_env({"LSQ_NOTIFY": url})).tell(notice)
+    assert len(fine.posts) == 1 and len(refusing.posts) == 1  # a 404 is not tried again
+    assert "webhook 127.0.0.1 not delivered: answered HTTP 404" in caplog.text
+    assert HOOK_SECRET not in caplog.text
 
 
 # ---------------------------------------------------------------- run, and runs that cannot

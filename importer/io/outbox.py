@@ -63,19 +63,27 @@ def post_webhook(
     content = json.dumps(payload, ensure_ascii=False, default=str).encode("utf-8")
 
     def attempt(remaining: float) -> None:
+        # Straight to the transport: httpx's client logs every URL at INFO, and this URL is
+        # a secret. No redirects, cookies or auth are wanted here anyway.
+        request = httpx.Request(
+            "POST",
+            target.url,
+            content=content,
+            headers={"Content-Type": "application/json; charset=utf-8"},
+            extensions={"timeout": httpx.Timeout(remaining).as_dict()},
+        )
+        sending = transport or httpx.HTTPTransport()
         try:
-            with httpx.Client(
-                transport=transport, timeout=remaining, follow_redirects=False
-            ) as client:
-                answer = client.post(
-                    target.url,
-                    content=content,
-                    headers={"Content-Type": "application/json; charset=utf-8"},
-                )
+            answer = sending.handle_request(request)
+            answer.read()
+            answer.close()
         except httpx.TimeoutException:
             raise _Retry("timed out") from None
         except httpx.TransportError as exc:
             raise _Retry(_network_words(exc)) from None
+        finally:
+            if transport is None:
+                sending.close()
         if answer.is_success:
             return
         reason = f"answered HTTP {answer.status_code}"

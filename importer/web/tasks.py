@@ -63,7 +63,6 @@ class TaskBoard:
         self.settings = settings
         self.mode = mode
         self.address = address  # the page's own address: messages link to the import
-        self.notifier = Notifier(settings)
         self._lock = threading.Lock()
         self._running: dict[str, Running] = {}
         self._closing = False
@@ -281,7 +280,7 @@ class TaskBoard:
 
         self.work.update_import(record.id, finish)
         known = replace(report, input_path=Path(record.original_name))  # the name people know
-        self.notifier.tell(notice_of_report(known, results=self._link(record)))
+        Notifier(self.settings).tell(notice_of_report(known, results=self._link(record)))
 
     def _link(self, record: ImportRecord) -> str:
         """Where a message sends its reader: the import's page, else its results workbook."""
@@ -296,7 +295,7 @@ class TaskBoard:
         notice = notice_of_error(
             words, file=record.original_name, started=datetime.now(), results=None
         )
-        self.notifier.tell(replace(notice, results=self._link(record)))
+        Notifier(self.settings).tell(replace(notice, results=self._link(record)))
 
     def _retry(self, record: ImportRecord, task: Running) -> None:
         assert task.progress is not None
