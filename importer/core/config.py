@@ -198,7 +198,9 @@ def _notify_values(env: Mapping[str, str]) -> dict[str, object]:
         except ValueError:
             timeout = 0.0
         if not 0 < timeout <= 300:
-            raise ConfigError(f'LSQ_NOTIFY_TIMEOUT "{text}" must be a number of seconds, 1 to 300')
+            raise ConfigError(
+                f'LSQ_NOTIFY_TIMEOUT "{text}" must be a number of seconds above 0, at most 300'
+            )
         values["notify_timeout"] = timeout
     if env.get("LSQ_SMTP_URL", "").strip():
         values["smtp"] = parse_smtp_url(env["LSQ_SMTP_URL"], env.get("LSQ_SMTP_FROM", "").strip())
