@@ -31,6 +31,8 @@ from importer.cli.options import (
     InputArg,
     MappingOpt,
     ModeOpt,
+    NotifyOnOpt,
+    NotifyOpt,
     OutOpt,
     PollOpt,
     QuietOpt,
@@ -138,6 +140,8 @@ def run(
     header_row: HeaderRowOpt = None,
     state_dir: StateOpt = None,
     poll_timeout: PollOpt = None,
+    notify: NotifyOpt = None,
+    notify_on: NotifyOnOpt = None,
     verbose: VerboseOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
@@ -148,7 +152,13 @@ def run(
     with user_errors(verbose):
         check_order("run", input, mapping)
         chosen = check_mode(mode)
-        settings = build_settings(rate=rate, workers=workers, poll_timeout=poll_timeout)
+        settings = build_settings(
+            rate=rate,
+            workers=workers,
+            poll_timeout=poll_timeout,
+            notify=notify,
+            notify_on=notify_on,
+        )
         if fresh and not quiet:
             echo_err(
                 "lsq-import: --fresh: every row is sent again, even rows already imported "
@@ -224,6 +234,8 @@ def watch(
             "--log", metavar="FILE", help="One JSON line per file (default: in the state folder)."
         ),
     ] = None,
+    notify: NotifyOpt = None,
+    notify_on: NotifyOnOpt = None,
     verbose: VerboseOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
@@ -239,7 +251,13 @@ def watch(
                 f"-m {shlex.quote(str(inbox))}"
             )
         chosen = check_mode(mode)
-        settings = build_settings(rate=rate, workers=workers, poll_timeout=poll_timeout)
+        settings = build_settings(
+            rate=rate,
+            workers=workers,
+            poll_timeout=poll_timeout,
+            notify=notify,
+            notify_on=notify_on,
+        )
         with sandbox_settings(settings, sandbox, quiet) as effective:
             report = watch_inbox(
                 inbox,
@@ -405,6 +423,8 @@ def serve(
     ] = 200,
     header_row: HeaderRowOpt = None,
     sheet: SheetOpt = None,
+    notify: NotifyOpt = None,
+    notify_on: NotifyOnOpt = None,
     verbose: VerboseOpt = False,
 ) -> None:
     """The page for ops: upload, check, import and follow up, in a browser."""
@@ -417,7 +437,7 @@ def serve(
             raise UserError("--duplicate-rule is for the built-in sandbox: add --sandbox")
         token = token or read_environment().get("LSQ_UI_TOKEN") or None
         allowed = hosts_for(host, token)
-        settings = build_settings()
+        settings = build_settings(notify=notify, notify_on=notify_on)
         with sandbox_settings(
             settings, sandbox, quiet=True, duplicate_rule=duplicate_rule
         ) as effective:

@@ -103,6 +103,25 @@ PollOpt = Annotated[
         help="How long to wait for LeadSquared to finish queued rows before leaving them Pending.",
     ),
 ]
+NotifyOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--notify",
+        metavar="TARGET",
+        help="Tell someone when a file needs a person: https://… (a Slack, Teams or Google Chat "
+        "incoming webhook, or any URL taking a JSON POST) or mailto:ops@example.com (through "
+        "LSQ_SMTP_URL). Repeat for more targets; replaces LSQ_NOTIFY.",
+    ),
+]
+NotifyOnOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--notify-on",
+        metavar="problems|always",
+        help="problems (default): rows not Success, a file sent to failed, a run that could not "
+        "run; always: after every file too.",
+    ),
+]
 OutOpt = Annotated[
     Path | None,
     typer.Option(

@@ -16,6 +16,7 @@ from pathlib import Path
 import httpx
 
 from importer.commands.assemble import errors_by_row, final_outcome, status_counts
+from importer.commands.notify import tells
 from importer.commands.source import Source, Tally, open_source, tally
 from importer.core.config import Mode, Settings
 from importer.core.conventions import RESULTS_SUFFIX, SHARE_COLUMNS, STATE_DIR_NAME
@@ -60,6 +61,7 @@ class ImportReport:
     stopped: str | None = None  # why the run ended before every row finished
     operation: str = "capture"
     estimate: ImportEstimate | None = None  # what was said before sending: how long it takes
+    notices: str = ""  # notifications that could not be delivered, for the summary line
 
     @property
     def exit_code(self) -> int:
@@ -83,7 +85,7 @@ class ImportReport:
             f"{self.input_path.name}: {len(self.outcomes)} rows: {parts or 'nothing to do'}"
             f"{resumed}; {self.skipped} blank skipped. {self.api_calls} API calls, "
             f"{self.rate_limited} answered 429, {self.retries} retries, {seconds:.1f} s. "
-            f"Results: {self.results_path}"
+            f"Results: {self.results_path}" + (f". {self.notices}" if self.notices else "")
         )
 
     def _count_text(self, status: str, n: int) -> str:
@@ -110,6 +112,7 @@ def default_state_dir(results_path: Path) -> Path:
     return results_path.parent / STATE_DIR_NAME
 
 
+@tells  # the messages --notify asks for, once the results are written
 def run_import(
     input_path: str | Path,
     mapping_path: str | Path,

@@ -20,7 +20,15 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from importer.commands.run import default_results_path, run_import
+from importer.commands.notify import (
+    Notice,
+    NoticeEvent,
+    Notifier,
+    notice_of_error,
+    notice_of_report,
+    told_if_it_cannot_run,
+)
+from importer.commands.run import ImportReport, default_results_path, run_import
 from importer.commands.signals import StopSignals
 from importer.commands.source import file_sha256
 from importer.core.config import Mode, Settings
@@ -101,6 +109,7 @@ class WatchReport:
     skipped: list[str] = field(default_factory=list)  # another import held the file's journal
     locked_by: str | None = None  # set when another watcher held the inbox
     fatal: str | None = None  # why the whole run stopped (credentials, 401, API)
+    notices: str = ""  # notifications that could not be delivered
 
     @property
     def exit_code(self) -> int:
@@ -129,6 +138,8 @@ class WatchReport:
             parts.append(f"{len(self.skipped)} skipped (being imported by another run)")
         if self.fatal:
             parts.append(f"stopped: {self.fatal}")
+        if self.notices:
+            parts.append(self.notices)
         return "; ".join(parts) + f". Log: {self.log_path}"
 
 
@@ -189,21 +200,42 @@ def watch_inbox(
     say = echo or (lambda _message: None)
     stop = stop or threading.Event()
     folders = Folders.resolve(Path(inbox), archive, failed, state_dir, log_file)
-    chosen = _check_arguments(folders, Path(mapping), settings, mode, interval, settle)
+    notifier = Notifier(settings)
+    with told_if_it_cannot_run(notifier, None, datetime.now()):
+        chosen = _check_arguments(folders, Path(mapping), settings, mode, interval, settle)
     report = WatchReport(inbox=folders.inbox, log_path=folders.log_path)
-    secrets = (settings.access_key, settings.secret_key, settings.api_key)
-    watcher = _Watcher(folders, Path(mapping), settings, chosen, sheet, report, say, secrets)
+    watcher = _Watcher(folders, Path(mapping), settings, chosen, sheet, report, say, notifier)
     watcher.header_row = header_row
+    try:
+        _watch(folders, watcher, report, once=once, interval=interval, settle=settle, stop=stop)
+    finally:
+        report.notices = notifier.summary()
+    return report
+
+
+def _watch(
+    folders: Folders,
+    watcher: _Watcher,
+    report: WatchReport,
+    *,
+    once: bool,
+    interval: float,
+    settle: float,
+    stop: threading.Event,
+) -> None:
+    """The watch loop: scan, import what is ready, wait; until `once` is done or a stop."""
+    say = watcher.say
     with StopSignals(stop) as signals:
         with _inbox_lock(folders.state_dir / LOCK_NAME, wait=not once, stop=stop, echo=say) as held:
             if held is not None:
                 report.locked_by = held
-                return report
+                return
             if not once:
                 say(f"lsq-import: watching {folders.inbox} every {interval:g} s; stop with SIGTERM")
             deadline = time.monotonic() + ONCE_WAIT_LIMIT_SECONDS
             told: set[str] = set()
             while not signals.requested:
+                watcher.notifier.new_round()
                 ready, waiting = scan_inbox(folders.inbox, settle, stop)
                 report.not_ready = [path.name for path in waiting]
                 for path in waiting:
@@ -223,7 +255,6 @@ def watch_inbox(
                     stop.wait(min(left, settle_wait(waiting, settle) + 0.1))
                     continue
                 stop.wait(interval)
-    return report
 
 
 def _check_arguments(
@@ -287,7 +318,7 @@ class _Watcher:
         sheet: str | None,
         report: WatchReport,
         say: Echo,
-        secrets: tuple[str, ...],
+        notifier: Notifier,
     ) -> None:
         self.folders = folders
         self.mapping = mapping
@@ -296,7 +327,10 @@ class _Watcher:
         self.sheet = sheet
         self.report = report
         self.say = say
-        self.secrets = secrets
+        self.notifier = notifier
+        self.secrets = settings.secrets
+        # Each file is told about once it is filed away, under its new name: not by run_import.
+        self.run_settings = settings.with_(notify=())
         self.header_row: int | None = None  # every file's headers are on this row
 
     def handle(self, path: Path, signals: StopSignals) -> None:
@@ -305,12 +339,13 @@ class _Watcher:
         started = time.monotonic()
         results = default_results_path(path)
         record = FileRecord(file=path.name, outcome=FileOutcome.ERROR)
+        filed: ImportReport | None = None
         try:
             record.sha256 = file_sha256(path)
             imported = run_import(
                 path,
                 self.mapping,
-                settings=self.settings,
+                settings=self.run_settings,
                 mode=self.mode,
                 sheet=self.sheet,
                 out=results,
@@ -354,6 +389,7 @@ class _Watcher:
         record.duration_seconds = time.monotonic() - started
         self.report.files.append(record)
         append_log(self.folders.log_path, record.as_json())
+        self.notifier.tell(_notice(record, filed))
 
     def _file_error(
         self, path: Path, record: FileRecord, reason: str, results: Path, started: float
@@ -368,6 +404,29 @@ class _Watcher:
 
     def _clean(self, exc: BaseException | str) -> str:
         return redact(str(exc), self.secrets)
+
+
+def _notice(record: FileRecord, filed: ImportReport | None) -> Notice:
+    """The message for one handled file: its counts, where it and its results went."""
+    if filed is not None and record.outcome in (FileOutcome.ARCHIVED, FileOutcome.FAILED):
+        results = str(record.results) if record.results else None
+        return notice_of_report(filed, results=results, moved_to=record.moved_to)
+    event, code = {
+        FileOutcome.INTERRUPTED: (NoticeEvent.STOPPED, 2),
+        FileOutcome.ERROR: (NoticeEvent.FILE_FAILED, 1),
+    }.get(record.outcome, (NoticeEvent.FILE_FAILED, 1))
+    if record.moved_to is None and record.outcome == FileOutcome.ERROR:
+        event, code = NoticeEvent.COULD_NOT_RUN, 2  # credentials, a 401: left in the inbox
+    notice = notice_of_error(
+        record.error or str(record.outcome),
+        file=record.file,
+        started=record.time,
+        event=event,
+        exit_code=code,
+        results=record.results,
+        moved_to=record.moved_to,
+    )
+    return dataclasses.replace(notice, counts=dict(record.rows))
 
 
 def _written_since(path: Path, monotonic_start: float) -> bool:

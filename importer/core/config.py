@@ -16,6 +16,15 @@ from dotenv import dotenv_values
 
 from importer.core.constants import DEFAULT_PATHS, DEFAULT_RATE, RATE_PLANS, RATE_WINDOW_SECONDS
 from importer.core.errors import ConfigError
+from importer.core.recipients import (
+    NotifyOn,
+    NotifyTarget,
+    SmtpServer,
+    WebhookTarget,
+    check_mail_server,
+    parse_smtp_url,
+    parse_targets,
+)
 from importer.core.state_url import StateUrl
 
 ENV_PREFIX = "LSQ_"
@@ -89,12 +98,24 @@ class Settings:
     state_url: str = ""
     # LSQ_DAILY_LIMIT: calls per account per UTC day, across processes and machines.
     daily_limit: int | None = None
+    # Who is told when an import needs a person (LSQ_NOTIFY / --notify), and when.
+    notify: tuple[NotifyTarget, ...] = ()
+    notify_on: NotifyOn = NotifyOn.PROBLEMS
+    notify_timeout: float = 10.0  # per message, every attempt included
+    smtp: SmtpServer | None = None
 
     def __repr__(self) -> str:  # keys must never reach a log through repr()
         return (
             f"Settings(host={self.host!r}, async_host={self.async_host!r}, "
             f"rate={self.rate}, workers={self.workers})"
         )
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """Every value no output may show: keys, the SMTP password, webhook paths."""
+        hooks = tuple(t.secret for t in self.notify if isinstance(t, WebhookTarget))
+        password = (self.smtp.password,) if self.smtp else ()
+        return (self.access_key, self.secret_key, self.api_key, *password, *hooks)
 
     def with_(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
@@ -172,13 +193,43 @@ def settings_from_env(
         values["state_url"] = StateUrl.parse(env["LSQ_STATE_URL"]).url
     if env.get("LSQ_DAILY_LIMIT", "").strip():
         values["daily_limit"] = parse_daily_limit(env["LSQ_DAILY_LIMIT"])
+    values.update(_notify_values(env))
     for key, value in overrides.items():
         if value is None:
             continue
         if key == "rate" and isinstance(value, str):
             value = Rate.parse(value)
+        if key == "notify" and isinstance(value, list | tuple):
+            if not value:
+                continue  # no --notify given: LSQ_NOTIFY stands
+            value = parse_targets([str(v) for v in value])
+        if key == "notify_on" and isinstance(value, str):
+            value = NotifyOn.parse(value)
         values[key] = value
-    return Settings(**values)  # type: ignore[arg-type]
+    settings = Settings(**values)  # type: ignore[arg-type]
+    check_mail_server(settings.notify, settings.smtp)
+    return settings
+
+
+def _notify_values(env: Mapping[str, str]) -> dict[str, object]:
+    """LSQ_NOTIFY, LSQ_NOTIFY_ON, LSQ_NOTIFY_TIMEOUT, LSQ_SMTP_URL and LSQ_SMTP_FROM."""
+    values: dict[str, object] = {"notify": parse_targets([env.get("LSQ_NOTIFY", "")])}
+    if env.get("LSQ_NOTIFY_ON", "").strip():
+        values["notify_on"] = NotifyOn.parse(env["LSQ_NOTIFY_ON"])
+    if env.get("LSQ_NOTIFY_TIMEOUT", "").strip():
+        text = env["LSQ_NOTIFY_TIMEOUT"].strip()
+        try:
+            timeout = float(text)
+        except ValueError:
+            timeout = 0.0
+        if not 0 < timeout <= 300:
+            raise ConfigError(
+                f'LSQ_NOTIFY_TIMEOUT "{text}" must be a number of seconds above 0, at most 300'
+            )
+        values["notify_timeout"] = timeout
+    if env.get("LSQ_SMTP_URL", "").strip():
+        values["smtp"] = parse_smtp_url(env["LSQ_SMTP_URL"], env.get("LSQ_SMTP_FROM", "").strip())
+    return values
 
 
 def _positive_seconds(name: str, text: str) -> float:

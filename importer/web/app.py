@@ -64,7 +64,9 @@ class Page:
         self.config = config
         self.work = WorkDir(config.work_dir)
         self.keys = Keys(self.work.secret(), config.token)
-        self.board = TaskBoard(self.work, config.settings, Mode.parse(config.mode))
+        self.board = TaskBoard(
+            self.work, config.settings, Mode.parse(config.mode), address=config.address
+        )
         self.templates = jinja2.Environment(
             loader=jinja2.FileSystemLoader(HERE / "templates"),
             autoescape=True,

@@ -26,6 +26,7 @@ class WebConfig:
     mode: str = "async"
     allowed_hosts: tuple[str, ...] = ("127.0.0.1", "localhost", "[::1]")
     sandbox: bool = False  # shown on the page, so nobody mistakes a trial for the real account
+    address: str | None = None  # where the page is served (http://127.0.0.1:8000/), for messages
 
     def __repr__(self) -> str:  # the token must never reach a log through repr()
         return f"WebConfig(work_dir={self.work_dir!r}, mappings_dir={self.mappings_dir!r})"

@@ -11,7 +11,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import FrameType
 
 import uvicorn
@@ -52,6 +52,14 @@ def url_of(host: str, sock: socket.socket) -> str:
     port = sock.getsockname()[1]
     shown = f"[{host.strip('[]')}]" if ":" in host.strip("[]") else host
     return f"http://{shown}:{port}/"
+
+
+def _addressed(config: WebConfig, host: str, sock: socket.socket) -> WebConfig:
+    """The config with the page's address, for the messages that link to an import; none
+    when the page listens on every interface (no one address reaches it)."""
+    if host.strip("[]") in ("0.0.0.0", "::", ""):
+        return config
+    return replace(config, address=url_of(host, sock))
 
 
 class _PageServer(uvicorn.Server):
@@ -105,7 +113,7 @@ def serve_in_thread(
 ) -> Iterator[RunningPage]:
     """Serve in a daemon thread until the block ends; leaving it stops the page's runs cleanly."""
     sock = bind(host, port)
-    app = create_app(config)
+    app = create_app(_addressed(config, host, sock))
     server = _server(app)
     thread = threading.Thread(
         target=server.run, kwargs={"sockets": [sock]}, name="lsq-web", daemon=True
@@ -123,7 +131,7 @@ def serve_in_thread(
 def serve_forever(config: WebConfig, host: str, port: int, announce: Callable[[str], None]) -> None:
     """Serve until Ctrl-C; `announce` gets the address once connections are accepted."""
     sock = bind(host, port)
-    server = _server(create_app(config))
+    server = _server(create_app(_addressed(config, host, sock)))
     url = url_of(host, sock)
 
     def tell_when_ready() -> None:

@@ -13,9 +13,11 @@ import shutil
 import threading
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from pathlib import Path
 
+from importer.commands.notify import Notifier, notice_of_error, notice_of_report
 from importer.commands.source import file_sha256
 from importer.core.config import Mode, Settings
 from importer.core.errors import LockedError, UserError
@@ -54,10 +56,13 @@ class Running:
 class TaskBoard:
     """The server's runs, by import id."""
 
-    def __init__(self, work: WorkDir, settings: Settings, mode: Mode) -> None:
+    def __init__(
+        self, work: WorkDir, settings: Settings, mode: Mode, address: str | None = None
+    ) -> None:
         self.work = work
         self.settings = settings
         self.mode = mode
+        self.address = address  # the page's own address: messages link to the import
         self._lock = threading.Lock()
         self._running: dict[str, Running] = {}
         self._closing = False
@@ -227,6 +232,8 @@ class TaskBoard:
         try:
             body(record, task)
         except UserError as exc:
+            if task.kind == "import" and not task.stop.is_set():  # not a cancel or a shutdown
+                self._tell_failed(record, exc)
             text = self._plain(record, str(exc))
             if task.stop.is_set():
                 text = STOPPED_BY_SERVER if self._closing else CANCELLED_TEXT
@@ -237,6 +244,8 @@ class TaskBoard:
             self._ended(record.id, task, "stopped", text)
         except Exception as exc:  # a bug of ours: keep the server up and say so plainly
             log.exception("%s of %s failed", task.kind, record.id)
+            if task.kind == "import":
+                self._tell_failed(record, exc)
             text = UNEXPECTED.format(error=f"{type(exc).__name__}: {exc}")
             self._ended(record.id, task, "stopped", self._plain(record, text))
         finally:
@@ -248,7 +257,7 @@ class TaskBoard:
         report = library.import_file(
             Path(record.input),
             Path(record.mapping),
-            settings=self.settings,
+            settings=self.settings.with_(notify=()),  # told below, with the page's link
             mode=Mode.parse(record.mode),
             out=Path(record.results),
             sheet=record.sheet,
@@ -271,6 +280,23 @@ class TaskBoard:
             r.activity = Activity("import", "finished", "", _started(r), now_text())
 
         self.work.update_import(record.id, finish)
+        known = replace(report, input_path=Path(record.original_name))  # the name people know
+        Notifier(self.settings).tell(notice_of_report(known, results=self._link(record)))
+
+    def _link(self, record: ImportRecord) -> str:
+        """Where a message sends its reader: the import's page, else its results workbook."""
+        if self.address:
+            return f"{self.address.rstrip('/')}/imports/{record.id}"
+        return record.results
+
+    def _tell_failed(self, record: ImportRecord, error: BaseException) -> None:
+        """An import that could not run (401, a missing setting): one message, if wanted."""
+        plain = self._plain(record, str(error))
+        words = plain if isinstance(error, UserError) else UNEXPECTED.format(error=plain)
+        notice = notice_of_error(
+            words, file=record.original_name, started=datetime.now(), results=None
+        )
+        Notifier(self.settings).tell(replace(notice, results=self._link(record)))
 
     def _retry(self, record: ImportRecord, task: Running) -> None:
         assert task.progress is not None
