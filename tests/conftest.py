@@ -62,3 +62,11 @@ def postgres_cluster() -> Iterator[Cluster]:
 def state_url(postgres_cluster: Cluster) -> str:
     """A fresh, empty database on this worker's cluster: its LSQ_STATE_URL (with a password)."""
     return postgres_cluster.create_database(f"t_{uuid.uuid4().hex[:16]}")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def state_env(request: pytest.FixtureRequest) -> dict[str, str]:
+    """The state store a test runs against: the embedded files, then a real PostgreSQL."""
+    if request.param == "sqlite":
+        return {}
+    return {"LSQ_STATE_URL": request.getfixturevalue("state_url")}

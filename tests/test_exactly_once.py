@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import sys
 import threading
 import time
 from collections import Counter
@@ -24,12 +25,13 @@ from importer.core.errors import ImportCancelled
 from importer.core.outcomes import RowStatus
 from importer.io.journal import Journal
 from importer.io.leases import ProcessId, this_process
-from importer.io.ledger import Claim, Ledger, ledger_path
+from importer.io.ledger import Claim, Ledger
 from importer.rules.identity import row_identity
 from importer.rules.mapping_file import load_mapping
 from importer.sandbox import RunningSandbox, SandboxConfig, create_app, serve_in_thread
 from importer.send.confirm import Confirmer, Found
 from importer.send.pool import ImportPool, Job
+from importer.send.previous import open_ledger
 from importer.send.progress import Counters, Progress
 from importer.send.session import Session
 
@@ -162,6 +164,15 @@ def test_an_opportunity_older_than_the_first_attempt_is_not_taken_for_it(tmp_pat
     assert read.found == Found.NO
 
 
+# Every test here runs on both state stores (CONTRACT 3): the files, then PostgreSQL.
+STATE: dict[str, str] = {}
+
+
+@pytest.fixture(autouse=True)
+def _on_each_store(state_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys.modules[__name__], "STATE", state_env)
+
+
 # ---------------------------------------------------------------- through run_import
 
 
@@ -172,7 +183,8 @@ def sandbox() -> RunningSandbox:
 
 
 def settings_of(running: RunningSandbox, **changes: object) -> Settings:
-    return settings_from_env(running.env(), Path("/nonexistent"), rate="1000/5s").with_(**changes)
+    env = running.env() | STATE
+    return settings_from_env(env, Path("/nonexistent"), rate="1000/5s").with_(**changes)
 
 
 def write(path: Path, count: int) -> Path:
@@ -316,8 +328,7 @@ def test_a_run_meeting_a_stale_lease_waits_then_reads_back_and_sends_once(
     mapping.write_text(LOAN_MAPPING.replace("lead:", "unique: [EmailAddress, mx_Custom_1]\nlead:"))
     values = {"lead.EmailAddress": "p1@example.com", "opportunity.mx_Custom_1": "Loan 1"}
     identity = row_identity(load_mapping(mapping), {}, values)
-    path = ledger_path(settings.state_home, settings.host, settings.access_key)
-    with Ledger.at(path) as ledger:  # a machine that claimed row 3, sent it, and vanished
+    with open_ledger(settings) as ledger:  # a machine that claimed row 3, sent it, and vanished
         other = ledger.open_holder(2.0)
         with ledger.db.transaction() as tx:
             tx.execute("UPDATE ledger_holders SET machine = 'gone' WHERE id = ?", (other,))

@@ -21,13 +21,23 @@ from importer.core.config import Settings, settings_from_env
 from importer.core.errors import ImportStopped
 from importer.core.outcomes import Origin, RowStatus
 from importer.io.journal import Journal, RowState
-from importer.io.ledger import Ledger, LedgerState, ledger_path
+from importer.io.ledger import LedgerState
 from importer.rules.identity import row_identity
 from importer.rules.mapping_file import load_mapping
 from importer.sandbox import RunningSandbox, SandboxConfig, serve_in_thread
+from importer.send.previous import open_ledger
 
 HEADERS = ["Email", "First Name", "Opportunity Name", "Loan Amount"]
 MAPPING = LOAN_MAPPING.replace("lead:", "unique: [EmailAddress, mx_Custom_1]\nlead:", 1)
+
+
+# Every test here runs on both state stores (CONTRACT 3): the files, then PostgreSQL.
+STATE: dict[str, str] = {}
+
+
+@pytest.fixture(autouse=True)
+def _on_each_store(state_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys.modules[__name__], "STATE", state_env)
 
 
 @pytest.fixture
@@ -38,7 +48,7 @@ def sandbox() -> Iterator[RunningSandbox]:
 
 
 def settings(running: RunningSandbox) -> Settings:
-    return settings_from_env(running.env(), Path("/nonexistent"), rate="1000/5s")
+    return settings_from_env(running.env() | STATE, Path("/nonexistent"), rate="1000/5s")
 
 
 def rows(start: int, count: int) -> list[list[str]]:
@@ -147,7 +157,7 @@ def test_fresh_sends_every_row_again_and_says_so_first(
 ) -> None:
     leads = write(tmp_path / "leads.csv", rows(0, 5))
     run_import(leads, mapping, settings=settings(sandbox))
-    env = sandbox_env(sandbox)
+    env = sandbox_env(sandbox, **STATE)
     done = subprocess.run(
         [sys.executable, "-m", "importer", "run", str(leads), "-m", str(mapping), "--fresh"],
         env=env,
@@ -175,7 +185,7 @@ def test_two_processes_importing_overlapping_files_create_each_row_once(
 ) -> None:
     first = write(tmp_path / "first.csv", rows(0, 40))
     second = write(tmp_path / "second.csv", rows(20, 60))
-    env = sandbox_env(sandbox)
+    env = sandbox_env(sandbox, **STATE)
     runs = [
         subprocess.Popen(
             [sys.executable, "-m", "importer", "run", str(path), "-m", str(mapping), "--quiet"],
@@ -211,7 +221,7 @@ def test_a_crash_between_the_ledger_and_the_journal_polls_instead_of_sending(
     }
     identity = row_identity(model, {}, values)
     config = settings(sandbox)
-    with Ledger.at(ledger_path(config.state_home, config.host, config.access_key)) as ledger:
+    with open_ledger(config) as ledger:
         entry = ledger.find(identity)
         assert entry is not None and entry.state == LedgerState.DONE and entry.request_id
         # Put the row back as the crash left it: accepted in the ledger, mid-send in the journal.

@@ -27,57 +27,13 @@ from pathlib import Path
 from typing import Any
 
 from importer.io.leases import ProcessId, new_holder_id, this_process
-from importer.io.statedb import SqliteDB, StateDB, Tx, migrate
+from importer.io.state.db import SqliteDB, StateDB, Tx
+from importer.io.state.migrations import LEDGER_STEPS
 
 COLUMNS = (
     "identity, state, owner, holder, sent_at, request_id, opportunity_id, lead_id, status, "
     "file, row_number, operation, sent_values, origin, message, updated_at"
 )
-
-
-def _create_v1(tx: Tx) -> None:
-    """Version 1: rows keyed by account and identity, the holders' leases, known leads."""
-    legacy = tx.execute(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'rows'"
-        if _is_sqlite(tx)
-        else "SELECT 1 WHERE FALSE"
-    )
-    if legacy:  # a ledger written before versions: rows by identity, claims by pid
-        tx.execute("ALTER TABLE rows RENAME TO rows_unversioned")
-    tx.execute(
-        "CREATE TABLE IF NOT EXISTS ledger_rows (account TEXT NOT NULL, identity TEXT NOT NULL, "
-        "state TEXT NOT NULL, owner TEXT, holder TEXT, sent_at DOUBLE PRECISION, "
-        "request_id TEXT, opportunity_id TEXT, lead_id TEXT, status TEXT, file TEXT, "
-        "row_number INTEGER, operation TEXT, sent_values TEXT, origin TEXT, message TEXT, "
-        "updated_at DOUBLE PRECISION NOT NULL, PRIMARY KEY (account, identity))"
-    )
-    tx.execute(
-        "CREATE TABLE IF NOT EXISTS ledger_holders (id TEXT PRIMARY KEY, account TEXT NOT NULL, "
-        "machine TEXT NOT NULL, boot TEXT NOT NULL, pid INTEGER NOT NULL, started TEXT NOT NULL, "
-        "expires_at DOUBLE PRECISION NOT NULL)"
-    )
-    tx.execute(
-        "CREATE TABLE IF NOT EXISTS ledger_leads (account TEXT NOT NULL, search_by TEXT NOT NULL, "
-        "value TEXT NOT NULL, lead_id TEXT NOT NULL, PRIMARY KEY (account, search_by, value))"
-    )
-    if legacy:
-        # The old claims named a pid only: a row it was sending may have gone out.
-        tx.execute(
-            "INSERT INTO ledger_rows (account, identity, state, owner, request_id, "
-            "opportunity_id, lead_id, status, file, row_number, operation, sent_values, origin, "
-            "message, updated_at, sent_at) SELECT '', identity, CASE state WHEN 'sending' THEN "
-            "'uncertain' ELSE state END, owner, request_id, opportunity_id, lead_id, status, "
-            "file, row_number, operation, sent_values, origin, message, updated_at, "
-            "CASE state WHEN 'sending' THEN updated_at END FROM rows_unversioned"
-        )
-        tx.execute("DROP TABLE rows_unversioned")
-
-
-def _is_sqlite(tx: Tx) -> bool:
-    return type(tx).__name__.startswith("Sqlite")
-
-
-MIGRATIONS: tuple[Callable[[Tx], None], ...] = (_create_v1,)
 
 
 class LedgerState(StrEnum):
@@ -158,12 +114,11 @@ class Ledger:
         self.account = "" if db.dialect == "sqlite" else account
         self._clock = clock
         self._owns_db = owns_db
-        migrate(db, "ledger", MIGRATIONS)
 
     @classmethod
     def at(cls, path: Path, *, clock: Callable[[], float] = time.time) -> Ledger:
         """The embedded SQLite ledger in this file."""
-        return cls(SqliteDB(path), "", clock=clock)
+        return cls(SqliteDB(path, LEDGER_STEPS), "", clock=clock)
 
     def close(self) -> None:
         if self._owns_db:

@@ -18,7 +18,9 @@ from enum import Enum, auto
 from importer.core.config import Settings
 from importer.core.errors import StateStoreError
 from importer.core.outcomes import Origin, RowOutcome, RowStatus
-from importer.io.ledger import Claim, Ledger, LedgerEntry, ledger_path
+from importer.io.ledger import Claim, Ledger, LedgerEntry, account_key, ledger_path
+from importer.io.state import open_state
+from importer.io.state.db import PostgresDB
 
 log = logging.getLogger("importer.ledger")
 IMPORTED = (RowStatus.SUCCESS, RowStatus.PARTIAL_SUCCESS)
@@ -200,7 +202,13 @@ class PreviousImports:
 
 @contextmanager
 def open_ledger(settings: Settings) -> Iterator[Ledger]:
-    """The ledger of the account these settings reach (host + access key)."""
+    """The ledger of the account these settings reach (host + access key): in the shared
+    PostgreSQL store of LSQ_STATE_URL, else in this machine's file for the account."""
     host = settings.host or settings.async_host
+    store = open_state(settings)
+    if store is not None:
+        with Ledger(PostgresDB(store), account_key(host, settings.access_key)) as ledger:
+            yield ledger
+        return
     with Ledger.at(ledger_path(settings.state_home, host, settings.access_key)) as ledger:
         yield ledger

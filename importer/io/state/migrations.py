@@ -43,6 +43,46 @@ def _sqlite_2_daily_calls(execute: Execute) -> None:
 SQLITE_STEPS: Sequence[Callable[[Execute], None]] = (_sqlite_1_windows, _sqlite_2_daily_calls)
 
 
+# ---- the SQLite ledger files (one per account, under LSQ_STATE_HOME/ledger) ----------------------
+LEDGER_TABLES = (
+    "CREATE TABLE {schema}ledger_rows (account TEXT NOT NULL, identity TEXT NOT NULL, "
+    "state TEXT NOT NULL, owner TEXT, holder TEXT, sent_at DOUBLE PRECISION, "
+    "request_id TEXT, opportunity_id TEXT, lead_id TEXT, status TEXT, file TEXT, "
+    "row_number INTEGER, operation TEXT, sent_values TEXT, origin TEXT, message TEXT, "
+    "updated_at DOUBLE PRECISION NOT NULL, PRIMARY KEY (account, identity))",
+    "CREATE TABLE {schema}ledger_holders (id TEXT PRIMARY KEY, account TEXT NOT NULL, "
+    "machine TEXT NOT NULL, boot TEXT NOT NULL, pid INTEGER NOT NULL, started TEXT NOT NULL, "
+    "expires_at DOUBLE PRECISION NOT NULL)",
+    "CREATE TABLE {schema}ledger_leads (account TEXT NOT NULL, search_by TEXT NOT NULL, "
+    "value TEXT NOT NULL, lead_id TEXT NOT NULL, PRIMARY KEY (account, search_by, value))",
+)
+
+
+def _ledger_1_leases(execute: Execute) -> None:
+    """Rows keyed by account and identity, claims held by leases, the leads answered.
+
+    A ledger written before versions (rows by identity, claims by pid) is adopted: a row it
+    was sending may have gone out, so it becomes uncertain (read back before any resend).
+    """
+    legacy = execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'rows'")
+    adopt = bool(legacy.fetchall())
+    for statement in LEDGER_TABLES:
+        execute(statement.format(schema=""))
+    if adopt:
+        execute(
+            "INSERT INTO ledger_rows (account, identity, state, owner, request_id, "
+            "opportunity_id, lead_id, status, file, row_number, operation, sent_values, origin, "
+            "message, updated_at, sent_at) SELECT '', identity, CASE state WHEN 'sending' THEN "
+            "'uncertain' ELSE state END, owner, request_id, opportunity_id, lead_id, status, "
+            "file, row_number, operation, sent_values, origin, message, updated_at, "
+            "CASE state WHEN 'sending' THEN updated_at END FROM rows"
+        )
+        execute("DROP TABLE rows")
+
+
+LEDGER_STEPS: Sequence[Callable[[Execute], None]] = (_ledger_1_leases,)
+
+
 # ---- PostgreSQL (LSQ_STATE_URL) ------------------------------------------------------------------
 def _pg_1_windows(execute: Execute) -> None:
     """The sliding windows, their pauses, and calls per account per UTC day."""
@@ -61,12 +101,22 @@ def _pg_1_windows(execute: Execute) -> None:
     )
 
 
-POSTGRES_STEPS: Sequence[Callable[[Execute], None]] = (_pg_1_windows,)
+def _pg_2_ledger(execute: Execute) -> None:
+    """The account ledger: rows of every account, the leases holding claims, known leads."""
+    for statement in LEDGER_TABLES:
+        execute(statement.format(schema=f"{PG_SCHEMA}."))
+
+
+POSTGRES_STEPS: Sequence[Callable[[Execute], None]] = (_pg_1_windows, _pg_2_ledger)
 
 
 # ---- running them --------------------------------------------------------------------------------
-def migrate_sqlite(db: sqlite3.Connection, where: str) -> int:
-    """Bring the budget file at `where` to the newest schema; its version.
+def migrate_sqlite(
+    db: sqlite3.Connection,
+    where: str,
+    steps: Sequence[Callable[[Execute], None]] = SQLITE_STEPS,
+) -> int:
+    """Bring the state file at `where` to the newest schema of its kind; its version.
 
     `db` is in autocommit mode (isolation_level=None); BEGIN IMMEDIATE keeps other
     processes out until the steps are committed.
@@ -75,7 +125,7 @@ def migrate_sqlite(db: sqlite3.Connection, where: str) -> int:
     try:
         db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
         row = db.execute("SELECT max(version) FROM schema_version").fetchone()
-        version = _run_steps(SQLITE_STEPS, int(row[0] or 0), db.execute, where)
+        version = _run_steps(steps, int(row[0] or 0), db.execute, where)
         db.execute("DELETE FROM schema_version")
         db.execute("INSERT INTO schema_version VALUES (?)", (version,))
         db.execute("COMMIT")

@@ -29,7 +29,10 @@ TIMEOUT_SECONDS = 10.0
 POOL_SIZE = 4  # a process's budgets (two windows) and, later, its ledger
 # A process frozen mid-transaction (SIGSTOP, a hung VM) would hold its window's lock for
 # ever: the server ends such a session, and nobody waits for a lock longer than this.
-SESSION_OPTIONS = "-c lock_timeout=10s -c idle_in_transaction_session_timeout=60s"
+# The ledger's SQL names its tables plainly: they are found in our schema.
+SESSION_OPTIONS = (
+    f"-c lock_timeout=10s -c idle_in_transaction_session_timeout=60s -c search_path={PG_SCHEMA}"
+)
 
 Cursor = psycopg.Cursor[tuple[Any, ...]]
 

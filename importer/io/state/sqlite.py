@@ -7,9 +7,10 @@ file written by a newer lsq-import is refused before anything is read from it.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from importer.io.state.migrations import migrate_sqlite
+from importer.io.state.migrations import SQLITE_STEPS, Execute, migrate_sqlite
 
 BUDGET_FILE = "budget.sqlite"  # the rate windows and daily counts, beside the ledger
 
@@ -19,7 +20,12 @@ def budget_path(state_home: Path) -> Path:
     return state_home / BUDGET_FILE
 
 
-def open_sqlite(path: Path, *, busy_timeout: float) -> sqlite3.Connection:
+def open_sqlite(
+    path: Path,
+    *,
+    busy_timeout: float,
+    steps: Sequence[Callable[[Execute], None]] = SQLITE_STEPS,
+) -> sqlite3.Connection:
     """A connection to the state file at `path` (created if need be), at the newest schema.
 
     Autocommit mode: callers open their own short transactions (BEGIN IMMEDIATE).
@@ -29,7 +35,7 @@ def open_sqlite(path: Path, *, busy_timeout: float) -> sqlite3.Connection:
     try:
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")  # a lost call time costs nothing lasting
-        migrate_sqlite(db, f"file {path}")
+        migrate_sqlite(db, f"file {path}", steps)
     except BaseException:
         db.close()
         raise

@@ -1,11 +1,9 @@
-"""The one SQL door of the per-account state, and its schema versions.
+"""One SQL door for the ledger, whichever store holds it.
 
-The ledger's SQL is written once, with `?` placeholders and plain types both
-SQLite and PostgreSQL accept; a `StateDB` runs it in short transactions. The
-embedded default is a SQLite file (WAL) on this machine; PostgreSQL, chosen by
-`LSQ_STATE_URL`, is shared by many. Every stored state carries a version per
-table family and migrates forward here, one function per step; a newer version
-than this code knows is refused, never half-read.
+The ledger's SQL is written once, with `?` placeholders and types both SQLite and
+PostgreSQL accept; a `StateDB` runs it in short transactions. The embedded default
+is a SQLite file (WAL) on this machine, migrated when opened; PostgreSQL, chosen by
+`LSQ_STATE_URL`, is shared by many (its `PostgresStore` migrates when it connects).
 """
 
 from __future__ import annotations
@@ -18,6 +16,9 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from importer.core.errors import StateStoreError
+from importer.io.state.migrations import Execute
+from importer.io.state.postgres import Cursor, PostgresStore
+from importer.io.state.sqlite import open_sqlite
 
 Row = tuple[Any, ...]
 BUSY_TIMEOUT_SECONDS = 30.0  # another process writing: wait this long before giving up
@@ -60,16 +61,11 @@ class SqliteDB:
 
     dialect = "sqlite"
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, steps: Sequence[Callable[[Execute], None]]) -> None:
         self.path = path
         self.where = str(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            self._db = sqlite3.connect(
-                path, isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT_SECONDS
-            )
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db = open_sqlite(path, busy_timeout=BUSY_TIMEOUT_SECONDS, steps=steps)
         except sqlite3.Error as exc:
             raise StateStoreError(f"The state file {path} cannot be opened: {exc}") from None
         self._lock = threading.RLock()  # the pool's threads share this connection
@@ -95,31 +91,30 @@ class SqliteDB:
             self._db.close()
 
 
-Step = Callable[[Tx], None]
+class PostgresTx:
+    def __init__(self, cursor: Cursor) -> None:
+        self._cursor = cursor
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        self._cursor.execute(sql.replace("?", "%s"), tuple(params))
+        return self._cursor.fetchall() if self._cursor.description is not None else []
 
 
-def migrate(db: StateDB, family: str, steps: Sequence[Step]) -> None:
-    """Bring `family`'s tables to version len(steps), one step at a time, in one transaction.
+class PostgresDB:
+    """The shared PostgreSQL store, as the ledger uses it (row locks: `FOR UPDATE`)."""
 
-    Step i (1-based) takes the tables from version i-1 to i; version 0 is "nothing yet".
-    """
-    with db.transaction() as tx:
-        tx.execute(
-            "CREATE TABLE IF NOT EXISTS schema_versions (family TEXT PRIMARY KEY, "
-            "version INTEGER NOT NULL)"
-        )
-        found = tx.execute("SELECT version FROM schema_versions WHERE family = ?", (family,))
-        current = int(found[0][0]) if found else 0
-        if current > len(steps):
-            raise StateStoreError(
-                f"The state at {db.where} was written by a newer lsq-import ({family} schema "
-                f"{current}, this one knows {len(steps)}): upgrade lsq-import on this machine"
-            )
-        for version in range(current + 1, len(steps) + 1):
-            steps[version - 1](tx)
-        if current != len(steps):
-            tx.execute(
-                "INSERT INTO schema_versions (family, version) VALUES (?, ?) "
-                "ON CONFLICT (family) DO UPDATE SET version = excluded.version",
-                (family, len(steps)),
-            )
+    dialect = "postgresql"
+
+    def __init__(self, store: PostgresStore, *, owns_store: bool = True) -> None:
+        self.store = store
+        self.where = store.where
+        self._owns_store = owns_store
+
+    @contextmanager
+    def transaction(self) -> Iterator[Tx]:
+        with self.store.transaction() as cursor:
+            yield PostgresTx(cursor)
+
+    def close(self) -> None:
+        if self._owns_store:
+            self.store.close()
