@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import threading
 from collections import Counter
@@ -20,7 +21,13 @@ from importer.commands.notify import tells
 from importer.commands.source import Source, Tally, open_source, tally
 from importer.core.config import Mode, Settings
 from importer.core.conventions import RESULTS_SUFFIX, SHARE_COLUMNS, STATE_DIR_NAME
-from importer.core.errors import ConfigError, ImportCancelled, ImportStopped, UserError
+from importer.core.errors import (
+    ConfigError,
+    DailyLimitReached,
+    ImportCancelled,
+    ImportStopped,
+    UserError,
+)
 from importer.core.outcomes import Origin, RowError, RowOutcome, RowStatus
 from importer.io.journal import Journal, JournalRow, journal_path
 from importer.io.ledger import account_key
@@ -32,6 +39,7 @@ from importer.io.workbooks.summary import Summary
 from importer.rules.identity import identity_fields, row_identity
 from importer.rules.messages import headers_by_schema, outcome_in_user_words
 from importer.rules.payload import share_item
+from importer.send.budget import daily_usage
 from importer.send.estimate import ImportEstimate, estimate_import
 from importer.send.pool import Job, send_rows
 from importer.send.previous import PreviousImports, open_ledger
@@ -59,13 +67,14 @@ class ImportReport:
     counts: dict[str, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)  # odd headers, encoding fallbacks...
     stopped: str | None = None  # why the run ended before every row finished
+    capped: bool = False  # ... because LSQ_DAILY_LIMIT was reached: a clean stop, exit 1
     operation: str = "capture"
     estimate: ImportEstimate | None = None  # what was said before sending: how long it takes
     notices: str = ""  # notifications that could not be delivered, for the summary line
 
     @property
     def exit_code(self) -> int:
-        if self.stopped:
+        if self.stopped and not self.capped:
             return 2
         ok = all(o.status == RowStatus.SUCCESS for o in self.outcomes)
         return 0 if ok else 1
@@ -85,7 +94,9 @@ class ImportReport:
             f"{self.input_path.name}: {len(self.outcomes)} rows: {parts or 'nothing to do'}"
             f"{resumed}; {self.skipped} blank skipped. {self.api_calls} API calls, "
             f"{self.rate_limited} answered 429, {self.retries} retries, {seconds:.1f} s. "
-            f"Results: {self.results_path}" + (f". {self.notices}" if self.notices else "")
+            f"Results: {self.results_path}"
+            + (f". Stopped: {self.stopped}" if self.capped else "")
+            + (f". {self.notices}" if self.notices else "")
         )
 
     def _count_text(self, status: str, n: int) -> str:
@@ -164,6 +175,9 @@ def run_import(
     ):
         run.record(journal)
         report, stopped = run.send(journal, previous, progress or Progress(), transport, cancel)
+    if isinstance(stopped, DailyLimitReached):
+        report.capped = True
+        return report  # the rows not sent are NotSent: the same command after the reset goes on
     if stopped is not None:
         kind = ImportCancelled if isinstance(stopped, ImportCancelled) else ImportStopped
         raise kind(_stopped_message(report), report=report) from None
@@ -233,6 +247,9 @@ class _Run:
             self.mode,
             shares=self.source.mapping.share is not None,
         )
+        if self.settings.daily_limit:
+            usage = daily_usage(self.settings)
+            estimate = dataclasses.replace(estimate, daily=usage.sentence(estimate.total_calls))
         progress.estimated(estimate)
         progress.start(self.seen.valid)
         outcomes: dict[int, RowOutcome] = {}
@@ -252,7 +269,7 @@ class _Run:
                 previous=previous,
                 match_fields=identity_fields(self.source.mapping),
             )
-        except (KeyboardInterrupt, asyncio.CancelledError, ImportStopped) as exc:
+        except (KeyboardInterrupt, asyncio.CancelledError, ImportStopped, DailyLimitReached) as exc:
             stopped = exc
         except BaseException as exc:
             # Write what we have (a 401, a bug), then let the error go on up.
@@ -376,6 +393,8 @@ def _input_cells(source: Source) -> Iterator[tuple[int, list[TypedCell]]]:
 
 
 def _stop_reason(exc: BaseException) -> str:
+    if isinstance(exc, DailyLimitReached):
+        return str(exc)
     if isinstance(exc, ImportCancelled):
         return "cancelled"
     if isinstance(exc, KeyboardInterrupt | asyncio.CancelledError | ImportStopped):

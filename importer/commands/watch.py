@@ -46,6 +46,7 @@ from importer.io.locks import FileLock
 from importer.io.state import check_state
 from importer.lsq.redaction import redact
 from importer.rules.mapping_file import load_mapping
+from importer.send.budget.daily import resets_at
 
 LOCK_RETRY_SECONDS = 1.0  # how often a waiting watcher tries the inbox lock again
 ONCE_WAIT_LIMIT_SECONDS = 600.0  # --once waits this long at most for files still being written
@@ -65,6 +66,7 @@ class FileOutcome(StrEnum):
     ARCHIVED = "archived"  # every row Success: moved to the archive
     FAILED = "failed"  # imported, some rows not Success: moved to the failed folder
     INTERRUPTED = "interrupted"  # stopped mid-file: left in the inbox, resumes next run
+    CAPPED = "capped"  # LSQ_DAILY_LIMIT reached mid-file: left in the inbox, goes on after reset
     ERROR = "error"  # could not be imported at all (see `error`)
 
 
@@ -109,6 +111,7 @@ class WatchReport:
     skipped: list[str] = field(default_factory=list)  # another import held the file's journal
     locked_by: str | None = None  # set when another watcher held the inbox
     fatal: str | None = None  # why the whole run stopped (credentials, 401, API)
+    capped: str | None = None  # the daily limit was reached: files wait for the next day
     notices: str = ""  # notifications that could not be delivered
 
     @property
@@ -117,7 +120,7 @@ class WatchReport:
         outcomes = {record.outcome for record in self.files}
         if self.fatal:
             return 2
-        if outcomes & {FileOutcome.FAILED, FileOutcome.ERROR}:
+        if outcomes & {FileOutcome.FAILED, FileOutcome.ERROR, FileOutcome.CAPPED}:
             return 1
         if FileOutcome.INTERRUPTED in outcomes:
             return 2
@@ -243,11 +246,17 @@ def _watch(
                         say(f"lsq-import: {path.name} is still being written; waiting for it")
                 told = set(report.not_ready)
                 for path in ready:
-                    if signals.requested or report.fatal:
+                    if signals.requested or report.fatal or report.capped:
                         break
                     watcher.handle(path, signals)
                 if report.fatal or signals.requested:
                     break
+                if report.capped:
+                    if once:
+                        break  # cron's next night carries on
+                    stop.wait(max(1.0, resets_at(time.time()).timestamp() - time.time()))
+                    report.capped = None
+                    continue
                 if once:
                     left = deadline - time.monotonic()
                     if not waiting or left <= 0:
@@ -377,7 +386,13 @@ class _Watcher:
             self._file_error(path, record, self._clean(reason), results, started)
         else:
             record.rows = dict(imported.counts)
-            if not imported.outcomes:
+            if imported.capped:
+                record.outcome = FileOutcome.CAPPED
+                record.error = f"{imported.stopped}; left in the inbox, it goes on after that"
+                record.results = imported.results_path
+                self.report.capped = imported.stopped
+                self.say(f"lsq-import: {path.name}: {record.error}")
+            elif not imported.outcomes:
                 self._file_error(path, record, NO_DATA_ROWS, results, started)
             else:
                 archived = imported.exit_code == 0

@@ -26,6 +26,7 @@ class ImportEstimate:
     rate: Rate
     mode: Mode
     total_calls: int  # in every window: what counts against LSQ_DAILY_LIMIT
+    daily: str | None = None  # with LSQ_DAILY_LIMIT: the share of today's remaining calls
 
     def sentence(self) -> str:
         """`Importing the 219 ready rows takes about 1 min 30 s at 25 calls per 5 s (async mode)`"""
@@ -33,6 +34,7 @@ class ImportEstimate:
         return (
             f"Importing {rows} takes {duration(self.seconds)} at {self.rate.calls} calls per "
             f"{self.rate.seconds:g} s ({self.mode} mode)"
+            + (f". {self.daily}" if self.daily else "")
         )
 
 

@@ -22,6 +22,7 @@ from importer.core.conventions import SHARE_STATUS
 from importer.core.errors import (
     ApiError,
     AuthError,
+    DailyLimitReached,
     ImportCancelled,
     NotFound,
     RateLimited,
@@ -32,7 +33,7 @@ from importer.core.errors import (
 from importer.core.outcomes import RowOutcome, RowStatus
 from importer.io.journal import Journal, JournalRow, RowState
 from importer.lsq import verdicts
-from importer.lsq.responses import TaskStatus
+from importer.lsq.responses import CaptureResult, TaskStatus
 from importer.send.confirm import Confirmer, Found, Sent
 from importer.send.polling import PollItem, PollSchedule
 from importer.send.previous import Decision, PreviousImports, Verdict
@@ -126,6 +127,8 @@ class ImportPool:
         self._metrics_next = 0.0
         self._waiting: list[asyncio.Task[None]] = []
         self._stopping = False  # asked to stop: send nothing new, let calls in flight end
+        self.capped: DailyLimitReached | None = None  # LSQ_DAILY_LIMIT reached: a clean stop
+        self._capped = asyncio.Event()
         self._in_flight = 0  # rows whose call is under way right now
         # SQLite (and PostgreSQL) calls wait on other processes' locks: one thread of their
         # own keeps them in order and off the event loop, so replies and a cancel stay prompt.
@@ -152,6 +155,7 @@ class ImportPool:
             tasks += [asyncio.create_task(self._poller()) for _ in range(max(1, workers // 2))]
         if self.cancel is not None:
             tasks.append(asyncio.create_task(self._watch_cancel(self.cancel)))
+        tasks.append(asyncio.create_task(self._stop_at_cap()))
         done_wait = asyncio.create_task(self._all_done.wait())
         waiting: set[asyncio.Task[Any]] = {done_wait, *tasks}
         try:
@@ -303,6 +307,21 @@ class ImportPool:
             await self.session.sleep(CANCEL_CHECK_SECONDS)
         raise ImportCancelled("the import was stopped")
 
+    def _cap(self, reached: DailyLimitReached) -> None:
+        """The day's calls are used up: send nothing new; the run ends once calls under way do."""
+        if self.capped is None:
+            self.capped = reached
+            self._stopping = True
+            self._capped.set()
+
+    async def _stop_at_cap(self) -> None:
+        await self._capped.wait()
+        deadline = self.session.clock() + STOP_GRACE_SECONDS
+        while self._in_flight and self.session.clock() < deadline:
+            await self.session.sleep(CANCEL_CHECK_SECONDS)
+        assert self.capped is not None
+        raise self.capped
+
     async def _unclaim(self, job: Job) -> None:
         await self._state(self.journal.mark_unsent, job.row_number)
         if self.previous is not None and job.identity is not None:
@@ -320,6 +339,14 @@ class ImportPool:
 
     async def _send_row(self, job: Job) -> None:
         self.session.progress.sent(job.row_number)
+        try:
+            await self._send_until_settled(job)
+        except DailyLimitReached as reached:
+            self._cap(reached)
+            if not job.uncertain:  # nothing of it went out: it is sent by the next run
+                await self._unclaim(job)
+
+    async def _send_until_settled(self, job: Job) -> None:
         lost = 0  # attempts whose answer was lost (the row may be in LeadSquared)
         while True:
             if job.uncertain and self._reads_back:
@@ -368,26 +395,42 @@ class ImportPool:
             if self._stopping:
                 raise _Abandon  # a stop came between attempts: this row waits for the next run
 
-        await self._state(self.journal.mark_sending, job.row_number, uncertain=job.uncertain)
-        if self.previous is not None and job.identity is not None:
-            first = await self._state(self.previous.sending, job.identity)
-            job.sent_at = job.sent_at or first
-        job.sent_at = job.sent_at or time.time()
+        marked = False
+
+        async def going_out() -> None:
+            """Written down once a slot is taken, just before the request goes out."""
+            nonlocal marked
+            if marked:
+                return
+            marked = True
+            await self._state(self.journal.mark_sending, job.row_number, uncertain=job.uncertain)
+            if self.previous is not None and job.identity is not None:
+                first = await self._state(self.previous.sending, job.identity)
+                job.sent_at = job.sent_at or first
+            job.sent_at = job.sent_at or time.time()
+
         hooks = RetryHooks(before_attempt=before_attempt)
         try:
             if self.mode == Mode.ASYNC:
                 call = self.session.client.capture_async
                 if self.operation == "update":
                     call = self.session.client.update_async
+
+                async def queue() -> str:
+                    await going_out()
+                    return await call(job.body)
+
                 request_id = await self.session.call(
-                    lambda: call(job.body), window=self.mode, hooks=hooks, retry_uncertain=False
+                    queue, window=self.mode, hooks=hooks, retry_uncertain=False
                 )
             else:
+
+                async def capture() -> CaptureResult:
+                    await going_out()
+                    return await self.session.client.capture_sync(job.body)
+
                 result = await self.session.call(
-                    lambda: self.session.client.capture_sync(job.body),
-                    window=self.mode,
-                    hooks=hooks,
-                    retry_uncertain=False,
+                    capture, window=self.mode, hooks=hooks, retry_uncertain=False
                 )
         except TransientError as exc:
             if exc.uncertain:
@@ -464,8 +507,13 @@ class ImportPool:
         limiter = self.session.limiter(Mode.ASYNC)
         while not self._stopping:
             item = await self._polls.next_due()
-            await self._refresh_metrics()
-            await limiter.acquire()
+            try:
+                await self._refresh_metrics()
+                await limiter.acquire()
+            except DailyLimitReached as reached:  # the row stays accepted: polled next run
+                self._polls.again(item, self.session.clock())
+                self._cap(reached)
+                return
             try:
                 task = await self._status(item.request_id)
             except RateLimited:
@@ -545,6 +593,8 @@ class ImportPool:
                     await share_created(self.session, outcome, item)
                 except (AuthError, NotFound) as exc:
                     raise _Fatal(_fatal_user_error(exc)) from None
+                except DailyLimitReached as reached:  # ShareStatus stays Pending: shared next run
+                    self._cap(reached)
             else:
                 outcome.extra[SHARE_STATUS] = NOT_SHARED_DUPLICATE
         await self._state(self._record, outcome)
