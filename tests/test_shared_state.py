@@ -15,6 +15,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from pg_cluster import PASSWORD, Cluster, binaries
 from support import LOAN_MAPPING, read_results, sandbox_env
 
 from importer.core.outcomes import RowStatus
@@ -134,3 +135,36 @@ def test_a_daily_cap_of_n_stops_after_n_calls(
         again = start(folder, env)  # the same day: nothing more goes out
         again.communicate(timeout=60)
         assert sum(running.sandbox.snapshot()["counters"]["calls"].values()) == 10
+
+
+def test_a_database_that_goes_away_mid_run_stops_it_cleanly_and_the_next_run_resumes(
+    tmp_path: Path,
+) -> None:
+    bin_dir = binaries()
+    if bin_dir is None:
+        pytest.skip("PostgreSQL is not installed")
+    cluster = Cluster(bin_dir)  # its own: stopping it must not disturb other tests
+    cluster.start()
+    try:
+        url = cluster.create_database("goes_away")
+        with serve_in_thread(SandboxConfig(rate_limit=1000, latency=0.03)) as running:
+            env = sandbox_env(running, LSQ_STATE_URL=url)
+            folder = machine(tmp_path, "a", 40)
+            first = start(folder, env, "--workers", "2")
+            while first.poll() is None and captures(running) < 8:
+                time.sleep(0.005)
+            cluster.stop()
+            out, err = first.communicate(timeout=120)
+            assert first.returncode == 2, (out, err)
+            assert "state database at 127.0.0.1" in err and PASSWORD not in err + out
+            assert (folder / "leads.results.xlsx").exists()  # the results are written
+            sent = captures(running)
+            time.sleep(0.5)
+            assert captures(running) == sent  # nothing new went out after it stopped
+            cluster.start()
+            again = start(folder, env)
+            out, err = again.communicate(timeout=120)
+            assert again.returncode == 0, (out, err)
+            assert names(running) == {f"Loan {i}": 1 for i in range(40)}
+    finally:
+        cluster.remove()
