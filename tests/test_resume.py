@@ -155,8 +155,10 @@ def test_sigterm_writes_the_results_says_so_and_the_next_run_finishes(tmp_path: 
         assert "Run the same command again" in line
         results = tmp_path / "leads.results.xlsx"
         assert str(results) in line and "Traceback" not in err
+        assert "stopping: waiting for" in err  # said when the signal came, not at the end
         statuses = Counter(o.status for _, o in read_results(results).rows)
         assert statuses[RowStatus.SUCCESS] >= 5 and sum(statuses.values()) == ROWS
+        assert statuses[RowStatus.NOT_SENT] > 0 and statuses[RowStatus.FAILURE] == 0
 
         again = start(args, env, tmp_path)
         again.communicate(timeout=120)

@@ -43,7 +43,8 @@ NEXT_STEP = {
     "settles them",
     str(RowStatus.PARTIAL_SUCCESS): "PartialSuccess rows were imported but not shared: the "
     "Message column says why",
-    "NotSent": "NotSent rows were never sent: run the same command again to send them",
+    str(RowStatus.NOT_SENT): "NotSent rows were never sent: run the same command again to "
+    "send them",
 }
 
 

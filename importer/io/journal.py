@@ -8,7 +8,6 @@ and the mapping's SHA-256: the same command run again finds it and resumes.
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -19,31 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from importer.core.outcomes import Origin, RowError, RowOutcome, RowStatus
+from importer.io.state.migrations import JOURNAL_STEPS
+from importer.io.state.sqlite import open_sqlite
 from importer.io.tables.table import TypedCell
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS inputs (row_number INTEGER PRIMARY KEY, cells TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS problems (
-    row_number INTEGER NOT NULL, column_name TEXT, value TEXT, message TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS rows (
-    row_number INTEGER PRIMARY KEY,
-    state TEXT NOT NULL,
-    uncertain INTEGER NOT NULL DEFAULT 0,
-    request_id TEXT,
-    accepted_at REAL,
-    status TEXT,
-    created_opportunity_id TEXT,
-    conflicted_opportunity_id TEXT,
-    related_prospect_id TEXT,
-    exception_type TEXT,
-    message TEXT,
-    extra TEXT,
-    origin TEXT,
-    updated_at REAL NOT NULL
-);
-"""
+BUSY_TIMEOUT_SECONDS = 30.0  # one run per journal (a FileLock); readers may overlap
 
 
 class RowState(StrEnum):
@@ -77,16 +56,9 @@ class Journal:
     def __init__(self, path: Path, *, clock: Callable[[], float] = time.time) -> None:
         self.path = path
         self._clock = clock
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        # NORMAL in WAL mode survives a killed process (not a power cut), at a fraction of
-        # FULL's cost.
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(SCHEMA)
-        columns = {row[1] for row in self._db.execute("PRAGMA table_info(rows)")}
-        if "origin" not in columns:  # a journal written before origins were recorded
-            self._db.execute("ALTER TABLE rows ADD COLUMN origin TEXT")
+        # WAL with synchronous=NORMAL survives a killed process (not a power cut), at a
+        # fraction of FULL's cost; the schema is versioned with every other state file.
+        self._db = open_sqlite(path, busy_timeout=BUSY_TIMEOUT_SECONDS, steps=JOURNAL_STEPS)
 
     # -- lifecycle -------------------------------------------------------------
 

@@ -83,6 +83,35 @@ def _ledger_1_leases(execute: Execute) -> None:
 LEDGER_STEPS: Sequence[Callable[[Execute], None]] = (_ledger_1_leases,)
 
 
+# ---- a run's journal (one SQLite file per input, mapping and account) --------------------------
+def _journal_1_rows(execute: Execute) -> None:
+    """Meta, the input rows, the validation problems, every row's state and outcome.
+
+    A journal written before versions is adopted: the tables are there already, and one
+    from before origins were recorded gains that column.
+    """
+    execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+    execute(
+        "CREATE TABLE IF NOT EXISTS inputs (row_number INTEGER PRIMARY KEY, cells TEXT NOT NULL)"
+    )
+    execute(
+        "CREATE TABLE IF NOT EXISTS problems (row_number INTEGER NOT NULL, column_name TEXT, "
+        "value TEXT, message TEXT NOT NULL)"
+    )
+    execute(
+        "CREATE TABLE IF NOT EXISTS rows (row_number INTEGER PRIMARY KEY, state TEXT NOT NULL, "
+        "uncertain INTEGER NOT NULL DEFAULT 0, request_id TEXT, accepted_at REAL, status TEXT, "
+        "created_opportunity_id TEXT, conflicted_opportunity_id TEXT, related_prospect_id TEXT, "
+        "exception_type TEXT, message TEXT, extra TEXT, origin TEXT, updated_at REAL NOT NULL)"
+    )
+    columns = {row[1] for row in execute("PRAGMA table_info(rows)").fetchall()}
+    if "origin" not in columns:
+        execute("ALTER TABLE rows ADD COLUMN origin TEXT")
+
+
+JOURNAL_STEPS: Sequence[Callable[[Execute], None]] = (_journal_1_rows,)
+
+
 # ---- PostgreSQL (LSQ_STATE_URL) ------------------------------------------------------------------
 def _pg_1_windows(execute: Execute) -> None:
     """The sliding windows, their pauses, and calls per account per UTC day."""
