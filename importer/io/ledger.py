@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum, auto
 from pathlib import Path
@@ -30,6 +30,7 @@ from importer.io.leases import ProcessId, new_holder_id, this_process
 from importer.io.state.db import SqliteDB, StateDB, Tx
 from importer.io.state.migrations import LEDGER_STEPS
 
+LOOKUP_BATCH = 500  # identities per IN (...) when many rows are looked up at once
 COLUMNS = (
     "identity, state, owner, holder, sent_at, request_id, opportunity_id, lead_id, status, "
     "file, row_number, operation, sent_values, origin, message, updated_at"
@@ -211,6 +212,26 @@ class Ledger:
             (self.account, identity),
         )
         return _entry(rows[0]) if rows else None
+
+    def find_done(self, identities: Sequence[str]) -> dict[str, LedgerEntry]:
+        """The rows among `identities` the account already has, in one read.
+
+        A done row never goes back to another state, so a re-drop's rows are answered from
+        this without a claim each.
+        """
+        found: dict[str, LedgerEntry] = {}
+        with self.db.transaction() as tx:
+            for start in range(0, len(identities), LOOKUP_BATCH):
+                part = identities[start : start + LOOKUP_BATCH]
+                marks = ", ".join("?" * len(part))
+                for row in tx.execute(
+                    f"SELECT {COLUMNS} FROM ledger_rows WHERE account = ? AND state = ? "
+                    f"AND identity IN ({marks})",
+                    (self.account, LedgerState.DONE, *part),
+                ):
+                    entry = _entry(row)
+                    found[entry.identity] = entry
+        return found
 
     def claim(
         self, identity: str, owner: str, holder: str, *, file: str, row_number: int

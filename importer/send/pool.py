@@ -191,7 +191,7 @@ class ImportPool:
         queue: asyncio.Queue[Job | None],
     ) -> None:
         probed = False
-        async for job in _aiter(jobs):
+        async for job in self._answered_from_ledger(_aiter(jobs), resume):
             previous = resume.get(job.row_number)
             if previous is not None and previous.state == RowState.DONE and previous.outcome:
                 if (
@@ -233,6 +233,40 @@ class ImportPool:
         for _ in range(self.settings.workers):
             await queue.put(None)
         self._check_done()
+
+    async def _answered_from_ledger(
+        self, jobs: AsyncIterator[Job], resume: dict[int, JournalRow]
+    ) -> AsyncIterator[Job]:
+        """The jobs to work on; new rows the account already has are answered here, in
+        batches (one read per batch, not a claim per row: a re-dropped file costs little).
+        Rows this run's journal knows take the usual path (their journal says more)."""
+        batch: list[Job] = []
+        async for job in jobs:
+            batch.append(job)
+            if len(batch) >= JOB_BATCH:
+                for left in await self._answer_done(batch, resume):
+                    yield left
+                batch = []
+        for left in await self._answer_done(batch, resume):
+            yield left
+
+    async def _answer_done(self, batch: list[Job], resume: dict[int, JournalRow]) -> list[Job]:
+        if self.previous is None or not batch:
+            return batch
+        fresh = [job for job in batch if job.row_number not in resume and job.identity]
+        identities = [job.identity for job in fresh if job.identity is not None]
+        done = await self._state(self.previous.already_done, identities)
+        left = []
+        for job in batch:
+            entry = done.get(job.identity) if job.identity is not None else None
+            if entry is None or job.row_number in resume:
+                left.append(job)
+                continue
+            self._outstanding += 1
+            outcome = self.previous.known(entry, job.row_number, job.values)
+            await self._state(self._record, outcome)
+            self._job_done()
+        return left
 
     async def _answered_by_ledger(self, job: Job) -> bool:
         """Ask the account ledger first; True when the row must not be sent (now)."""

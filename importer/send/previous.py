@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -117,6 +117,16 @@ class PreviousImports:
         if entry.sent_at is not None:
             return Decision(Verdict.SEND_UNCERTAIN, sent_at=entry.sent_at, lead_id=entry.lead_id)
         return Decision(Verdict.SEND)
+
+    def already_done(self, identities: Sequence[str]) -> dict[str, LedgerEntry]:
+        """The rows of this batch the account has already: answered without a claim each."""
+        if self.fresh or not identities:
+            return {}
+        return self.ledger.find_done(identities)
+
+    def known(self, entry: LedgerEntry, row_number: int, values: Mapping[str, str]) -> RowOutcome:
+        """The outcome of a row the account has (see `already_done`)."""
+        return self._known(entry, self.owner(row_number), row_number, values)
 
     def sending(self, identity: str) -> float:
         """Written before the call goes out; returns when the first attempt went out."""
