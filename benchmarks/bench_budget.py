@@ -23,9 +23,8 @@ from multiprocessing.synchronize import Barrier
 from pathlib import Path
 
 from importer.core.config import Mode, Rate, Settings
-from importer.lsq.client import CallRecord
+from importer.core.progress import CallRecord, Progress
 from importer.sandbox import SandboxConfig, serve_in_thread
-from importer.send.progress import Progress
 
 LATENCY = 0.08
 RATE = Rate(25, 5.0)

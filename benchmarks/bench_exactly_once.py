@@ -21,8 +21,8 @@ from pathlib import Path
 from importer.commands.run import run_import
 from importer.core.config import Rate, settings_from_env
 from importer.core.errors import ImportCancelled
+from importer.core.progress import Progress
 from importer.sandbox import SandboxConfig, serve_in_thread
-from importer.send.progress import Progress
 
 ROWS = 70
 MAPPING = """\

@@ -33,8 +33,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from importer import suggest_mapping  # noqa: E402
-from importer.rules.mapping_file import load_mapping  # noqa: E402
-from importer.rules.suggest import PLACE  # noqa: E402
+from importer.rules.mapping.mapping_file import load_mapping  # noqa: E402
+from importer.rules.suggest.suggest import PLACE  # noqa: E402
 
 ROWS = 200
 CUSTOM = "custom"  # no standard field: the right answer is to leave it to the user

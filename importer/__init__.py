@@ -35,8 +35,8 @@ _LAZY = {
     "verify_results": "importer.commands.verify",
     "suggest_mapping": "importer.commands.suggest",
     "Suggestion": "importer.commands.suggest",
-    "estimate_import": "importer.send.estimate",
-    "ImportEstimate": "importer.send.estimate",
+    "estimate_import": "importer.core.estimate",
+    "ImportEstimate": "importer.core.estimate",
 }
 
 __all__ = [

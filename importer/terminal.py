@@ -9,10 +9,9 @@ from typing import Never
 
 from tqdm import tqdm
 
+from importer.core.estimate import ImportEstimate
 from importer.core.outcomes import RowOutcome, RowStatus
-from importer.lsq.client import CallRecord
-from importer.send.estimate import ImportEstimate
-from importer.send.progress import Progress
+from importer.core.progress import CallRecord, Progress
 
 
 class EstimateLine(Progress):

@@ -30,7 +30,8 @@ from importer.core.errors import (
     RowRejected,
     TransientError,
 )
-from importer.lsq.client import CallRecord, LeadSquaredClient
+from importer.core.progress import CallRecord
+from importer.lsq.client import LeadSquaredClient
 from importer.lsq.redaction import redact, redact_url
 from importer.lsq.responses import (
     Lead,

@@ -8,7 +8,7 @@ from email_validator import EmailNotValidError, validate_email
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from importer.rules.checks import (
+from importer.rules.checks.checks import (
     _INTEGER_OUT,
     _NUMBER_OUT,
     _PHONE_OUT,
@@ -18,11 +18,11 @@ from importer.rules.checks import (
     phone_test,
     plain_emails,
 )
-from importer.rules.codepoints import CodePoints
-from importer.rules.normalise import _sent_numbers, sent_number
-from importer.rules.phones import PhoneReader, legacy_phone
-from importer.rules.phones import sent_phone as international_phone
-from importer.rules.repeats import FirstRows, first_rows_reference
+from importer.rules.checks.normalise import _sent_numbers, sent_number
+from importer.rules.checks.repeats import FirstRows, first_rows_reference
+from importer.rules.values.codepoints import CodePoints
+from importer.rules.values.phones import PhoneReader, legacy_phone
+from importer.rules.values.phones import sent_phone as international_phone
 
 
 def reference_phone(text: str) -> str:

@@ -11,11 +11,11 @@ from support import CAPTURE_HEAD
 
 from importer import validate_file
 from importer.core.errors import MissingColumns
-from importer.rules.columns import resolve_columns
-from importer.rules.header_names import alike, closest, header_words, similarity
-from importer.rules.mapping import FieldSpec
-from importer.rules.mapping_file import load_mapping
-from importer.rules.profile import agreement, indian_phone, profile_column
+from importer.rules.mapping.columns import resolve_columns
+from importer.rules.mapping.header_names import alike, closest, header_words, similarity
+from importer.rules.mapping.mapping import FieldSpec
+from importer.rules.mapping.mapping_file import load_mapping
+from importer.rules.suggest.profile import agreement, indian_phone, profile_column
 
 MAPPING = (
     CAPTURE_HEAD

@@ -23,16 +23,16 @@ from importer.commands.status import refresh_status
 from importer.core.config import Mode, Rate, Settings, settings_from_env
 from importer.core.errors import ImportCancelled
 from importer.core.outcomes import RowStatus
+from importer.core.progress import Counters, Progress
 from importer.io.journal import Journal
 from importer.io.leases import ProcessId, this_process
 from importer.io.ledger import Claim, Ledger
-from importer.rules.identity import row_identity
-from importer.rules.mapping_file import load_mapping
+from importer.rules.mapping.identity import row_identity
+from importer.rules.mapping.mapping_file import load_mapping
 from importer.sandbox import RunningSandbox, SandboxConfig, create_app, serve_in_thread
 from importer.send.confirm import Confirmer, Found
 from importer.send.pool import ImportPool, Job
 from importer.send.previous import open_ledger
-from importer.send.progress import Counters, Progress
 from importer.send.session import Session
 
 HEADERS = ["Email", "First Name", "Opportunity Name", "Loan Amount"]

@@ -22,8 +22,8 @@ from importer.core.errors import ImportStopped
 from importer.core.outcomes import Origin, RowStatus
 from importer.io.journal import Journal, RowState
 from importer.io.ledger import LedgerState
-from importer.rules.identity import row_identity
-from importer.rules.mapping_file import load_mapping
+from importer.rules.mapping.identity import row_identity
+from importer.rules.mapping.mapping_file import load_mapping
 from importer.sandbox import RunningSandbox, SandboxConfig, serve_in_thread
 from importer.send.previous import open_ledger
 

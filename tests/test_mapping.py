@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from importer.core.errors import MappingError
-from importer.rules.columns import resolve_columns
-from importer.rules.mapping_file import load_mapping
+from importer.rules.mapping.columns import resolve_columns
+from importer.rules.mapping.mapping_file import load_mapping
 
 ROOT = Path(__file__).resolve().parents[1]
 

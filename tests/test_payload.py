@@ -8,11 +8,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from importer.rules.columns import resolve_columns
-from importer.rules.mapping import Mapping
-from importer.rules.mapping_file import load_mapping
-from importer.rules.payload import build_payloads, share_item
-from importer.rules.validator import Validator
+from importer.rules.checks.payload import build_payloads, share_item
+from importer.rules.checks.validator import Validator
+from importer.rules.mapping.columns import resolve_columns
+from importer.rules.mapping.mapping import Mapping
+from importer.rules.mapping.mapping_file import load_mapping
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -14,11 +14,10 @@ import pytest
 from importer.core.config import Mode, Rate, Settings
 from importer.core.errors import AuthError
 from importer.core.outcomes import RowOutcome, RowStatus
+from importer.core.progress import CallRecord, Counters, Progress
 from importer.io.journal import Journal
-from importer.lsq.client import CallRecord
 from importer.sandbox import SandboxConfig, create_app
 from importer.send.pool import ImportPool, Job
-from importer.send.progress import Counters, Progress
 from importer.send.session import Session
 
 FAST = Rate(1000, 0.3)  # short windows: a 429 pause then costs 0.5 s, not 5

@@ -13,11 +13,11 @@ from typer.testing import CliRunner
 from importer.cli import app
 from importer.commands.validate import validate_file
 from importer.core.config import Rate
+from importer.core.estimate import duration, estimate_import
 from importer.core.outcomes import STATUS_COLOURS, RowError, RowStatus
 from importer.io.workbooks.report import InputRows, PreviewTable, write_validation_report
 from importer.io.workbooks.sheets import Flagged, write_table, write_workbook
 from importer.io.workbooks.summary import Summary
-from importer.send.estimate import duration, estimate_import
 
 MAPPING = (
     CAPTURE_HEAD

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from importer import Suggestion, suggest_mapping, validate_file
 from importer.cli import app
 from importer.core.errors import UserError
-from importer.rules.mapping_file import load_mapping
+from importer.rules.mapping.mapping_file import load_mapping
 
 CITIES = ["Pune", "Mumbai", "Chennai", "Kochi", "Delhi"]
 STAGES = ["Prospecting", "New", "Qualified"]

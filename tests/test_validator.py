@@ -14,12 +14,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from importer.core.errors import MappingError
-from importer.rules.checks import _SIMPLE_EMAIL
-from importer.rules.columns import resolve_columns
-from importer.rules.mapping import Mapping
-from importer.rules.mapping_file import load_mapping
-from importer.rules.normalise import sent_number, sent_phone
-from importer.rules.validator import ValidatedChunk, Validator
+from importer.rules.checks.checks import _SIMPLE_EMAIL
+from importer.rules.checks.normalise import sent_number, sent_phone
+from importer.rules.checks.validator import ValidatedChunk, Validator
+from importer.rules.mapping.columns import resolve_columns
+from importer.rules.mapping.mapping import Mapping
+from importer.rules.mapping.mapping_file import load_mapping
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -616,7 +616,7 @@ def test_near_unique_columns_take_the_same_rules(tmp_path: Path) -> None:
 
 
 def test_in_user_words_puts_the_header_before_each_schema_name() -> None:
-    from importer.rules.messages import in_user_words
+    from importer.rules.mapping.messages import in_user_words
 
     headers = {"mx_Custom_19": "Status Comment", "mx_Custom_1": "Opportunity Name"}
     assert in_user_words("mx_Custom_19 is mandatory", headers) == (

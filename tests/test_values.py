@@ -19,10 +19,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from importer.io.tables import open_table
-from importer.rules.columns import resolve_columns
-from importer.rules.mapping_file import load_mapping
-from importer.rules.phones import PhoneReader, legacy_phone, sent_phone
-from importer.rules.validator import ValidatedChunk, Validator
+from importer.rules.checks.validator import ValidatedChunk, Validator
+from importer.rules.mapping.columns import resolve_columns
+from importer.rules.mapping.mapping_file import load_mapping
+from importer.rules.values.phones import PhoneReader, legacy_phone, sent_phone
 
 HEAD = """\
 version: 1

@@ -22,7 +22,7 @@ from importer.core.outcomes import RowOutcome, RowStatus
 from importer.io.workbooks.reconciliation import RECONCILIATION_COLUMNS
 from importer.io.workbooks.results import write_results
 from importer.io.workbooks.summary import Summary
-from importer.rules.comparison import values_match
+from importer.rules.values.comparison import values_match
 from importer.sandbox import RunningSandbox, SandboxConfig, serve_in_thread
 
 RATE = "1000/5s"

@@ -21,18 +21,18 @@ from importer.core.config import Mode
 from importer.core.conventions import SHARE_COLUMNS, STATE_DIR_NAME
 from importer.core.errors import ConfigError, UserError
 from importer.core.outcomes import RESULT_COLUMNS, RowError, RowOutcome, RowStatus
+from importer.core.progress import Counters
 from importer.io.workbooks.reader import CellValue, Layout, ResultRow, ResultsReader
 from importer.io.workbooks.results import write_results_sheet
 from importer.io.workbooks.summary import Summary
-from importer.rules.columns import resolve_columns
-from importer.rules.identity import row_identity
-from importer.rules.mapping import Mapping
-from importer.rules.mapping_file import load_mapping
-from importer.rules.messages import headers_by_schema
-from importer.rules.payload import build_payloads, share_item
-from importer.rules.validator import Validator
+from importer.rules.checks.payload import build_payloads, share_item
+from importer.rules.checks.validator import Validator
+from importer.rules.mapping.columns import resolve_columns
+from importer.rules.mapping.identity import row_identity
+from importer.rules.mapping.mapping import Mapping
+from importer.rules.mapping.mapping_file import load_mapping
+from importer.rules.mapping.messages import headers_by_schema
 from importer.send.pool import Job
-from importer.send.progress import Counters
 
 _KEPT_EXTRA = ("Operation", "Rows read", "Blank rows skipped", "Journal", "Stopped")
 _ACTIONS = ("Retried", "Status checked")

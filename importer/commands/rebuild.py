@@ -18,7 +18,7 @@ from importer.core.errors import InputFileError, UserError
 from importer.io.journal import Journal
 from importer.io.workbooks.results import write_results
 from importer.io.workbooks.summary import Summary
-from importer.rules.messages import outcome_in_user_words
+from importer.rules.mapping.messages import outcome_in_user_words
 
 STOPPED = "the run stopped; run the same command again"
 

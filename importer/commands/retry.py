@@ -18,16 +18,16 @@ from importer.commands.followup import FollowupReport, WorkbookContext, plan_row
 from importer.core.config import Mode, Settings
 from importer.core.errors import ImportStopped, MappingError
 from importer.core.outcomes import RowOutcome, RowStatus
+from importer.core.progress import Counters, Progress
 from importer.io.journal import Journal, JournalRow, RowState
 from importer.io.locks import FileLock
 from importer.io.state import check_state
 from importer.io.workbooks.reader import ResultRow, ResultsReader
-from importer.rules.identity import identity_fields
-from importer.rules.mapping_file import load_mapping
-from importer.rules.messages import headers_by_schema, outcome_in_user_words
+from importer.rules.mapping.identity import identity_fields
+from importer.rules.mapping.mapping_file import load_mapping
+from importer.rules.mapping.messages import headers_by_schema, outcome_in_user_words
 from importer.send.pool import send_rows
 from importer.send.previous import PreviousImports, open_ledger
-from importer.send.progress import Counters, Progress
 
 RETRYABLE = (RowStatus.FAILURE, RowStatus.PENDING, RowStatus.NOT_SENT)
 

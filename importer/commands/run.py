@@ -17,6 +17,7 @@ from pathlib import Path
 import httpx
 
 from importer.commands.assemble import errors_by_row, final_outcome, status_counts
+from importer.commands.journals import journal_for
 from importer.commands.notify import tells
 from importer.commands.source import Source, Tally, open_source, tally
 from importer.core.config import Mode, Settings
@@ -28,22 +29,21 @@ from importer.core.errors import (
     ImportStopped,
     UserError,
 )
+from importer.core.estimate import ImportEstimate, estimate_import
 from importer.core.outcomes import Origin, RowError, RowOutcome, RowStatus
-from importer.io.journal import Journal, JournalRow, journal_path
-from importer.io.ledger import account_key
+from importer.core.progress import Counters, Progress
+from importer.io.journal import Journal, JournalRow
 from importer.io.locks import FileLock
 from importer.io.state import check_state
 from importer.io.tables.table import TypedCell
 from importer.io.workbooks.results import write_results
 from importer.io.workbooks.summary import Summary
-from importer.rules.identity import identity_fields, row_identity
-from importer.rules.messages import headers_by_schema, outcome_in_user_words
-from importer.rules.payload import share_item
+from importer.rules.checks.payload import share_item
+from importer.rules.mapping.identity import identity_fields, row_identity
+from importer.rules.mapping.messages import headers_by_schema, outcome_in_user_words
 from importer.send.budget import daily_usage
-from importer.send.estimate import ImportEstimate, estimate_import
 from importer.send.pool import Job, send_rows
 from importer.send.previous import PreviousImports, open_ledger
-from importer.send.progress import Counters, Progress
 
 
 @dataclass
@@ -150,12 +150,8 @@ def run_import(
     _check_can_run(source, settings, chosen)
     results_path = Path(out) if out else default_results_path(source.input_path)
     states = Path(state_dir) if state_dir else default_state_dir(results_path)
-    journal_file = journal_path(
-        states,
-        source.input_path,
-        source.input_sha256,
-        source.mapping_sha256,
-        account_key(settings.host or settings.async_host, settings.access_key),
+    journal_file = journal_for(
+        settings, states, source.input_path, source.input_sha256, source.mapping_sha256
     )
     seen, _ = tally(source)
     run = _Run(source, settings, chosen, results_path, seen, started)

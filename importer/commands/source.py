@@ -18,17 +18,17 @@ from importer.core.text import cell_text
 from importer.io.tables import Table, open_table
 from importer.io.tables.peek import peek_sheets
 from importer.io.workbooks.reader import Layout, ResultRow
-from importer.rules.columns import (
+from importer.rules.checks.payload import build_payloads
+from importer.rules.checks.validator import ValidatedChunk, Validator
+from importer.rules.mapping.columns import (
     better_layout,
     layout_advice,
     missing_columns,
     missing_message,
     resolve_columns,
 )
-from importer.rules.mapping import Mapping
-from importer.rules.mapping_file import load_mapping
-from importer.rules.payload import build_payloads
-from importer.rules.validator import ValidatedChunk, Validator
+from importer.rules.mapping.mapping import Mapping
+from importer.rules.mapping.mapping_file import load_mapping
 
 CHUNK_ROWS = 50_000  # pandera's cost per chunk fades by here; memory stays a few tens of MB
 NO_DATA_ROWS = "the file has headers but no data rows; there is nothing to import"

@@ -22,19 +22,19 @@ from importer.core.errors import (
     UserError,
 )
 from importer.core.outcomes import RowOutcome, RowStatus
+from importer.core.progress import Counters
 from importer.io.journal import Journal
 from importer.io.ledger import Ledger
 from importer.io.state import check_state
 from importer.io.workbooks.reader import ResultRow, ResultsReader
 from importer.lsq import verdicts
-from importer.rules.identity import identity_fields
-from importer.rules.mapping import Mapping
-from importer.rules.mapping_file import load_mapping
-from importer.rules.messages import outcome_in_user_words
+from importer.rules.mapping.identity import identity_fields
+from importer.rules.mapping.mapping import Mapping
+from importer.rules.mapping.mapping_file import load_mapping
+from importer.rules.mapping.messages import outcome_in_user_words
 from importer.send.confirm import Confirmer, Found
 from importer.send.pool import Job
 from importer.send.previous import open_ledger
-from importer.send.progress import Counters
 from importer.send.session import Session
 
 NOT_THERE = (

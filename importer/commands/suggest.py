@@ -16,15 +16,15 @@ from importer.core.conventions import DELIMITED_SUFFIXES
 from importer.core.errors import InputFileError, MappingError, UserError
 from importer.io.tables import Table, open_table
 from importer.io.tables.peek import SheetPeek, peek_sheets
-from importer.rules.draft_yaml import percent, render_draft
-from importer.rules.header_names import closest, name_match
-from importer.rules.mapping import Mapping
-from importer.rules.mapping_file import load_mapping
-from importer.rules.profile import ColumnProfile, profile_column
-from importer.rules.retarget import PLACE as RETARGET_PLACE
-from importer.rules.retarget import retarget_mapping
-from importer.rules.suggest import PLACE, Match, draft_mapping
-from importer.rules.synonyms import FIELDS
+from importer.rules.mapping.header_names import closest, name_match
+from importer.rules.mapping.mapping import Mapping
+from importer.rules.mapping.mapping_file import load_mapping
+from importer.rules.mapping.synonyms import FIELDS
+from importer.rules.suggest.draft_yaml import percent, render_draft
+from importer.rules.suggest.profile import ColumnProfile, profile_column
+from importer.rules.suggest.retarget import PLACE as RETARGET_PLACE
+from importer.rules.suggest.retarget import retarget_mapping
+from importer.rules.suggest.suggest import PLACE, Match, draft_mapping
 
 PROFILE_ROWS = 5_000  # rows whose values are looked at; enough to see types and blanks
 MAPPING_SUFFIX = ".mapping.yaml"

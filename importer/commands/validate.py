@@ -14,13 +14,14 @@ from importer.core.config import Mode, Rate, Settings
 from importer.core.constants import DEFAULT_RATE
 from importer.core.conventions import PREVIEW_ROWS, ROWS_SHEET_ALL_UP_TO, VALIDATION_SUFFIX
 from importer.core.errors import StateStoreError
+from importer.core.estimate import ImportEstimate, estimate_import
 from importer.core.outcomes import RowError
 from importer.io.tables.table import TypedCell
 from importer.io.workbooks.report import InputRows, check_report_path, write_validation_report
 from importer.io.workbooks.summary import Summary
-from importer.rules.preview import preview_table
+from importer.rules.checks.preview import preview_heads, preview_table
+from importer.rules.mapping.mapping_file import load_mapping
 from importer.send.budget import DailyUsage, daily_usage
-from importer.send.estimate import ImportEstimate, estimate_import
 
 
 @dataclass
@@ -39,6 +40,11 @@ class ValidationReport:
     warnings: list[str] = field(default_factory=list)
     estimate: ImportEstimate | None = None  # how long importing the valid rows takes
     daily: DailyUsage | None = None  # today's calls, when LSQ_DAILY_LIMIT caps them
+    # The one preview table (the report's Preview sheet, the page's preview): its rows
+    # (RowNumber first), and above each later column (the user's header or None, the field).
+    preview_rows: list[list[str]] = field(default_factory=list)
+    preview_heads: list[tuple[str | None, str]] = field(default_factory=list)
+    shares: bool = False  # the mapping shares each created opportunity (one call more)
 
     def daily_sentence(self) -> str | None:
         """What the import takes of today's remaining calls (None without a daily limit)."""
@@ -124,6 +130,12 @@ def validate_file(
         warnings=warnings,
         estimate=estimate,
         daily=daily,
+        preview_rows=[
+            [str(cell) for cell in row]
+            for row in preview_table(source.mapping, source.columns, preview).rows
+        ],
+        preview_heads=preview_heads(source.mapping, source.columns),
+        shares=source.mapping.share is not None,
     )
 
 
@@ -177,3 +189,9 @@ def _write_report(
         preview=preview_table(source.mapping, source.columns, preview),
         inputs=InputRows(table.original_headers, table.headers, rows),
     )
+
+
+def check_mapping(path: str | Path) -> None:
+    """Raise `MappingError` (naming the file, the key and the line) when the mapping at
+    `path` cannot be used; a draft saved from the page is checked with this."""
+    load_mapping(Path(path))

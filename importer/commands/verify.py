@@ -26,14 +26,14 @@ from importer.core.constants import OPPORTUNITIES_PAGE_SIZE
 from importer.core.conventions import VERIFY_SUFFIX
 from importer.core.errors import NotFound, UserError
 from importer.core.outcomes import RowStatus
+from importer.core.progress import Counters
 from importer.io.state import check_state
 from importer.io.workbooks.reader import Layout, ResultRow, ResultsReader
 from importer.io.workbooks.reconciliation import write_reconciliation
-from importer.rules.comparison import stored_value, values_match
-from importer.rules.mapping import FieldSpec, Mapping
-from importer.rules.mapping_file import load_mapping
-from importer.rules.validator import Validator
-from importer.send.progress import Counters
+from importer.rules.checks.validator import Validator
+from importer.rules.mapping.mapping import FieldSpec, Mapping
+from importer.rules.mapping.mapping_file import load_mapping
+from importer.rules.values.comparison import stored_value, values_match
 from importer.send.readback import LeadRead, LeadReader
 from importer.send.session import Session
 

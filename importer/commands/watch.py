@@ -45,7 +45,7 @@ from importer.io.inbox import append_log, file_away, scan_inbox, settle_wait
 from importer.io.locks import FileLock
 from importer.io.state import check_state
 from importer.lsq.redaction import redact
-from importer.rules.mapping_file import load_mapping
+from importer.rules.mapping.mapping_file import load_mapping
 from importer.send.budget.daily import resets_at
 
 LOCK_RETRY_SECONDS = 1.0  # how often a waiting watcher tries the inbox lock again

@@ -29,6 +29,7 @@ from importer.core.errors import (
     RowRejected,
     TransientError,
 )
+from importer.core.progress import CallRecord
 from importer.lsq.redaction import guard_logger, redact, redact_url
 from importer.lsq.responses import (
     CaptureResult,
@@ -63,18 +64,6 @@ _UNREACHABLE = re.compile(
 CONNECT_TIMEOUT = 10.0
 # Enough for the pool's workers plus status polls; the rate limit is far below this.
 MAX_CONNECTIONS = 32
-
-
-@dataclass(frozen=True)
-class CallRecord:
-    """One HTTP call, for the pool's counters and --verbose logs."""
-
-    endpoint: str
-    method: str
-    url: str  # redacted
-    status_code: int | None
-    elapsed: float
-    error: str | None
 
 
 @dataclass(frozen=True)

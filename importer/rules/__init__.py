@@ -1,1 +1,1 @@
-"""rules"""
+"""What a row must be: the mapping, value checks, payloads and drafting, by purpose."""

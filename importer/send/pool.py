@@ -31,13 +31,13 @@ from importer.core.errors import (
     UserError,
 )
 from importer.core.outcomes import RowOutcome, RowStatus
+from importer.core.progress import Counters, Progress
 from importer.io.journal import Journal, JournalRow, RowState
 from importer.lsq import verdicts
 from importer.lsq.responses import CaptureResult, TaskStatus
 from importer.send.confirm import Confirmer, Found, Sent
 from importer.send.polling import PollItem, PollSchedule
 from importer.send.previous import Decision, PreviousImports, Verdict
-from importer.send.progress import Counters, Progress
 from importer.send.retry import RetryHooks, backoff
 from importer.send.session import Session
 from importer.send.share import NOT_SHARED_DUPLICATE, SHARE_PENDING, share_created, share_due

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from importer.core.errors import RateLimited, TransientError
+from importer.core.progress import Counters
 from importer.send.limiter import SlidingWindowLimiter
-from importer.send.progress import Counters
 
 T = TypeVar("T")
 Sleep = Callable[[float], Awaitable[None]]

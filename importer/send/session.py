@@ -16,10 +16,10 @@ from typing import TypeVar
 import httpx
 
 from importer.core.config import Mode, Settings
+from importer.core.progress import CallRecord, Counters, Progress
 from importer.io.state import open_state
-from importer.lsq.client import CallRecord, LeadSquaredClient
+from importer.lsq.client import LeadSquaredClient
 from importer.send.limiter import Clock, SlidingWindowLimiter, limiter_for
-from importer.send.progress import Counters, Progress
 from importer.send.retry import MAX_429_PER_CALL, NO_HOOKS, RetryHooks, Sleep, call_with_retries
 
 T = TypeVar("T")

@@ -32,10 +32,10 @@ from starlette.responses import (
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from importer.commands.validate import check_mapping
 from importer.core.config import Mode
 from importer.core.errors import MappingError, UserError
 from importer.core.outcomes import RowStatus
-from importer.rules.mapping_file import load_mapping
 from importer.web import library
 from importer.web.checks import run_check
 from importer.web.choices import DRAFT, MappingChoice, draft_file_name, find_choice, mapping_choices
@@ -321,7 +321,7 @@ async def save_draft(request: Request) -> Response:
     candidate = folder / name
     candidate.write_text(text.replace("\r\n", "\n"), encoding="utf-8")
     try:
-        await run_in_threadpool(load_mapping, candidate)
+        await run_in_threadpool(check_mapping, candidate)
     except MappingError as exc:
         return _draft_page(page, record, None, str(exc), yaml_text=text, name=name, status_code=400)
     saved = page.work.drafts / name

@@ -5,12 +5,9 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
-from typing import Any
 
 from importer.core.config import Rate
 from importer.core.errors import UserError
-from importer.rules.mapping import FieldSpec, Mapping
-from importer.rules.mapping_file import load_mapping
 from importer.web import library
 from importer.web.choices import MappingChoice
 from importer.web.records import CheckRecord, CheckResult, PreviewColumn, Problem
@@ -44,12 +41,11 @@ def run_check(
             header_row=record.header_row,
             report=folder / REPORT,
         )
-        mapping = load_mapping(mapping_copy)
     except UserError as exc:
         record.problem = plain(str(exc), input_path, record.original_name)
         work.save_check(record)
         return record
-    columns, rows = preview_table(mapping, report.preview)
+    columns = [PreviewColumn(header or CONSTANT, schema) for header, schema in report.preview_heads]
     record.result = CheckResult(
         rows_read=report.rows_read,
         valid=report.valid,
@@ -60,9 +56,9 @@ def run_check(
             for e in report.errors
         ],
         preview_columns=columns,
-        preview_rows=rows,
+        preview_rows=report.preview_rows,
         warnings=[plain(w, input_path, record.original_name) for w in report.warnings],
-        seconds=import_seconds(report.valid, rate, mode, shares=mapping.share is not None),
+        seconds=import_seconds(report.valid, rate, mode, shares=report.shares),
         report=REPORT,
     )
     work.save_check(record)
@@ -78,43 +74,3 @@ def _reason(row: int, column: str, message: str) -> str:
     """The table has Row and Column already: drop the `Row 5, Email: ` the message starts with."""
     prefix = f"Row {row}, {column}: "
     return message[len(prefix) :] if message.startswith(prefix) else message
-
-
-def preview_table(
-    mapping: Mapping, preview: list[tuple[int, dict[str, Any]]]
-) -> tuple[list[PreviewColumn], list[list[str]]]:
-    """Columns (the user's header over the Schema Name) and, per row, the values sent."""
-    fields: list[tuple[PreviewColumn, str, str]] = []  # column, where in the body, key
-
-    def add(spec: FieldSpec | None, schema: str, where: str, key: str) -> None:
-        if spec is not None:
-            label = spec.column if spec.column is not None else CONSTANT
-            fields.append((PreviewColumn(label, schema), where, key))
-
-    if mapping.operation == "update":
-        add(mapping.opportunity_id, "ProspectOpportunityId", "top", "ProspectOpportunityId")
-        add(mapping.note, "OpportunityNote", "top", "OpportunityNote")
-    else:
-        for name, spec in mapping.lead.items():
-            add(spec, name, "lead", name)
-        add(mapping.note, "OpportunityNote", "opportunity", "OpportunityNote")
-        add(mapping.datetime, "OpportunityDateTime", "opportunity", "OpportunityDateTime")
-    for name, spec in mapping.opportunity.items():
-        add(spec, name, "fields", name)
-    rows = []
-    for row_number, body in preview:
-        places = _places(body)
-        rows.append([str(row_number)] + [places[where].get(key, "") for _, where, key in fields])
-    return [column for column, _, _ in fields], rows
-
-
-def _places(body: dict[str, Any]) -> dict[str, dict[str, str]]:
-    """The body's values by where they sit: lead details, the opportunity, its fields, the top."""
-    opportunity = body.get("Opportunity") or {}
-    fields = opportunity.get("Fields") if opportunity else body.get("Fields")
-    return {
-        "lead": {d["Attribute"]: str(d["Value"]) for d in body.get("LeadDetails", [])},
-        "opportunity": {k: str(v) for k, v in opportunity.items() if not isinstance(v, list)},
-        "fields": {f["SchemaName"]: str(f["Value"]) for f in fields or []},
-        "top": {k: str(v) for k, v in body.items() if not isinstance(v, list | dict)},
-    }

@@ -22,7 +22,7 @@ from importer.commands.validate import ValidationReport, validate_file
 from importer.commands.verify import VerifyReport, verify_results
 from importer.core.config import Mode, Settings
 from importer.core.conventions import WORKBOOK_SUFFIXES
-from importer.send.progress import Progress
+from importer.core.progress import Progress
 
 # ---------------------------------------------------------------- files and checks
 

@@ -10,8 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from importer.core.outcomes import Origin, RowOutcome, RowStatus
-from importer.lsq.client import CallRecord
-from importer.send.progress import Progress
+from importer.core.progress import CallRecord, Progress
 
 
 @dataclass(frozen=True)

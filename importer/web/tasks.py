@@ -11,20 +11,17 @@ from __future__ import annotations
 import logging
 import shutil
 import threading
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
+from importer.commands.journals import held_elsewhere, journal_for, journal_progress
 from importer.commands.notify import Notifier, notice_of_error, notice_of_report
 from importer.commands.source import file_sha256
 from importer.core.config import Mode, Settings
 from importer.core.errors import LockedError, UserError
 from importer.core.outcomes import RowStatus
-from importer.io.journal import Journal, journal_path
-from importer.io.ledger import account_key
-from importer.io.locks import FileLock
 from importer.web import library
 from importer.web.progress import LiveProgress, Snapshot
 from importer.web.records import Activity, ActivityKind, CheckRecord, ImportRecord, State
@@ -95,7 +92,7 @@ class TaskBoard:
         checked_mapping = self.work.check_dir(check.id) / check.mapping_file
         input_sha = file_sha256(input_path)
         mapping_sha = file_sha256(checked_mapping)
-        journal = journal_path(self.work.state, input_path, input_sha, mapping_sha, self._account())
+        journal = journal_for(self.settings, self.work.state, input_path, input_sha, mapping_sha)
         self._refuse_if_busy(journal)
         import_id = new_id()
         folder = self.work.import_dir(import_id)
@@ -164,17 +161,13 @@ class TaskBoard:
 
     def journal_of(self, record: ImportRecord) -> Path:
         """Where the library keeps this import's rows (as `run_import` names it)."""
-        return journal_path(
+        return journal_for(
+            self.settings,
             Path(record.state_dir),
             Path(record.input),
             record.input_sha256,
             record.mapping_sha256,
-            self._account(),
         )
-
-    def _account(self) -> str:
-        settings = self.settings
-        return account_key(settings.host or settings.async_host, settings.access_key)
 
     def _refuse_if_busy(self, journal: Path) -> None:
         with self._lock:
@@ -389,7 +382,7 @@ class TaskBoard:
             ):
                 continue
             journal = self.journal_of(record)
-            if _held_elsewhere(journal, record.original_name):
+            if held_elsewhere(journal):
                 continue
 
             def settle(r: ImportRecord) -> None:
@@ -404,33 +397,6 @@ class TaskBoard:
                     r.activity.line = STOPPED_BY_SERVER
 
             self.work.update_import(record.id, settle)
-
-
-def journal_progress(journal: Path, invalid: int) -> tuple[int, dict[str, int] | None]:
-    """(rows done, rows per status) as the run's journal has them; (0, None) without one."""
-    if not journal.is_file():
-        return 0, None
-    counts: Counter[str] = Counter({str(RowStatus.INVALID): invalid})
-    done = 0
-    with Journal(journal) as book:
-        for row in book.rows():
-            if row.outcome is not None:
-                done += 1
-                counts[str(row.outcome.status)] += 1
-            elif row.request_id:
-                counts[str(RowStatus.PENDING)] += 1
-    return done, {str(s): counts.get(str(s), 0) for s in RowStatus}
-
-
-def _held_elsewhere(journal: Path, what: str) -> bool:
-    """True when another process is running this file right now (it holds the run lock)."""
-    if not journal.parent.is_dir():
-        return False
-    lock = FileLock(journal.with_suffix(".lock"))
-    if not lock.try_acquire():
-        return True
-    lock.release()
-    return False
 
 
 def _started(record: ImportRecord) -> str:

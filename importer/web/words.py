@@ -5,8 +5,8 @@ In the words of someone who knows Excel: rows, ready, need fixing; never payload
 
 from __future__ import annotations
 
+from importer.core import estimate
 from importer.core.config import Rate
-from importer.send import estimate
 
 CANCELLED_TEXT = "Cancelled. The import can be resumed: rows already sent will not be sent again"
 

@@ -14,8 +14,8 @@ from importer.core.constants import (
     SHARE_ENTITY_OPPORTUNITY,
     SHARE_ENTITY_TYPE_USER,
 )
-from importer.rules.mapping import Mapping
-from importer.rules.validator import ValidatedChunk
+from importer.rules.checks.validator import ValidatedChunk
+from importer.rules.mapping.mapping import Mapping
 
 Body = dict[str, Any]  # a JSON object as LeadSquared receives it
 _ACCESS_TYPES = {"read": SHARE_ACCESS_READ, "edit": SHARE_ACCESS_EDIT}

@@ -10,7 +10,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
 from importer.core.text import cell_text
-from importer.rules.phones import known_region
+from importer.rules.values.phones import known_region
 
 FieldType = Literal["string", "email", "phone", "number", "integer", "date", "datetime", "boolean"]
 Operation = Literal["capture", "update"]

@@ -12,9 +12,9 @@ from typing import Any
 
 from importer.core.constants import SEARCH_BY_ATTRIBUTE
 from importer.io.workbooks.report import PreviewTable
-from importer.rules.mapping import Mapping
-from importer.rules.messages import schema_name
-from importer.rules.payload import Body
+from importer.rules.checks.payload import Body
+from importer.rules.mapping.mapping import Mapping
+from importer.rules.mapping.messages import schema_name
 
 ROW_NUMBER = "RowNumber"
 CONSTANT = "same for every row"  # a `value:` in the mapping: no input column to name
@@ -30,6 +30,15 @@ def column_title(schema: str, header: str | None) -> str:
     if header.strip().casefold() == schema.casefold():
         return schema
     return f"{header} ({schema})"
+
+
+def preview_heads(mapping: Mapping, columns: dict[str, str]) -> list[tuple[str | None, str]]:
+    """Each column of the preview after RowNumber: (the user's header, or None for a constant,
+    and the LeadSquared field it fills); the page shows the two apart."""
+    return [
+        (None if t == SEARCH_BY_ATTRIBUTE else columns.get(t), schema_name(t))
+        for t, _ in _fields(mapping)
+    ]
 
 
 def preview_table(

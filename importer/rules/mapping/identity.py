@@ -14,7 +14,7 @@ import json
 from collections.abc import Mapping as MappingOf
 from typing import Any
 
-from importer.rules.mapping import Mapping
+from importer.rules.mapping.mapping import Mapping
 
 
 def row_identity(mapping: Mapping, body: dict[str, Any], values: MappingOf[str, str]) -> str:

@@ -8,9 +8,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from importer.core.estimate import ImportEstimate
 from importer.core.outcomes import RowOutcome
-from importer.lsq.client import CallRecord
-from importer.send.estimate import ImportEstimate
+
+
+@dataclass(frozen=True)
+class CallRecord:
+    """One HTTP call, for the pool's counters and --verbose logs."""
+
+    endpoint: str
+    method: str
+    url: str  # redacted
+    status_code: int | None
+    elapsed: float
+    error: str | None
 
 
 class Progress:

@@ -15,7 +15,13 @@ from functools import lru_cache
 
 from rapidfuzz.distance import DamerauLevenshtein
 
-from importer.rules.synonyms import ABBREVIATIONS, BY_TARGET, FIELDS, FILLER_WORDS, FieldWords
+from importer.rules.mapping.synonyms import (
+    ABBREVIATIONS,
+    BY_TARGET,
+    FIELDS,
+    FILLER_WORDS,
+    FieldWords,
+)
 
 LOOSE_WEIGHT = 0.9  # "Customer Name" fits FirstName, less exactly than "First Name"
 SYNONYM_SCORE = 0.9  # two different headers the vocabulary gives to the same field

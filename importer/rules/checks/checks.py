@@ -16,8 +16,8 @@ import pandas as pd
 from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
 
 from importer.core.constants import DATE_FORMAT, DATETIME_FORMAT
-from importer.rules.codepoints import DIGITS, CodePoints
-from importer.rules.normalise import as_series
+from importer.rules.checks.normalise import as_series
+from importer.rules.values.codepoints import DIGITS, CodePoints
 
 _NUMBER_OUT = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]*[1-9])?")
 _INTEGER_OUT = re.compile(r"-?(?:0|[1-9][0-9]*)")

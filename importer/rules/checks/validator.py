@@ -24,7 +24,7 @@ from importer.core.outcomes import RowError
 from importer.io.tables import CellProblem
 from importer.io.tables.cells import excel_error
 from importer.io.tables.headers import join_words
-from importer.rules.checks import (
+from importer.rules.checks.checks import (
     REMEMBERED,
     TYPE_TESTS,
     EmailTest,
@@ -36,12 +36,12 @@ from importer.rules.checks import (
     per_value,
     phone_test,
 )
-from importer.rules.dates import date_problem
-from importer.rules.invisible import invisible_in, tidy
-from importer.rules.mapping import FieldSpec, Mapping
-from importer.rules.messages import reason
-from importer.rules.normalise import Readers, as_series, normalise
-from importer.rules.repeats import FirstRows
+from importer.rules.checks.normalise import Readers, as_series, normalise
+from importer.rules.checks.repeats import FirstRows
+from importer.rules.mapping.mapping import FieldSpec, Mapping
+from importer.rules.mapping.messages import reason
+from importer.rules.values.dates import date_problem
+from importer.rules.values.invisible import invisible_in, tidy
 
 # pandera registers its pandas backends (importing much of itself) on the first
 # validation; doing it on import keeps that start-up cost out of the first file's time.

@@ -12,8 +12,8 @@ from collections.abc import Iterable
 
 import yaml
 
-from importer.rules.mapping import Mapping
-from importer.rules.suggest import Draft, Hold, Placement
+from importer.rules.mapping.mapping import Mapping
+from importer.rules.suggest.suggest import Draft, Hold, Placement
 
 SECTIONS = ("lead", "opportunity")
 TOP_LEVEL = ("note", "datetime")

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from importer.core.errors import MappingError, MissingColumns
 from importer.io.tables import normalize_header
 from importer.io.tables.peek import SheetPeek
-from importer.rules.header_names import closest
-from importer.rules.mapping import Mapping
+from importer.rules.mapping.header_names import closest
+from importer.rules.mapping.mapping import Mapping
 
 DID_YOU_MEAN = 0.6  # a header at least this alike a missing column is offered in its place
 LISTED_MISSING = 8  # missing columns named one by one; the rest are counted

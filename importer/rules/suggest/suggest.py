@@ -11,10 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from importer.core.constants import STATUS_COMMENT_STATES
-from importer.rules.header_names import name_match
-from importer.rules.mapping import FieldType
-from importer.rules.profile import INDIAN_SHARE, ColumnProfile
-from importer.rules.synonyms import FIELDS, FieldWords
+from importer.rules.mapping.header_names import name_match
+from importer.rules.mapping.mapping import FieldType
+from importer.rules.mapping.synonyms import FIELDS, FieldWords
+from importer.rules.suggest.profile import INDIAN_SHARE, ColumnProfile
 
 PLACE = 0.8  # a match at least this strong is written as a mapping line
 WEAK = 0.6  # ...between WEAK and PLACE, as a commented suggestion

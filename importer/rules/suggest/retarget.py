@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 import yaml
 
 from importer.io.tables import normalize_header
-from importer.rules.draft_yaml import UNKNOWN_FIELD, percent, spec_line, yaml_scalar
-from importer.rules.header_names import alike
-from importer.rules.mapping import FieldSpec, Mapping
-from importer.rules.profile import AGREE, ColumnProfile, agreement
-from importer.rules.suggest import Match, rules_of_type
+from importer.rules.mapping.header_names import alike
+from importer.rules.mapping.mapping import FieldSpec, Mapping
+from importer.rules.suggest.draft_yaml import UNKNOWN_FIELD, percent, spec_line, yaml_scalar
+from importer.rules.suggest.profile import AGREE, ColumnProfile, agreement
+from importer.rules.suggest.suggest import Match, rules_of_type
 
 PLACE = 0.7  # a header at least this likely is written into the mapping
 TIE = 0.05  # two headers this close for one column: neither is chosen

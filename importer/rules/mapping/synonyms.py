@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from importer.rules.mapping import FieldType
+from importer.rules.mapping.mapping import FieldType
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ import yaml
 from pydantic import ValidationError
 
 from importer.core.errors import MappingError
-from importer.rules.mapping import (
+from importer.rules.mapping.mapping import (
     KNOWN_OPTIONS,
     DateOrder,
     FieldSpec,

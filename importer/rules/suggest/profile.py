@@ -12,7 +12,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from importer.rules.mapping import FieldSpec, FieldType
+from importer.rules.mapping.mapping import FieldSpec, FieldType
 
 AGREE = 0.95  # values obey a rule when this share of them do
 MOSTLY = 0.8  # a column is of a type when this share of its values are (the rest: typos)

@@ -23,7 +23,7 @@ import phonenumbers
 from phonenumbers import NumberParseException, PhoneMetadata, PhoneNumber, ValidationResult
 from phonenumbers.phonenumberutil import COUNTRY_CODE_TO_REGION_CODE
 
-from importer.rules.codepoints import DIGITS, CodePoints
+from importer.rules.values.codepoints import DIGITS, CodePoints
 
 _CACHE_LIMIT = 200_000
 _NUMBER_CELL = re.compile(r"(\+?[0-9]+)\.0+")  # a phone read from a number cell: 9876543210.0

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 from importer.core.outcomes import RowOutcome, RowStatus
 from importer.io.tables.cells import excel_error
-from importer.rules.mapping import FieldSpec, plain_number
+from importer.rules.mapping.mapping import FieldSpec, plain_number
 
 MESSAGE_VALUE_LIMIT = 60
 _WORDED = (RowStatus.FAILURE, RowStatus.PARTIAL_SUCCESS)  # LeadSquared's words, not ours

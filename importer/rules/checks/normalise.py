@@ -17,10 +17,10 @@ import numpy as np
 import pandas as pd
 
 from importer.core.constants import DATE_FORMAT, DATETIME_FORMAT
-from importer.rules.codepoints import DIGITS, CodePoints
-from importer.rules.dates import sent_date
-from importer.rules.mapping import FieldSpec, Mapping
-from importer.rules.phones import PhoneReader, legacy_phone
+from importer.rules.mapping.mapping import FieldSpec, Mapping
+from importer.rules.values.codepoints import DIGITS, CodePoints
+from importer.rules.values.dates import sent_date
+from importer.rules.values.phones import PhoneReader, legacy_phone
 
 _NUMBER_IN = re.compile(
     r"[+-]?(?:[0-9]{1,3}(?:,[0-9]{2,3})*,[0-9]{3}|[0-9]+)(?:\.[0-9]*)?|[+-]?\.[0-9]+"

@@ -1,0 +1,1 @@
+"""Validation, payloads, previews: imports `rules.mapping`, `rules.values`, `io`, `core`."""

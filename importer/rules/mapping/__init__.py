@@ -1,0 +1,1 @@
+"""The mapping, its file, columns, identity and messages: imports `rules.values`, `core`."""

@@ -1,0 +1,1 @@
+"""Drafting mappings from a file: imports `rules.mapping`, `rules.values`, `io`, `core`."""

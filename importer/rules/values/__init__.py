@@ -1,0 +1,1 @@
+"""Reading one kind of value (phones, dates, code points): imports only `core`."""
