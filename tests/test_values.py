@@ -451,3 +451,39 @@ def test_error_cells_of_a_workbook_and_unsaved_formulas(tmp_path: Path) -> None:
         "open and save the file in Excel, or paste values"
     ]
     assert sent(chunk, "opportunity.mx_Custom_6") == ["7"]
+
+
+def test_every_number_pattern_of_the_metadata_is_read_without_a_private_module() -> None:
+    """The depth reader knows the whole regular subset libphonenumber's patterns use."""
+    from phonenumbers import PhoneMetadata
+    from phonenumbers.phonenumberutil import COUNTRY_CODE_TO_REGION_CODE
+
+    from importer.rules.values.phones import _DESCS, _pattern_depth
+
+    assert _pattern_depth("[6-9]\\d{9}") == 1
+    assert _pattern_depth("(?:1[1-9]|[2-9]\\d)\\d{7,8}") == 2
+    assert _pattern_depth("\\d{5,}") == 0  # any digits, however many: no digit decides
+    assert _pattern_depth("9\\d{5,}") == 1
+    assert _pattern_depth("(?:9\\d)+") is None  # a deciding digit repeated without limit
+    for code, regions in COUNTRY_CODE_TO_REGION_CODE.items():
+        for region in regions:
+            metadata = PhoneMetadata.metadata_for_region(region)
+            metadata = metadata or PhoneMetadata.metadata_for_nongeo_region(code)
+            for name in _DESCS:
+                desc = getattr(metadata, name, None)
+                if desc is not None and desc.national_number_pattern:
+                    assert _pattern_depth(desc.national_number_pattern) is not None
+
+
+def test_the_bulk_phone_path_keeps_leading_zeros_of_the_deciding_digits() -> None:
+    """National numbers that start with 0 (Italy's landlines, Côte d'Ivoire's numbers)."""
+    for region in ("IT", "CI", "SM"):
+        for kind in (phonenumbers.PhoneNumberType.FIXED_LINE, phonenumbers.PhoneNumberType.MOBILE):
+            example = phonenumbers.example_number_for_type(region, kind)
+            if example is None:
+                continue
+            national = phonenumbers.national_significant_number(example)
+            texts = [f"+{example.country_code} {national}", f"+{example.country_code} 0{national}"]
+            reader = PhoneReader(None)
+            for text, got in zip(texts, reader.sent(texts), strict=True):
+                assert got == (sent_phone(text, None) or text), (region, text)

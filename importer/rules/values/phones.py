@@ -12,7 +12,6 @@ the verdict. Everything else goes through `phonenumbers.parse`, cached per text.
 from __future__ import annotations
 
 import re
-import re._parser as sre_parse  # type: ignore[import-not-found]
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -103,52 +102,112 @@ def _where(number: PhoneNumber) -> str:
 
 
 # ---------------------------------------------------------------- how deep a country's rules look
+#
+# libphonenumber's national number patterns use a small regular language: digits, classes
+# of digits (`[2-9]`, `\\d`), non-capturing groups with alternatives, and bounded
+# repeats (`{n}`, `{n,m}`, `?`). `_pattern_depth` reads that subset (anything else is
+# "unknown", and the country then stays on the exact path) to find how many leading digits
+# can change a verdict; the rest of a number is any digit.
 
 _Span = tuple[int, int | None, int | None]  # min length, max length, decision depth
 _UNKNOWN: _Span = (0, None, None)
+_Item = tuple[_Span, int, int | None]  # an atom's span, how often it repeats (None: no limit)
 
 
-def _item_span(op: object, arg: object) -> _Span:
-    if op is sre_parse.LITERAL:
-        return (1, 1, 1)
-    if op is sre_parse.IN:
-        any_digit = arg in (
-            [(sre_parse.CATEGORY, sre_parse.CATEGORY_DIGIT)],
-            [(sre_parse.RANGE, (48, 57))],
-        )
-        return (1, 1, 0 if any_digit else 1)
-    if op is sre_parse.SUBPATTERN:
-        return _span(arg[-1])  # type: ignore[index]
-    if op is sre_parse.BRANCH:
-        spans = [_span(branch) for branch in arg[1]]  # type: ignore[index]
-        highs = [span[1] for span in spans]
-        depths = [span[2] for span in spans]
-        return (
-            min(span[0] for span in spans),
-            None if None in highs else max(h or 0 for h in highs),
-            None if None in depths else max(d or 0 for d in depths),
-        )
-    if op in (sre_parse.MAX_REPEAT, sre_parse.MIN_REPEAT):
-        least: int = arg[0]  # type: ignore[index]
-        most: int = arg[1]  # type: ignore[index]
-        inner: object = arg[2]  # type: ignore[index]
-        low, high, depth = _span(inner)
-        bounded = most != sre_parse.MAXREPEAT and high is not None
-        total = most * high if bounded and high is not None else None
-        if depth == 0:
-            return (least * low, total, 0)
-        if total is None or depth is None or high is None:
-            return _UNKNOWN
-        return (least * low, total, (most - 1) * high + depth)
-    return _UNKNOWN  # anchors, `.`, lookarounds: not in phone metadata; stay exact
+class _Unknown(Exception):
+    """A pattern outside the subset the metadata uses."""
 
 
-def _span(items: object) -> _Span:
-    """Lengths of a parsed pattern and how many leading characters it can look at."""
+def _pattern_depth(pattern: str) -> int | None:
+    try:
+        span, at = _alternatives(pattern, 0)
+    except _Unknown:
+        return None
+    return span[2] if at == len(pattern) else None
+
+
+def _alternatives(pattern: str, at: int) -> tuple[_Span, int]:
+    """Sequences separated by `|`, up to a `)` (not taken) or the end."""
+    branches: list[_Span] = []
+    while True:
+        items, at = _sequence(pattern, at)
+        branches.append(_join(items))
+        if at >= len(pattern) or pattern[at] == ")":
+            return _either(branches), at
+        at += 1  # "|"
+
+
+def _sequence(pattern: str, at: int) -> tuple[list[_Item], int]:
+    """Items up to a `|` or `)` (or the end)."""
+    items: list[_Item] = []
+    while at < len(pattern) and pattern[at] not in "|)":
+        atom, at = _atom(pattern, at)
+        least, most, at = _repeat(pattern, at)
+        items.append((atom, least, most))
+    return items, at
+
+
+def _atom(pattern: str, at: int) -> tuple[_Span, int]:
+    char = pattern[at]
+    if char.isdigit():
+        return (1, 1, 1), at + 1
+    if pattern.startswith("\\d", at):
+        return (1, 1, 0), at + 2
+    if char == "[":
+        end = pattern.index("]", at)
+        body = pattern[at + 1 : end]
+        if not re.fullmatch(r"(?:[0-9](?:-[0-9])?)+", body):
+            raise _Unknown(body)
+        return (1, 1, 0 if body == "0-9" else 1), end + 1
+    if pattern.startswith("(?:", at):
+        span, at = _alternatives(pattern, at + 3)
+        if at >= len(pattern):
+            raise _Unknown(pattern)  # a group never closed
+        return span, at + 1
+    raise _Unknown(char)
+
+
+def _repeat(pattern: str, at: int) -> tuple[int, int | None, int]:
+    """(least, most, where the next item starts) of the quantifier at `at`, if any."""
+    quantifier = pattern[at] if at < len(pattern) else ""
+    if quantifier in ("?", "*", "+"):
+        return {"?": (0, 1), "*": (0, None), "+": (1, None)}[quantifier] + (at + 1,)
+    if quantifier == "{":
+        end = pattern.index("}", at)
+        low, comma, high = pattern[at + 1 : end].partition(",")
+        if not low.isdigit() or (high and not high.isdigit()):
+            raise _Unknown(pattern[at : end + 1])
+        most = int(high) if high else None if comma else int(low)
+        return int(low), most, end + 1
+    return 1, 1, at
+
+
+def _either(branches: list[_Span]) -> _Span:
+    highs = [span[1] for span in branches]
+    depths = [span[2] for span in branches]
+    return (
+        min(span[0] for span in branches),
+        None if None in highs else max(h or 0 for h in highs),
+        None if None in depths else max(d or 0 for d in depths),
+    )
+
+
+def _repeated(atom: _Span, least: int, most: int | None) -> _Span:
+    low, high, depth = atom
+    total = most * high if most is not None and high is not None else None
+    if depth == 0:
+        return (least * low, total, 0)
+    if total is None or most is None or depth is None or high is None:
+        return _UNKNOWN
+    return (least * low, total, (most - 1) * high + depth)
+
+
+def _join(items: list[_Item]) -> _Span:
+    """Lengths of a sequence and how many leading characters it can look at."""
     low, depth = 0, 0
     high: int | None = 0
-    for op, arg in items:  # type: ignore[attr-defined]
-        item_low, item_high, item_depth = _item_span(op, arg)
+    for atom, least, most in items:
+        item_low, item_high, item_depth = _repeated(atom, least, most)
         if item_depth is None:
             return _UNKNOWN
         if item_depth:
@@ -158,10 +217,6 @@ def _span(items: object) -> _Span:
         low += item_low
         high = None if high is None or item_high is None else high + item_high
     return low, high, depth
-
-
-def _pattern_depth(pattern: str) -> int | None:
-    return _span(sre_parse.parse(pattern))[2]
 
 
 _DESCS = (
@@ -415,7 +470,10 @@ def _judge(keys: list[int]) -> dict[int, bool]:
         groups.setdefault(divmod(head, 32), []).append(key)
     found: dict[int, bool] = {}
     for (code, size), members in groups.items():
-        numbers = [str(key % _KEY_SCALE).ljust(size, "0") for key in members]
+        country = _country(code)
+        taken = min(country.depth, size) if country is not None else 0
+        # the deciding digits, their leading zeros restored, then zeros to the full length
+        numbers = [str(key % _KEY_SCALE).zfill(taken).ljust(size, "0") for key in members]
         pattern = _validity_pattern(code, size)
         valid = set(pattern.findall("\n".join(numbers))) if pattern is not None else set()
         found.update((key, number in valid) for key, number in zip(members, numbers, strict=True))
