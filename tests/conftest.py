@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 from pg_cluster import Cluster, binaries
 
+from importer.sandbox import RunningSandbox, SandboxConfig, serve_in_thread
+
 
 @pytest.fixture(autouse=True)
 def _restore_importer_logging() -> Iterator[None]:
@@ -70,3 +72,18 @@ def state_env(request: pytest.FixtureRequest) -> dict[str, str]:
     if request.param == "sqlite":
         return {}
     return {"LSQ_STATE_URL": request.getfixturevalue("state_url")}
+
+
+@pytest.fixture(scope="module")
+def served() -> Iterator[RunningSandbox]:
+    """One sandbox per test module, quick to answer (a module may override it: its own keys,
+    latency...); tests take `sandbox`, which empties it first."""
+    with serve_in_thread(SandboxConfig(async_delay=0.05, rate_limit=1000)) as running:
+        yield running
+
+
+@pytest.fixture
+def sandbox(served: RunningSandbox) -> RunningSandbox:
+    """A new, empty account (CONTRACT 9: no duplicate rule), served over real HTTP."""
+    served.sandbox.reset()
+    return served

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 from email_validator import EmailNotValidError, validate_email
@@ -19,10 +21,21 @@ from importer.rules.checks.checks import (
     plain_emails,
 )
 from importer.rules.checks.normalise import _sent_numbers, sent_number
-from importer.rules.checks.repeats import FirstRows, first_rows_reference
+from importer.rules.checks.repeats import FirstRows
 from importer.rules.values.codepoints import CodePoints
 from importer.rules.values.phones import PhoneReader, legacy_phone
 from importer.rules.values.phones import sent_phone as international_phone
+
+
+def first_rows_reference(
+    seen: dict[tuple[str, ...], int],
+    parts: list[list[str]],
+    rows: np.ndarray,
+    fold: Callable[[str], str] = str,
+) -> list[int]:
+    """The plain rule `FirstRows` must equal: a dict of whole keys, every part folded."""
+    keys = zip(parts[0], *([fold(text) for text in part] for part in parts[1:]), strict=True)
+    return [seen.setdefault(key, row) for key, row in zip(keys, rows.tolist(), strict=True)]
 
 
 def reference_phone(text: str) -> str:

@@ -176,12 +176,6 @@ def _on_each_store(state_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -
 # ---------------------------------------------------------------- through run_import
 
 
-@pytest.fixture
-def sandbox() -> RunningSandbox:
-    with serve_in_thread(SandboxConfig(async_delay=0.05, rate_limit=1000)) as running:
-        yield running
-
-
 def settings_of(running: RunningSandbox, **changes: object) -> Settings:
     env = running.env() | STATE
     return settings_from_env(env, Path("/nonexistent"), rate="1000/5s").with_(**changes)

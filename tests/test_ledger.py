@@ -10,7 +10,6 @@ import csv
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -38,13 +37,6 @@ STATE: dict[str, str] = {}
 @pytest.fixture(autouse=True)
 def _on_each_store(state_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sys.modules[__name__], "STATE", state_env)
-
-
-@pytest.fixture
-def sandbox() -> Iterator[RunningSandbox]:
-    config = SandboxConfig(async_delay=0.05, rate_limit=1000, duplicate_detection=False)
-    with serve_in_thread(config) as running:
-        yield running
 
 
 def settings(running: RunningSandbox) -> Settings:

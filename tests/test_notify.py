@@ -47,12 +47,6 @@ def served() -> Iterator[RunningSandbox]:
 
 
 @pytest.fixture
-def sandbox(served: RunningSandbox) -> RunningSandbox:
-    served.sandbox.reset()
-    return served
-
-
-@pytest.fixture
 def mapping(tmp_path: Path) -> Path:
     path = tmp_path / "loan.yaml"
     path.write_text(MAPPING, encoding="utf-8")

@@ -6,17 +6,15 @@ import csv
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from support import CAPTURE_HEAD, read_results
 
 from importer.commands.run import run_import
 from importer.core.config import Settings, settings_from_env
 from importer.core.constants import SHARE_DEFAULT_MINUTES
 from importer.core.outcomes import RowStatus
-from importer.sandbox import RunningSandbox, SandboxConfig, serve_in_thread
+from importer.sandbox import RunningSandbox
 
 RATE = "1000/5s"
 
@@ -41,18 +39,6 @@ opportunity:
   mx_Custom_2: {column: Stage, allowed: [Prospecting, New]}
 note: {column: Note}
 """
-
-
-@pytest.fixture(scope="module")
-def running() -> Iterator[RunningSandbox]:
-    with serve_in_thread(SandboxConfig(async_delay=0.05, rate_limit=1000)) as served:
-        yield served
-
-
-@pytest.fixture
-def sandbox(running: RunningSandbox) -> RunningSandbox:
-    running.sandbox.reset()
-    return running
 
 
 def settings_for(running: RunningSandbox, tmp_path: Path) -> Settings:

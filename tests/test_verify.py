@@ -23,7 +23,7 @@ from importer.io.workbooks.reconciliation import RECONCILIATION_COLUMNS
 from importer.io.workbooks.results import write_results
 from importer.io.workbooks.summary import Summary
 from importer.rules.values.comparison import values_match
-from importer.sandbox import RunningSandbox, SandboxConfig, serve_in_thread
+from importer.sandbox import RunningSandbox
 
 RATE = "1000/5s"
 LIST_PATH = "/v2/OpportunityManagement.svc/GetOpportunitiesOfLead"
@@ -42,18 +42,6 @@ opportunity:
 """
 )
 HEADER = ["Email", "Name", "Amount", "Close", "Stage", "Status"]
-
-
-@pytest.fixture(scope="module")
-def running() -> Iterator[RunningSandbox]:
-    with serve_in_thread(SandboxConfig(async_delay=0.05, rate_limit=1000)) as served:
-        yield served
-
-
-@pytest.fixture
-def sandbox(running: RunningSandbox) -> RunningSandbox:
-    running.sandbox.reset()
-    return running
 
 
 def settings_for(running: RunningSandbox, tmp_path: Path) -> Settings:

@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from datetime import datetime
@@ -49,12 +50,6 @@ KEYS = dict(zip(("access_key", "secret_key", "api_key"), SECRETS, strict=True))
 def served() -> Iterator[RunningSandbox]:
     with serve_in_thread(SandboxConfig(async_delay=0.1, rate_limit=1000, **KEYS)) as running:
         yield running
-
-
-@pytest.fixture
-def sandbox(served: RunningSandbox) -> RunningSandbox:
-    served.sandbox.reset()
-    return served
 
 
 @pytest.fixture
@@ -200,13 +195,40 @@ def test_scan_leaves_recent_files_and_sorts_oldest_first(tmp_path: Path) -> None
 def test_once_waits_for_a_file_written_just_before_it_started(
     sandbox: RunningSandbox, inbox: Path, mapping: Path
 ) -> None:
-    # Modified "in 4 s": still being written however long this interpreter takes to start.
-    write_csv(inbox / "late.csv", rows("late", 2), age=-4)
+    """The file keeps changing until the watcher says it is waiting for it (an event, not a
+    time: however long the interpreter takes to start), then is left to settle."""
+    late = write_csv(inbox / "late.csv", rows("late", 2), age=0)
+    watcher = subprocess.Popen(
+        command(inbox, mapping, "--once", "--settle", "2"),
+        env=environment(sandbox),
+        cwd=inbox.parent,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    said = threading.Event()
+    lines: list[str] = []
 
-    done = watch_once(sandbox, inbox, mapping, "--settle", "2")
+    def read_stderr() -> None:
+        assert watcher.stderr is not None
+        for line in watcher.stderr:
+            lines.append(line)
+            if "still being written" in line:
+                said.set()
 
-    assert done.returncode == 0, done.stderr
-    assert "still being written" in done.stderr
+    reader = threading.Thread(target=read_stderr, daemon=True)
+    reader.start()
+    try:
+        while not said.wait(0.2):  # still being written, as far as anyone can tell
+            aged(late, 0)
+            assert watcher.poll() is None, "".join(lines)
+        watcher.wait(timeout=60)
+        reader.join(timeout=10)
+    finally:
+        if watcher.poll() is None:
+            watcher.kill()
+
+    assert watcher.returncode == 0, "".join(lines)
     assert [n.split(".", 1)[0] for n in names(inbox / "archive")] == ["late", "late"]
     assert captured_names(sandbox) == ["late loan 0", "late loan 1"]
 
@@ -350,10 +372,12 @@ def test_watcher_imports_a_file_dropped_while_it_runs(
     try:
         wait_for((inbox / ".lsq-state" / "watch.lock").exists, 20, "the watcher to start")
         partial = write_csv(inbox / "night.csv.part", rows("night", 3), age=0)
-        time.sleep(0.5)  # a half-copied file is never picked up
-        assert names(inbox) == [".lsq-state", "night.csv.part"]
+        write_csv(inbox / "early.csv", rows("early", 1))  # dropped beside the half-copied one
+        wait_for(lambda: len(names(inbox / "archive")) == 2, 30, "the early file to be archived")
+        # The watcher has scanned the inbox since the .part file came: it left it alone.
+        assert names(inbox) == [".lsq-state", "archive", "night.csv.part"]
         partial.rename(inbox / "night.csv")
-        wait_for(lambda: len(names(inbox / "archive")) == 2, 30, "the dropped file to be archived")
+        wait_for(lambda: len(names(inbox / "archive")) == 4, 30, "the dropped file to be archived")
         watcher.send_signal(signal.SIGTERM)
         out, err = watcher.communicate(timeout=15)
     finally:
@@ -361,8 +385,8 @@ def test_watcher_imports_a_file_dropped_while_it_runs(
             watcher.kill()
 
     assert watcher.returncode == 0, err
-    assert captured_names(sandbox) == [f"night loan {i}" for i in range(3)]
-    assert [line["outcome"] for line in log_lines(inbox)] == ["archived"]
+    assert captured_names(sandbox) == ["early loan 0"] + [f"night loan {i}" for i in range(3)]
+    assert [line["outcome"] for line in log_lines(inbox)] == ["archived", "archived"]
 
 
 def test_sigterm_during_a_file_leaves_a_resumable_journal(inbox: Path, mapping: Path) -> None:

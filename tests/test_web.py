@@ -34,12 +34,6 @@ BASE = "http://127.0.0.1"
 
 
 @pytest.fixture
-def sandbox() -> Iterator[RunningSandbox]:
-    with serve_in_thread(SandboxConfig(async_delay=0.05, rate_limit=1000)) as running:
-        yield running
-
-
-@pytest.fixture
 def slow_sandbox() -> Iterator[RunningSandbox]:
     """Slow enough that an import of 40 rows is still running when the test acts."""
     with serve_in_thread(SandboxConfig(async_delay=0.05, rate_limit=1000, latency=0.15)) as running:

@@ -61,14 +61,3 @@ class FirstRows:
     def _row_of(self, slot: int) -> int:
         batch = bisect_right(self._starts, slot) - 1
         return int(self._rows[batch][slot - self._starts[batch]])
-
-
-def first_rows_reference(
-    seen: dict[tuple[str, ...], int],
-    parts: list[list[str]],
-    rows: np.ndarray,
-    fold: Callable[[str], str] = str,
-) -> list[int]:
-    """The plain rule `FirstRows` must equal: a dict of whole keys, every part folded."""
-    keys = zip(parts[0], *([fold(text) for text in part] for part in parts[1:]), strict=True)
-    return [seen.setdefault(key, row) for key, row in zip(keys, rows.tolist(), strict=True)]
