@@ -38,10 +38,32 @@ from importer.cli.options import (
     QuietOpt,
     RateOpt,
     ResultsArg,
+    RunFreshOpt,
+    SandboxAsyncDelayOpt,
+    SandboxBurst429Opt,
+    SandboxDropRateOpt,
+    SandboxErrorRateOpt,
+    SandboxGatewayRateOpt,
+    SandboxLatencyOpt,
     SandboxOpt,
+    SandboxPortOpt,
+    SandboxRateLimitOpt,
+    SandboxSeedOpt,
+    ServeHostOpt,
+    ServeMappingsOpt,
+    ServeMaxUploadOpt,
+    ServeTokenOpt,
+    ServeWorkOpt,
     SheetOpt,
     StateOpt,
     VerboseOpt,
+    WatchArchiveOpt,
+    WatchFailedOpt,
+    WatchInboxOpt,
+    WatchIntervalOpt,
+    WatchLogFileOpt,
+    WatchOnceOpt,
+    WatchSettleOpt,
     WorkersOpt,
 )
 from importer.commands.signals import StopSignals
@@ -127,14 +149,7 @@ def run(
     mode: ModeOpt = "async",
     rate: RateOpt = None,
     workers: WorkersOpt = None,
-    fresh: Annotated[
-        bool,
-        typer.Option(
-            "--fresh",
-            help="Start over: forget this file's earlier run and what the account already has "
-            "(rows are sent again).",
-        ),
-    ] = False,
+    fresh: RunFreshOpt = False,
     sandbox: SandboxOpt = False,
     sheet: SheetOpt = None,
     header_row: HeaderRowOpt = None,
@@ -188,38 +203,13 @@ def run(
 
 @app.command(cls=Command)
 def watch(
-    inbox: Annotated[
-        Path,
-        typer.Argument(metavar="INBOX", help="The folder the nightly files are dropped into."),
-    ],
+    inbox: WatchInboxOpt,
     mapping: MappingOpt,
-    once: Annotated[
-        bool, typer.Option("--once", help="Import what is there, then exit (for cron).")
-    ] = False,
-    archive: Annotated[
-        Path | None,
-        typer.Option(
-            "--archive", metavar="DIR", help="Where files whose rows all succeeded are moved."
-        ),
-    ] = None,
-    failed: Annotated[
-        Path | None,
-        typer.Option(
-            "--failed", metavar="DIR", help="Where files with rows that did not succeed are moved."
-        ),
-    ] = None,
-    interval: Annotated[
-        float,
-        typer.Option("--interval", metavar="SECONDS", help="How often to look for new files."),
-    ] = 30.0,
-    settle: Annotated[
-        float,
-        typer.Option(
-            "--settle",
-            metavar="SECONDS",
-            help="A file must stay unchanged this long before it is read (still being copied).",
-        ),
-    ] = 5.0,
+    once: WatchOnceOpt = False,
+    archive: WatchArchiveOpt = None,
+    failed: WatchFailedOpt = None,
+    interval: WatchIntervalOpt = 30.0,
+    settle: WatchSettleOpt = 5.0,
     mode: ModeOpt = "async",
     rate: RateOpt = None,
     workers: WorkersOpt = None,
@@ -228,12 +218,7 @@ def watch(
     header_row: HeaderRowOpt = None,
     state_dir: StateOpt = None,
     poll_timeout: PollOpt = None,
-    log_file: Annotated[
-        Path | None,
-        typer.Option(
-            "--log", metavar="FILE", help="One JSON line per file (default: in the state folder)."
-        ),
-    ] = None,
+    log_file: WatchLogFileOpt = None,
     notify: NotifyOpt = None,
     notify_on: NotifyOnOpt = None,
     verbose: VerboseOpt = False,
@@ -392,35 +377,14 @@ def rebuild(
 
 @app.command(cls=Command)
 def serve(
-    host: Annotated[
-        str,
-        typer.Option(
-            "--host",
-            metavar="HOST",
-            help="Address to listen on; anything but 127.0.0.1 needs a --token.",
-        ),
-    ] = "127.0.0.1",
+    host: ServeHostOpt = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", metavar="PORT", help="Port to listen on.")] = 8000,
-    mappings: Annotated[
-        Path,
-        typer.Option("--mappings", metavar="DIR", help="Folder of mapping files the page offers."),
-    ] = Path("mappings"),
-    work: Annotated[
-        Path,
-        typer.Option("--work", metavar="DIR", help="Folder for uploads, results and run state."),
-    ] = Path(".lsq-serve"),
+    mappings: ServeMappingsOpt = Path("mappings"),
+    work: ServeWorkOpt = Path(".lsq-serve"),
     sandbox: SandboxOpt = False,
     duplicate_rule: DuplicateRuleOpt = False,
-    token: Annotated[
-        str | None,
-        typer.Option(
-            "--token", metavar="TOKEN", help="Token the page asks for once (or LSQ_UI_TOKEN)."
-        ),
-    ] = None,
-    max_upload: Annotated[
-        int,
-        typer.Option("--max-upload", min=1, metavar="MB", help="Largest upload, in megabytes."),
-    ] = 200,
+    token: ServeTokenOpt = None,
+    max_upload: ServeMaxUploadOpt = 200,
     header_row: HeaderRowOpt = None,
     sheet: SheetOpt = None,
     notify: NotifyOpt = None,
@@ -468,59 +432,15 @@ def serve(
 
 @app.command("sandbox", cls=Command)
 def sandbox_command(
-    port: Annotated[
-        int, typer.Option("--port", metavar="PORT", help="Port to listen on, on 127.0.0.1.")
-    ] = 8765,
-    rate_limit: Annotated[
-        int,
-        typer.Option(
-            "--rate-limit", metavar="N", help="Calls allowed per 5-second window before a 429."
-        ),
-    ] = 25,
-    async_delay: Annotated[
-        float,
-        typer.Option(
-            "--async-delay", metavar="SECONDS", help="How long a queued capture waits in the queue."
-        ),
-    ] = 1.0,
-    latency: Annotated[
-        float,
-        typer.Option("--latency", metavar="SECONDS", help="Delay added to every answer."),
-    ] = 0.0,
-    error_rate: Annotated[
-        float,
-        typer.Option(
-            "--error-rate",
-            metavar="FRACTION",
-            help="Share of calls answered 500 before any work is done (0 to 1).",
-        ),
-    ] = 0.0,
-    drop_rate: Annotated[
-        float,
-        typer.Option(
-            "--drop-rate",
-            metavar="FRACTION",
-            help="Share of calls processed whose reply is lost (0 to 1).",
-        ),
-    ] = 0.0,
-    burst_429: Annotated[
-        float,
-        typer.Option(
-            "--burst-429", metavar="FRACTION", help="Share of calls answered 429 (0 to 1)."
-        ),
-    ] = 0.0,
-    gateway_rate: Annotated[
-        float,
-        typer.Option(
-            "--gateway-rate",
-            metavar="FRACTION",
-            help="Share of calls processed, then answered 504 with a gateway's HTML page (0 to 1).",
-        ),
-    ] = 0.0,
-    seed: Annotated[
-        int | None,
-        typer.Option("--seed", metavar="N", help="Make the faults above repeat run after run."),
-    ] = None,
+    port: SandboxPortOpt = 8765,
+    rate_limit: SandboxRateLimitOpt = 25,
+    async_delay: SandboxAsyncDelayOpt = 1.0,
+    latency: SandboxLatencyOpt = 0.0,
+    error_rate: SandboxErrorRateOpt = 0.0,
+    drop_rate: SandboxDropRateOpt = 0.0,
+    burst_429: SandboxBurst429Opt = 0.0,
+    gateway_rate: SandboxGatewayRateOpt = 0.0,
+    seed: SandboxSeedOpt = None,
     duplicate_rule: DuplicateRuleOpt = False,
 ) -> None:
     """Run the LeadSquared simulator and print the LSQ_… lines that point lsq-import at it."""

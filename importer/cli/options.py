@@ -128,3 +128,127 @@ OutOpt = Annotated[
         "--out", metavar="PATH", help="Where to write the results workbook (default: beside INPUT)."
     ),
 ]
+
+# ---- options of one command each, declared here so the commands read as calls
+RunFreshOpt = Annotated[
+    bool,
+    typer.Option(
+        "--fresh",
+        help="Start over: forget this file's earlier run and what the account already has "
+        "(rows are sent again).",
+    ),
+]
+WatchInboxOpt = Annotated[
+    Path,
+    typer.Argument(metavar="INBOX", help="The folder the nightly files are dropped into."),
+]
+WatchOnceOpt = Annotated[
+    bool, typer.Option("--once", help="Import what is there, then exit (for cron).")
+]
+WatchArchiveOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--archive", metavar="DIR", help="Where files whose rows all succeeded are moved."
+    ),
+]
+WatchFailedOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--failed", metavar="DIR", help="Where files with rows that did not succeed are moved."
+    ),
+]
+WatchIntervalOpt = Annotated[
+    float,
+    typer.Option("--interval", metavar="SECONDS", help="How often to look for new files."),
+]
+WatchSettleOpt = Annotated[
+    float,
+    typer.Option(
+        "--settle",
+        metavar="SECONDS",
+        help="A file must stay unchanged this long before it is read (still being copied).",
+    ),
+]
+WatchLogFileOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--log", metavar="FILE", help="One JSON line per file (default: in the state folder)."
+    ),
+]
+ServeHostOpt = Annotated[
+    str,
+    typer.Option(
+        "--host",
+        metavar="HOST",
+        help="Address to listen on; anything but 127.0.0.1 needs a --token.",
+    ),
+]
+ServeMappingsOpt = Annotated[
+    Path,
+    typer.Option("--mappings", metavar="DIR", help="Folder of mapping files the page offers."),
+]
+ServeWorkOpt = Annotated[
+    Path,
+    typer.Option("--work", metavar="DIR", help="Folder for uploads, results and run state."),
+]
+ServeTokenOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--token", metavar="TOKEN", help="Token the page asks for once (or LSQ_UI_TOKEN)."
+    ),
+]
+ServeMaxUploadOpt = Annotated[
+    int,
+    typer.Option("--max-upload", min=1, metavar="MB", help="Largest upload, in megabytes."),
+]
+SandboxPortOpt = Annotated[
+    int, typer.Option("--port", metavar="PORT", help="Port to listen on, on 127.0.0.1.")
+]
+SandboxRateLimitOpt = Annotated[
+    int,
+    typer.Option(
+        "--rate-limit", metavar="N", help="Calls allowed per 5-second window before a 429."
+    ),
+]
+SandboxAsyncDelayOpt = Annotated[
+    float,
+    typer.Option(
+        "--async-delay", metavar="SECONDS", help="How long a queued capture waits in the queue."
+    ),
+]
+SandboxLatencyOpt = Annotated[
+    float,
+    typer.Option("--latency", metavar="SECONDS", help="Delay added to every answer."),
+]
+SandboxErrorRateOpt = Annotated[
+    float,
+    typer.Option(
+        "--error-rate",
+        metavar="FRACTION",
+        help="Share of calls answered 500 before any work is done (0 to 1).",
+    ),
+]
+SandboxDropRateOpt = Annotated[
+    float,
+    typer.Option(
+        "--drop-rate",
+        metavar="FRACTION",
+        help="Share of calls processed whose reply is lost (0 to 1).",
+    ),
+]
+SandboxBurst429Opt = Annotated[
+    float,
+    typer.Option("--burst-429", metavar="FRACTION", help="Share of calls answered 429 (0 to 1)."),
+]
+SandboxGatewayRateOpt = Annotated[
+    float,
+    typer.Option(
+        "--gateway-rate",
+        metavar="FRACTION",
+        help="Share of calls processed, then answered 504 with a gateway's HTML page (0 to 1).",
+    ),
+]
+SandboxSeedOpt = Annotated[
+    int | None,
+    typer.Option("--seed", metavar="N", help="Make the faults above repeat run after run."),
+]
