@@ -424,59 +424,17 @@ class ImportPool:
 
         Returns the row's outcome, or None when it was accepted and is now polled.
         """
-
-        def before_attempt() -> None:
-            if self._stopping:
-                raise _Abandon  # a stop came between attempts: this row waits for the next run
-
-        marked = False
-
-        async def going_out() -> None:
-            """Written down once a slot is taken, just before the request goes out."""
-            nonlocal marked
-            if marked:
-                return
-            marked = True
-            await self._state(self.journal.mark_sending, job.row_number, uncertain=job.uncertain)
-            if self.previous is not None and job.identity is not None:
-                first = await self._state(self.previous.sending, job.identity)
-                job.sent_at = job.sent_at or first
-            job.sent_at = job.sent_at or time.time()
-
-        hooks = RetryHooks(before_attempt=before_attempt)
         try:
-            if self.mode == Mode.ASYNC:
-                call = self.session.client.capture_async
-                if self.operation == "update":
-                    call = self.session.client.update_async
-
-                async def queue() -> str:
-                    await going_out()
-                    return await call(job.body)
-
-                request_id = await self.session.call(
-                    queue, window=self.mode, hooks=hooks, retry_uncertain=False
-                )
-            else:
-
-                async def capture() -> CaptureResult:
-                    await going_out()
-                    return await self.session.client.capture_sync(job.body)
-
-                result = await self.session.call(
-                    capture, window=self.mode, hooks=hooks, retry_uncertain=False
-                )
+            answer = await self._call(job)
         except TransientError as exc:
             if exc.uncertain:
                 raise _ReplyLost(exc.message) from None
+            tries = self.settings.max_attempts
             return verdicts.failure(
-                job.row_number,
-                f"Gave up after {self.settings.max_attempts} attempts: {exc.message}",
+                job.row_number, f"Gave up after {tries} attempts: {exc.message}"
             )
         except RateLimited:
-            return verdicts.failure(
-                job.row_number, "LeadSquared kept answering 429 (too many calls)"
-            )
+            return verdicts.failure(job.row_number, THROTTLED)
         except RowRejected as exc:
             return verdicts.failure(
                 job.row_number,
@@ -486,19 +444,53 @@ class ImportPool:
             )
         except (AuthError, NotFound) as exc:
             raise _Fatal(_fatal_user_error(exc)) from None
-        if self.mode == Mode.ASYNC:
-            if self.previous is not None and job.identity is not None:
-                await self._state(self.previous.accepted, job.identity, request_id)  # ledger first
-            await self._state(self.journal.mark_accepted, job.row_number, request_id)
-            self._polls.add(
-                job.row_number,
-                request_id,
-                accepted=self.session.clock(),
-                uncertain=job.uncertain,
-                job=job,
-            )
-            return None
-        return verdicts.from_capture(job.row_number, result, uncertain=job.uncertain)
+        if isinstance(answer, CaptureResult):
+            return verdicts.from_capture(job.row_number, answer, uncertain=job.uncertain)
+        if self.previous is not None and job.identity is not None:
+            await self._state(self.previous.accepted, job.identity, answer)  # the ledger first
+        await self._state(self.journal.mark_accepted, job.row_number, answer)
+        self._polls.add(
+            job.row_number, answer, accepted=self.session.clock(), uncertain=job.uncertain, job=job
+        )
+        return None
+
+    async def _call(self, job: Job) -> str | CaptureResult:
+        """The capture (or update) call: a RequestID (async) or LeadSquared's verdict (sync).
+
+        The journal and the ledger learn the row is going out once the limiter gave it a
+        slot, just before the request leaves; a stop between two attempts abandons the row.
+        """
+        marked = False
+
+        async def going_out() -> None:
+            nonlocal marked
+            if not marked:
+                marked = True
+                await self._going_out(job)
+
+        async def send() -> str | CaptureResult:
+            await going_out()
+            client = self.session.client
+            if self.mode == Mode.SYNC:
+                return await client.capture_sync(job.body)
+            if self.operation == "update":
+                return await client.update_async(job.body)
+            return await client.capture_async(job.body)
+
+        def before_attempt() -> None:
+            if self._stopping:
+                raise _Abandon  # a stop came between attempts: this row waits for the next run
+
+        hooks = RetryHooks(before_attempt=before_attempt)
+        return await self.session.call(send, window=self.mode, hooks=hooks, retry_uncertain=False)
+
+    async def _going_out(self, job: Job) -> None:
+        """Written down before the request leaves: from now on it may be in LeadSquared."""
+        await self._state(self.journal.mark_sending, job.row_number, uncertain=job.uncertain)
+        if self.previous is not None and job.identity is not None:
+            first = await self._state(self.previous.sending, job.identity)
+            job.sent_at = job.sent_at or first
+        job.sent_at = job.sent_at or time.time()
 
     async def _read_back(self, job: Job) -> bool:
         """Look for the row in LeadSquared before sending it again; True when it is settled."""
