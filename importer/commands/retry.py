@@ -14,22 +14,31 @@ from pathlib import Path
 
 import httpx
 
-from importer.commands.followup import FollowupReport, WorkbookContext, plan_rows, rewrite
+from importer.commands.engine import Delivery, deliver
+from importer.commands.followup import (
+    FollowupReport,
+    RowPlan,
+    WorkbookContext,
+    plan_rows,
+    rewrite,
+)
 from importer.core.config import Mode, Settings
 from importer.core.errors import ImportStopped, MappingError
 from importer.core.outcomes import RowOutcome, RowStatus
 from importer.core.progress import Counters, Progress
 from importer.io.journal import Journal, JournalRow, RowState
-from importer.io.locks import FileLock
 from importer.io.state import check_state
 from importer.io.workbooks.reader import ResultRow, ResultsReader
 from importer.rules.mapping.identity import identity_fields
 from importer.rules.mapping.mapping_file import load_mapping
 from importer.rules.mapping.messages import headers_by_schema, outcome_in_user_words
-from importer.send.pool import send_rows
-from importer.send.previous import PreviousImports, open_ledger
 
 RETRYABLE = (RowStatus.FAILURE, RowStatus.PENDING, RowStatus.NOT_SENT)
+BUSY = "Another lsq-import is already working on {name}; wait for it to finish"
+STOPPED = (
+    "{name}: retry stopped before every row had its result; the workbook holds what "
+    "finished. Run the same command again to go on; nothing is sent twice."
+)
 
 
 def retry_results(
@@ -62,52 +71,56 @@ def retry_results(
         check_state(settings)  # an unusable LSQ_STATE_URL stops it before any call
         plan = plan_rows(reader, targets, mapping)
         counters = Counters()
-        journal_at = context.journal(path, Path(state_dir) if state_dir else None)
-        busy = f"Another lsq-import is already working on {path.name}; wait for it to finish"
-        stopped: BaseException | None = None
-        with (
-            FileLock(journal_at.with_suffix(".lock"), busy),
-            Journal(journal_at) as journal,
-            open_ledger(settings) as ledger,
-            PreviousImports(
-                ledger,
-                run=journal_at.stem,
-                file=context.input_name or path.name,
-                operation=mapping.operation,
-                labels=plan.columns,
-                lease_seconds=settings.lease_seconds,
-            ) as previous,
-        ):
-            resume = _reopen(journal, targets)
-            new: dict[int, RowOutcome] = {}
-            try:
-                if plan.jobs:
-                    new = send_rows(
-                        plan.jobs,
-                        resume,
-                        settings=settings,
-                        journal=journal,
-                        mode=context.mode,
-                        operation=mapping.operation,
-                        counters=counters,
-                        progress=progress,
-                        transport=transport,
-                        cancel=cancel,
-                        previous=previous,
-                        match_fields=identity_fields(mapping),
-                    )
-            except (KeyboardInterrupt, ImportStopped) as exc:
-                stopped = exc  # keep what finished: the next retry does the rest
-                asked = {job.row_number for job in plan.jobs}
-                new = {r.row_number: r.outcome for r in journal.rows() if r.outcome}
-                new = {n: outcome for n, outcome in new.items() if n in asked}
-        new.update(plan.invalid)
         names = headers_by_schema(plan.columns)  # LeadSquared's failures name Schema Names
-        new = {n: outcome_in_user_words(outcome, names) for n, outcome in new.items()}
-        counts, changed = rewrite(
-            reader, new, counters, started, "Retried", extra_errors=plan.errors
+        asked = {job.row_number for job in plan.jobs}
+        written: dict[int, RowOutcome] = {}
+
+        def finish(
+            journal: Journal, outcomes: dict[int, RowOutcome], stop_reason: str | None
+        ) -> tuple[dict[str, int], int]:
+            """Rewrite the workbook with what this retry learnt (also after a stop)."""
+            new = {n: outcome for n, outcome in outcomes.items() if n in asked}
+            new.update(plan.invalid)
+            written.update({n: outcome_in_user_words(o, names) for n, o in new.items()})
+            return rewrite(reader, written, counters, started, "Retried", extra_errors=plan.errors)
+
+        journal_at = context.journal(path, Path(state_dir) if state_dir else None)
+        delivery = Delivery(
+            settings=settings,
+            mode=context.mode,
+            operation=mapping.operation,
+            journal_file=journal_at,
+            busy_message=BUSY.format(name=path.name),
+            file_name=context.input_name or path.name,
+            labels=plan.columns,
+            match_fields=identity_fields(mapping),
         )
-    report = FollowupReport(
+        done = deliver(
+            delivery,
+            plan.jobs,
+            prepare=lambda journal: _reopen(journal, targets),
+            finish=finish,
+            counters=counters,
+            progress=progress,
+            transport=transport,
+            cancel=cancel,
+        )
+    (counts, changed), stopped = done.result, done.stopped
+    report = _report(path, plan, written, counts, changed, counters)
+    if stopped is not None:
+        raise ImportStopped(STOPPED.format(name=path.name), report=report) from None
+    return report
+
+
+def _report(
+    path: Path,
+    plan: RowPlan,
+    new: dict[int, RowOutcome],
+    counts: dict[str, int],
+    changed: int,
+    counters: Counters,
+) -> FollowupReport:
+    return FollowupReport(
         results_path=path,
         action="retry",
         sent=len(plan.bodies) - len(plan.pending & set(plan.bodies)),
@@ -120,13 +133,6 @@ def retry_results(
         counts=counts,
         api_calls=counters.api_calls,
     )
-    if stopped is not None:
-        raise ImportStopped(
-            f"{path.name}: retry stopped before every row had its result; the workbook holds "
-            "what finished. Run the same command again to go on; nothing is sent twice.",
-            report=report,
-        ) from None
-    return report
 
 
 def _mapping_file(context: WorkbookContext, given: str | Path | None) -> Path:

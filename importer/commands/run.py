@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import dataclasses
 import json
 import threading
@@ -17,6 +15,7 @@ from pathlib import Path
 import httpx
 
 from importer.commands.assemble import errors_by_row, final_outcome, status_counts
+from importer.commands.engine import Delivery, deliver
 from importer.commands.journals import journal_for
 from importer.commands.notify import tells
 from importer.commands.source import Source, Tally, open_source, tally
@@ -33,7 +32,6 @@ from importer.core.estimate import ImportEstimate, estimate_import
 from importer.core.outcomes import Origin, RowError, RowOutcome, RowStatus
 from importer.core.progress import Counters, Progress
 from importer.io.journal import Journal, JournalRow
-from importer.io.locks import FileLock
 from importer.io.state import check_state
 from importer.io.tables.table import TypedCell
 from importer.io.workbooks.results import write_results
@@ -42,8 +40,7 @@ from importer.rules.checks.payload import share_item
 from importer.rules.mapping.identity import identity_fields, row_identity
 from importer.rules.mapping.messages import headers_by_schema, outcome_in_user_words
 from importer.send.budget import daily_usage
-from importer.send.pool import Job, send_rows
-from importer.send.previous import PreviousImports, open_ledger
+from importer.send.pool import Job
 
 
 @dataclass
@@ -154,23 +151,32 @@ def run_import(
         settings, states, source.input_path, source.input_sha256, source.mapping_sha256
     )
     seen, _ = tally(source)
-    run = _Run(source, settings, chosen, results_path, seen, started)
-    with (
-        FileLock(journal_file.with_suffix(".lock"), _busy_message(source.input_path.name)),
-        Journal(_fresh(journal_file) if fresh else journal_file) as journal,
-        open_ledger(settings) as ledger,
-        PreviousImports(
-            ledger,
-            run=journal_file.stem,
-            file=source.input_path.name,
-            operation=source.mapping.operation,
-            labels=source.columns,
-            fresh=fresh,
-            lease_seconds=settings.lease_seconds,
-        ) as previous,
-    ):
-        run.record(journal)
-        report, stopped = run.send(journal, previous, progress or Progress(), transport, cancel)
+    run = _Run(source, settings, chosen, results_path, seen, started, progress or Progress())
+    delivery = Delivery(
+        settings=settings,
+        mode=chosen,
+        operation=source.mapping.operation,
+        journal_file=journal_file,
+        busy_message=_busy_message(source.input_path.name),
+        file_name=source.input_path.name,
+        labels=source.columns,
+        match_fields=identity_fields(source.mapping),
+        fresh=fresh,
+    )
+    try:
+        done = deliver(
+            delivery,
+            _jobs(source),
+            prepare=run.prepare,
+            finish=run.finish,
+            counters=run.counters,
+            progress=run.progress,
+            transport=transport,
+            cancel=cancel,
+        )
+    finally:
+        run.progress.close()
+    report, stopped = done.result, done.stopped
     if isinstance(stopped, DailyLimitReached):
         report.capped = True
         return report  # the rows not sent are NotSent: the same command after the reset goes on
@@ -200,7 +206,10 @@ class _Run:
     results_path: Path
     seen: Tally
     started: datetime
+    progress: Progress
     counters: Counters = field(default_factory=Counters)
+    resumed: int = 0  # rows an earlier run of this file finished
+    estimate: ImportEstimate | None = None
 
     def record(self, journal: Journal) -> None:
         """What this run is, and its input rows, into the journal (a resumed run checks them)."""
@@ -226,19 +235,13 @@ class _Run:
                 source.table.original_headers, _input_cells(source), self.seen.errors
             )
 
-    def send(
-        self,
-        journal: Journal,
-        previous: PreviousImports,
-        progress: Progress,
-        transport: httpx.AsyncBaseTransport | None,
-        cancel: threading.Event | None,
-    ) -> tuple[ImportReport, BaseException | None]:
-        """Send what is left, then write the results; (report, what stopped it early)."""
+    def prepare(self, journal: Journal) -> dict[int, JournalRow]:
+        """Record the run in its journal, say how long the rest takes, and start the bar."""
+        self.record(journal)
         resume = journal.snapshot()
-        resumed = _done(resume)
+        self.resumed = _done(resume)
         estimate = estimate_import(
-            max(0, self.seen.valid - resumed),
+            max(0, self.seen.valid - self.resumed),
             self.settings.rate,
             self.mode,
             shares=self.source.mapping.share is not None,
@@ -246,45 +249,13 @@ class _Run:
         if self.settings.daily_limit:
             usage = daily_usage(self.settings)
             estimate = dataclasses.replace(estimate, daily=usage.sentence(estimate.total_calls))
-        progress.estimated(estimate)
-        progress.start(self.seen.valid)
-        outcomes: dict[int, RowOutcome] = {}
-        stopped: BaseException | None = None
-        try:
-            outcomes = send_rows(
-                _jobs(self.source),
-                resume,
-                settings=self.settings,
-                journal=journal,
-                mode=self.mode,
-                operation=self.source.mapping.operation,
-                counters=self.counters,
-                progress=progress,
-                transport=transport,
-                cancel=cancel,
-                previous=previous,
-                match_fields=identity_fields(self.source.mapping),
-            )
-        except (KeyboardInterrupt, asyncio.CancelledError, ImportStopped, DailyLimitReached) as exc:
-            stopped = exc
-        except BaseException as exc:
-            # Write what we have (a 401, a bug), then let the error go on up.
-            done = {r.row_number: r.outcome for r in journal.rows() if r.outcome}
-            self.finish(journal, done, _stop_reason(exc), resumed)
-            raise
-        finally:
-            progress.close()
-        reason = _stop_reason(stopped) if stopped else None
-        report = self.finish(journal, outcomes, reason, resumed)
-        report.estimate = estimate
-        return report, stopped
+        self.estimate = estimate
+        self.progress.estimated(estimate)
+        self.progress.start(self.seen.valid)
+        return resume
 
     def finish(
-        self,
-        journal: Journal,
-        outcomes: dict[int, RowOutcome],
-        stop_reason: str | None,
-        resumed: int,
+        self, journal: Journal, outcomes: dict[int, RowOutcome], stop_reason: str | None
     ) -> ImportReport:
         """Write the results workbook: every non-blank input row (read back from the journal)."""
         source, seen, counters = self.source, self.seen, self.counters
@@ -340,7 +311,8 @@ class _Run:
             rate_limited=counters.rate_limited,
             retries=counters.retries,
             skipped=seen.skipped,
-            resumed=resumed,
+            resumed=self.resumed,
+            estimate=self.estimate,
             counts=summary.counts,
             warnings=list(source.table.warnings),
             stopped=stop_reason,
@@ -386,23 +358,3 @@ def _jobs(source: Source) -> Iterator[Job]:
 def _input_cells(source: Source) -> Iterator[tuple[int, list[TypedCell]]]:
     """The rows as the file has them (numbers, dates...), for the results workbook."""
     return source.table.typed_rows()
-
-
-def _stop_reason(exc: BaseException) -> str:
-    if isinstance(exc, DailyLimitReached):
-        return str(exc)
-    if isinstance(exc, ImportCancelled):
-        return "cancelled"
-    if isinstance(exc, KeyboardInterrupt | asyncio.CancelledError | ImportStopped):
-        return "interrupted"
-    if isinstance(exc, UserError):
-        return str(exc)
-    return f"{type(exc).__name__}: {exc}"
-
-
-def _fresh(path: Path) -> Path:
-    """--fresh: forget the old journal (called with its lock held)."""
-    for suffix in ("", "-wal", "-shm"):
-        with contextlib.suppress(FileNotFoundError):
-            Path(str(path) + suffix).unlink()
-    return path
