@@ -30,6 +30,7 @@ from importer.io.journal import Journal, JournalRow, RowState
 from importer.io.state import check_state
 from importer.io.workbooks.reader import ResultRow, ResultsReader
 from importer.rules.mapping.identity import identity_fields
+from importer.rules.mapping.mapping import Mapping
 from importer.rules.mapping.mapping_file import load_mapping
 from importer.rules.mapping.messages import headers_by_schema, outcome_in_user_words
 
@@ -85,18 +86,8 @@ def retry_results(
             return rewrite(reader, written, counters, started, "Retried", extra_errors=plan.errors)
 
         journal_at = context.journal(path, Path(state_dir) if state_dir else None)
-        delivery = Delivery(
-            settings=settings,
-            mode=context.mode,
-            operation=mapping.operation,
-            journal_file=journal_at,
-            busy_message=BUSY.format(name=path.name),
-            file_name=context.input_name or path.name,
-            labels=plan.columns,
-            match_fields=identity_fields(mapping),
-        )
         done = deliver(
-            delivery,
+            _delivery(settings, context, mapping, plan, journal_at, path),
             plan.jobs,
             prepare=lambda journal: _reopen(journal, targets),
             finish=finish,
@@ -110,6 +101,26 @@ def retry_results(
     if stopped is not None:
         raise ImportStopped(STOPPED.format(name=path.name), report=report) from None
     return report
+
+
+def _delivery(
+    settings: Settings,
+    context: WorkbookContext,
+    mapping: Mapping,
+    plan: RowPlan,
+    journal_file: Path,
+    path: Path,
+) -> Delivery:
+    return Delivery(
+        settings=settings,
+        mode=context.mode,
+        operation=mapping.operation,
+        journal_file=journal_file,
+        busy_message=BUSY.format(name=path.name),
+        file_name=context.input_name or path.name,
+        labels=plan.columns,
+        match_fields=identity_fields(mapping),
+    )
 
 
 def _report(

@@ -6,7 +6,7 @@ import dataclasses
 import json
 import threading
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
@@ -163,6 +163,17 @@ def run_import(
         match_fields=identity_fields(source.mapping),
         fresh=fresh,
     )
+    return _finished(run, delivery, transport, cancel)
+
+
+def _finished(
+    run: _Run,
+    delivery: Delivery,
+    transport: httpx.AsyncBaseTransport | None,
+    cancel: threading.Event | None,
+) -> ImportReport:
+    """Send through the engine; a stop still returns (cap) or raises with the report."""
+    source = run.source
     try:
         done = deliver(
             delivery,
@@ -268,27 +279,7 @@ class _Run:
             )
             for n in seen.row_numbers
         }
-        summary = Summary(
-            counts=status_counts(final.values()),
-            input_name=source.input_path.name,
-            input_sha256=source.input_sha256,
-            mapping=str(source.mapping_path.resolve()),
-            mode=str(self.mode),
-            started=self.started,
-            finished=datetime.now(),
-            api_calls=counters.api_calls,
-            rate_limited=counters.rate_limited,
-            retries=counters.retries,
-            extra={
-                "Operation": source.mapping.operation,
-                "Rows read": seen.rows_read,
-                "Blank rows skipped": seen.skipped,
-                "Totals rows skipped": seen.total_rows,
-                "Journal": str(journal.path),
-            },
-        )
-        if stop_reason:
-            summary.extra["Stopped"] = stop_reason
+        summary = _run_summary(self, final.values(), journal.path, stop_reason)
         write_results(
             self.results_path,
             input_headers=source.table.original_headers,
@@ -318,6 +309,35 @@ class _Run:
             stopped=stop_reason,
             operation=source.mapping.operation,
         )
+
+
+def _run_summary(
+    run: _Run, final: Iterable[RowOutcome], journal: Path, stop_reason: str | None
+) -> Summary:
+    """The Summary sheet: counts, the input and mapping, times, calls, where it stopped."""
+    source, seen, counters = run.source, run.seen, run.counters
+    summary = Summary(
+        counts=status_counts(final),
+        input_name=source.input_path.name,
+        input_sha256=source.input_sha256,
+        mapping=str(source.mapping_path.resolve()),
+        mode=str(run.mode),
+        started=run.started,
+        finished=datetime.now(),
+        api_calls=counters.api_calls,
+        rate_limited=counters.rate_limited,
+        retries=counters.retries,
+        extra={
+            "Operation": source.mapping.operation,
+            "Rows read": seen.rows_read,
+            "Blank rows skipped": seen.skipped,
+            "Totals rows skipped": seen.total_rows,
+            "Journal": str(journal),
+        },
+    )
+    if stop_reason:
+        summary.extra["Stopped"] = stop_reason
+    return summary
 
 
 def _busy_message(name: str) -> str:

@@ -59,15 +59,7 @@ def refresh_status(
     path = Path(results_path)
     with ResultsReader(path) as reader:
         context = WorkbookContext(reader.summary())
-        pending: list[tuple[int, str]] = []
-        unconfirmed: list[ResultRow] = []  # sent, answer lost: read back, never polled
-        statuses: Counter[str] = Counter()
-        for row in reader.rows():
-            statuses[str(row.outcome.status)] += 1
-            if row.outcome.status == RowStatus.PENDING and row.outcome.request_id:
-                pending.append((row.outcome.row_number, row.outcome.request_id))
-            elif row.outcome.status == RowStatus.PENDING and context.operation == "capture":
-                unconfirmed.append(row)
+        pending, unconfirmed, statuses = _scan(reader, context.operation)
         counters = Counters()
         updated: dict[int, RowOutcome] = {}
         if pending:
@@ -87,14 +79,7 @@ def refresh_status(
         if pending:
             names = context.field_headers(reader.layout)
             updated = {n: outcome_in_user_words(o, names) for n, o in updated.items()}
-            journal_file = context.journal(path, None)
-            if journal_file.exists():
-                with Journal(journal_file) as journal:
-                    for outcome in updated.values():
-                        if outcome.status == RowStatus.NOT_SENT:
-                            journal.mark_absent(outcome.row_number)
-                        else:
-                            journal.mark_done(outcome)
+            _tell_the_journal(context.journal(path, None), updated)
         counts = _counts(statuses)
         changed = 0
         if pending:  # nothing to ask about: the workbook stays as it is
@@ -114,6 +99,35 @@ def refresh_status(
             report=report,
         )
     return report
+
+
+def _scan(
+    reader: ResultsReader, operation: str
+) -> tuple[list[tuple[int, str]], list[ResultRow], Counter[str]]:
+    """Pending rows with a RequestID (polled), Pending captures without one (read back:
+    their answer was lost), and every row's status counted."""
+    pending: list[tuple[int, str]] = []
+    unconfirmed: list[ResultRow] = []
+    statuses: Counter[str] = Counter()
+    for row in reader.rows():
+        statuses[str(row.outcome.status)] += 1
+        if row.outcome.status == RowStatus.PENDING and row.outcome.request_id:
+            pending.append((row.outcome.row_number, row.outcome.request_id))
+        elif row.outcome.status == RowStatus.PENDING and operation == "capture":
+            unconfirmed.append(row)
+    return pending, unconfirmed, statuses
+
+
+def _tell_the_journal(journal_file: Path, updated: dict[int, RowOutcome]) -> None:
+    """The run's journal learns what was settled, so running it again sends only the rest."""
+    if not journal_file.exists():
+        return
+    with Journal(journal_file) as journal:
+        for outcome in updated.values():
+            if outcome.status == RowStatus.NOT_SENT:
+                journal.mark_absent(outcome.row_number)
+            else:
+                journal.mark_done(outcome)
 
 
 async def _poll(

@@ -17,7 +17,12 @@ from importer.core.errors import StateStoreError
 from importer.core.estimate import ImportEstimate, estimate_import
 from importer.core.outcomes import RowError
 from importer.io.tables.table import TypedCell
-from importer.io.workbooks.report import InputRows, check_report_path, write_validation_report
+from importer.io.workbooks.report import (
+    InputRows,
+    PreviewTable,
+    check_report_path,
+    write_validation_report,
+)
 from importer.io.workbooks.summary import Summary
 from importer.rules.checks.preview import preview_heads, preview_table
 from importer.rules.mapping.mapping_file import load_mapping
@@ -107,16 +112,12 @@ def validate_file(
         shares=source.mapping.share is not None,
     )
     warnings = list(source.table.warnings)
-    daily = None
-    if settings is not None and settings.daily_limit:
-        try:
-            daily = daily_usage(settings)
-        except StateStoreError as exc:
-            warnings.append(f"today's calls could not be counted: {exc}")
+    daily = _daily(settings, warnings)
+    table = preview_table(source.mapping, source.columns, preview)
     report_path = None
     if write_report:
         report_path = Path(report) if report else default_report_path(source.input_path)
-        _write_report(report_path, source, seen, preview, started, estimate, daily)
+        _write_report(report_path, source, seen, table, started, estimate, daily)
     return ValidationReport(
         input_path=source.input_path,
         mapping_path=source.mapping_path,
@@ -130,20 +131,28 @@ def validate_file(
         warnings=warnings,
         estimate=estimate,
         daily=daily,
-        preview_rows=[
-            [str(cell) for cell in row]
-            for row in preview_table(source.mapping, source.columns, preview).rows
-        ],
+        preview_rows=[[str(cell) for cell in row] for row in table.rows],
         preview_heads=preview_heads(source.mapping, source.columns),
         shares=source.mapping.share is not None,
     )
+
+
+def _daily(settings: Settings | None, warnings: list[str]) -> DailyUsage | None:
+    """Today's calls when LSQ_DAILY_LIMIT caps them; a store that cannot say is a warning."""
+    if settings is None or not settings.daily_limit:
+        return None
+    try:
+        return daily_usage(settings)
+    except StateStoreError as exc:
+        warnings.append(f"today's calls could not be counted: {exc}")
+        return None
 
 
 def _write_report(
     path: Path,
     source: Source,
     seen: Tally,
-    preview: list[tuple[int, dict[str, Any]]],
+    preview: PreviewTable,
     started: datetime,
     estimate: ImportEstimate,
     daily: DailyUsage | None,
@@ -186,7 +195,7 @@ def _write_report(
         path,
         errors=seen.errors,
         summary=summary,
-        preview=preview_table(source.mapping, source.columns, preview),
+        preview=preview,
         inputs=InputRows(table.original_headers, table.headers, rows),
     )
 

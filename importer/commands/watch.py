@@ -385,26 +385,35 @@ class _Watcher:
             reason = f"unexpected error ({type(exc).__name__}: {exc})"
             self._file_error(path, record, self._clean(reason), results, started)
         else:
-            record.rows = dict(imported.counts)
-            if imported.capped:
-                record.outcome = FileOutcome.CAPPED
-                record.error = f"{imported.stopped}; left in the inbox, it goes on after that"
-                record.results = imported.results_path
-                self.report.capped = imported.stopped
-                self.say(f"lsq-import: {path.name}: {record.error}")
-            elif not imported.outcomes:
-                self._file_error(path, record, NO_DATA_ROWS, results, started)
-            else:
-                archived = imported.exit_code == 0
-                record.outcome = FileOutcome.ARCHIVED if archived else FileOutcome.FAILED
-                folder = self.folders.archive if archived else self.folders.failed
-                record.moved_to, record.results = file_away(path, results, folder)
-                filed = dataclasses.replace(imported, results_path=record.results or results)
-                self.say(f"{filed.summary_line()}; input filed as {record.moved_to}")
+            filed = self._imported(path, record, imported, results, started)
         record.duration_seconds = time.monotonic() - started
         self.report.files.append(record)
         append_log(self.folders.log_path, record.as_json())
         self.notifier.tell(_notice(record, filed))
+
+    def _imported(
+        self, path: Path, record: FileRecord, imported: ImportReport, results: Path, started: float
+    ) -> ImportReport | None:
+        """File an imported file away (archive or failed), or leave it for tomorrow at the
+        daily cap; the report as filed (its results where they now are), if it moved."""
+        filed: ImportReport | None = None
+        record.rows = dict(imported.counts)
+        if imported.capped:
+            record.outcome = FileOutcome.CAPPED
+            record.error = f"{imported.stopped}; left in the inbox, it goes on after that"
+            record.results = imported.results_path
+            self.report.capped = imported.stopped
+            self.say(f"lsq-import: {path.name}: {record.error}")
+        elif not imported.outcomes:
+            self._file_error(path, record, NO_DATA_ROWS, results, started)
+        else:
+            archived = imported.exit_code == 0
+            record.outcome = FileOutcome.ARCHIVED if archived else FileOutcome.FAILED
+            folder = self.folders.archive if archived else self.folders.failed
+            record.moved_to, record.results = file_away(path, results, folder)
+            filed = dataclasses.replace(imported, results_path=record.results or results)
+            self.say(f"{filed.summary_line()}; input filed as {record.moved_to}")
+        return filed
 
     def _file_error(
         self, path: Path, record: FileRecord, reason: str, results: Path, started: float

@@ -368,22 +368,7 @@ class PhoneReader:
         nsn_length = count - code_length
         fine = (nsn_length >= _NSN_LENGTHS[0]) & (nsn_length <= _NSN_LENGTHS[1]) & (codes > 0)
         fine &= _digit_at(packed, code_length) != 0
-        depth = np.zeros(len(rows), dtype=np.int64)
-        for code in pd.unique(codes[fine]).tolist():  # a hash, not a sort
-            country = _country(code)
-            mine = codes == code
-            if country is None:
-                fine &= ~mine
-                continue
-            depth[mine] = country.depth
-            if country.national_prefix:
-                fine &= ~(mine & _starts(packed, code_length, country.national_prefix))
-            if self._home is not None and code == self._home.code:
-                # phonenumbers may read a bare number starting with these as international
-                bare = mine & ~with_plus
-                for prefix in (str(code), self._home.international_prefix):
-                    if prefix and bare.any():
-                        fine &= ~(bare & _starts(packed, code_length, prefix))
+        depth = self._depths(packed, codes, code_length, with_plus, fine)
         chosen = np.flatnonzero(fine)
         if len(chosen) < len(fine):
             packed, codes, depth = packed[chosen], codes[chosen], depth[chosen]
@@ -400,6 +385,34 @@ class PhoneReader:
             out[where[verdict]] = sent[verdict].tolist()
             self.refused.update(out[where[~verdict]].tolist())
         return out, _others(len(texts), where)
+
+    def _depths(
+        self,
+        packed: np.ndarray,
+        codes: np.ndarray,
+        code_length: np.ndarray,
+        with_plus: np.ndarray,
+        fine: np.ndarray,
+    ) -> np.ndarray:
+        """How many leading digits decide each number; rows the bulk path cannot judge
+        (rich rules, a national or international prefix to strip) are cleared from `fine`."""
+        depth = np.zeros(len(codes), dtype=np.int64)
+        for code in pd.unique(codes[fine]).tolist():  # a hash, not a sort
+            country = _country(code)
+            mine = codes == code
+            if country is None:
+                fine &= ~mine
+                continue
+            depth[mine] = country.depth
+            if country.national_prefix:
+                fine &= ~(mine & _starts(packed, code_length, country.national_prefix))
+            if self._home is not None and code == self._home.code:
+                # phonenumbers may read a bare number starting with these as international
+                bare = mine & ~with_plus
+                for prefix in (str(code), self._home.international_prefix):
+                    if prefix and bare.any():
+                        fine &= ~(bare & _starts(packed, code_length, prefix))
+        return depth
 
     def _verdicts_of(self, keys: np.ndarray) -> np.ndarray:
         """Validity per (code, national length, leading digits) key, asked once per key.
