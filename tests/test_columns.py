@@ -15,7 +15,8 @@ from importer.rules.mapping.columns import resolve_columns
 from importer.rules.mapping.header_names import alike, closest, header_words, similarity
 from importer.rules.mapping.mapping import FieldSpec
 from importer.rules.mapping.mapping_file import load_mapping
-from importer.rules.suggest.profile import agreement, indian_phone, profile_column
+from importer.rules.suggest.profile import agreement, profile_column
+from importer.rules.values.phones import phone_kind
 
 MAPPING = (
     CAPTURE_HEAD
@@ -179,8 +180,9 @@ def test_profiles_read_types_and_formats() -> None:
     phones = profile_column("x", ["+91 98765 43210", "098765-43210", "9876543210.0"])
     assert (phones.type, phones.indian_phones, phones.mobile_like) == ("phone", 1.0, 1.0)
     assert profile_column("x", ["2500000", "800000"]).type == "number"  # amounts, not phones
-    assert indian_phone("(033) 2555 1234") == "landline"
-    assert indian_phone("+44 20 7946 0958") is None
+    assert phone_kind("(033) 2555 1234", "IN") == "landline"  # one phone reader for all
+    assert phone_kind("098765-43210", "IN") == "mobile"
+    assert phone_kind("+44 20 7946 0958", "IN") is None
 
 
 def test_choices_need_enough_rows() -> None:

@@ -59,8 +59,9 @@ class ValidatedChunk:
 
 # ---------------------------------------------------------------- the validator
 
-# Joins a check's name and its targets: a target's name may hold spaces, never this.
-SEP = "\x1f"
+REQUIRED_IF = "required_if"
+# A failure case: the target, the rule, the row, and what a required_if depends on.
+CASE_COLUMNS = ("column", "check", "index", "other")
 _RULE_ORDER = (
     "formula",
     "excel_error",
@@ -199,9 +200,14 @@ class Validator:
                 triggered = per_value(lambda s: s.str.casefold().isin(wanted))(frame[other])
                 return ~(triggered & (frame[key] == ""))
 
-            # ignore_na=False: sent text is never missing, so pandera need not scan for it
+            # The check says which field it is about and which one it depends on in its
+            # statistics; ignore_na=False: sent text is never missing, no scan for it.
             check = pa.Check(
-                holds, name=f"required_if{SEP}{target.key}{SEP}{other}", ignore_na=False
+                holds,
+                name=REQUIRED_IF,
+                error=f"{target.key} is required when {other} holds one of {wanted}",
+                statistics={"target": target.key, "other": other},
+                ignore_na=False,
             )
             checks.append(check)
         return checks
@@ -313,7 +319,7 @@ class Validator:
         self, sent: pd.DataFrame, cell_problems: Mapping_[tuple[int, str], CellProblem]
     ) -> pd.DataFrame:
         """Cells that hold no value: an Excel error shown, or a formula never calculated."""
-        rows: list[tuple[str, str, int]] = []
+        rows: list[tuple[str, str, int, str]] = []
         for target in self._read_targets():
             column = sent[target.key]
             if isinstance(column.dtype, pd.CategoricalDtype):
@@ -330,14 +336,14 @@ class Validator:
                     [i for i, text in enumerate(texts) if text[:1] == "#" and excel_error(text)],
                     dtype=np.int64,
                 )
-            rows += [(target.key, "excel_error", int(row)) for row in sent.index[bad]]
+            rows += [(target.key, "excel_error", int(row), "") for row in sent.index[bad]]
         if cell_problems:
             by_label = {t.column: t.key for t in self._read_targets()}
             present = set(sent.index.tolist())
             for (row, label), problem in cell_problems.items():
                 if row in present and label in by_label:
-                    rows.append((by_label[label], str(problem), row))
-        return pd.DataFrame(rows, columns=["column", "check", "index"])
+                    rows.append((by_label[label], str(problem), row, ""))
+        return pd.DataFrame(rows, columns=CASE_COLUMNS)
 
     def _failures(self, sent: pd.DataFrame, cell_failures: pd.DataFrame) -> pd.DataFrame:
         """pandera's failure table, one line per (row, target, rule), required_if folded in."""
@@ -348,20 +354,39 @@ class Validator:
             cases = exc.failure_cases
         else:
             if not extra:  # the usual chunk: nothing failed, no table to shape
-                return pd.DataFrame({"column": [], "check": [], "index": [], "rule": []})
-            cases = pd.DataFrame(columns=["column", "check", "index"])
-        cases = cases[["column", "check", "index"]].dropna(subset=["index"])
-        wide = cases["check"].astype(str).str.startswith(f"required_if{SEP}")
-        if wide.any():  # a frame-wide check lists every column; keep the one it is about
-            owner = cases["check"].astype(str).str.split(SEP).str[1]
-            cases = cases[~wide | (cases["column"] == owner)]
+                return pd.DataFrame({name: [] for name in (*CASE_COLUMNS, "rule")})
+            cases = pd.DataFrame(columns=["schema_context", "column", "check", "check_number"])
+            cases["index"] = []
+        cases = self._frame_wide(cases.dropna(subset=["index"]))
         if extra:
             cases = pd.concat([cases, *extra], ignore_index=True)
-        cases = cases.assign(
-            index=cases["index"].astype("int64"),
-            rule=cases["check"].astype(str).str.split(SEP).str[0],
-        )
+        cases = cases.assign(index=cases["index"].astype("int64"), rule=cases["check"].astype(str))
         return self._drop_noise(cases)
+
+    def _frame_wide(self, cases: pd.DataFrame) -> pd.DataFrame:
+        """pandera's cases as (column, check, index, other): a frame-wide check (required_if)
+        names itself and, in its statistics, the field it is about and the one it depends on;
+        pandera lists every column for it: the one it is about is kept."""
+        if not (cases["schema_context"] == "DataFrameSchema").any():
+            return cases[["column", "check", "index"]].assign(other="")
+        owners: list[str | None] = []
+        others: list[str] = []
+        for context, number in zip(cases["schema_context"], cases["check_number"], strict=True):
+            stats = (
+                self._schema.checks[int(number)].statistics if context == "DataFrameSchema" else {}
+            )
+            owners.append(stats.get("target"))
+            others.append(str(stats.get("other", "")))
+        checks = [
+            REQUIRED_IF if owner is not None else str(check)
+            for owner, check in zip(owners, cases["check"], strict=True)
+        ]
+        keep = [
+            owner is None or column == owner
+            for owner, column in zip(owners, cases["column"], strict=True)
+        ]
+        cases = cases.assign(check=checks, other=others)
+        return cases.loc[keep, list(CASE_COLUMNS)]
 
     def _constant_required_if(self, sent: pd.DataFrame) -> pd.DataFrame:
         """required_if on a constant: the condition is the same for every row."""
@@ -374,9 +399,8 @@ class Validator:
                 wanted = {value.strip().casefold() for value in values}
                 if self._constants[other].casefold() in wanted:
                     empty = sent.index[sent[target.key] == ""]
-                    check = f"required_if{SEP}{target.key}{SEP}{other}"
-                    rows += [(target.key, check, index) for index in empty]
-        return pd.DataFrame(rows, columns=["column", "check", "index"])
+                    rows += [(target.key, REQUIRED_IF, index, other) for index in empty]
+        return pd.DataFrame(rows, columns=CASE_COLUMNS)
 
     def _drop_noise(self, cases: pd.DataFrame) -> pd.DataFrame:
         """A cell that is empty or unreadable gets that one message, not five; rows in order."""
@@ -403,13 +427,13 @@ class Validator:
         self, cases: pd.DataFrame, frame: pd.DataFrame, sent: pd.DataFrame
     ) -> list[RowError]:
         errors = []
-        for row, key, check, rule in zip(
-            cases["index"], cases["column"], cases["check"], cases["rule"], strict=True
+        for row, key, other, rule in zip(
+            cases["index"], cases["column"], cases["other"], cases["rule"], strict=True
         ):
             target = self._targets[key]
             raw = _cell(frame, row, target.column)
             reason = self._reason(
-                rule, target, raw.strip(), str(sent.at[row, key]), check=check, sent=sent, row=row
+                rule, target, raw.strip(), str(sent.at[row, key]), other=other, sent=sent, row=row
             )
             errors.append(
                 RowError(int(row), target.label, raw, f"Row {row}, {target.label}: {reason}")
@@ -423,14 +447,14 @@ class Validator:
         text: str,
         value: str,
         *,
-        check: str = "",
+        other: str = "",
         sent: pd.DataFrame | None = None,
         row: int | None = None,
     ) -> str:
-        """The part of the message after `Row N, Column:`."""
+        """The part of the message after `Row N, Column:` (`other`: what a required_if
+        depends on)."""
         condition: tuple[str, str] | None = None
-        if rule == "required_if":
-            other = check.split(SEP)[2]
+        if rule == REQUIRED_IF:
             if other in self._constants:
                 other_value = self._constants[other]
             elif sent is not None:

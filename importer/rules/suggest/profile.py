@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from importer.rules.mapping.mapping import FieldSpec, FieldType
+from importer.rules.values.phones import phone_kind
 
 AGREE = 0.95  # values obey a rule when this share of them do
 MOSTLY = 0.8  # a column is of a type when this share of its values are (the rest: typos)
@@ -153,7 +154,7 @@ def _settle_type(profile: ColumnProfile, distinct: list[str], filled: list[str])
         return
     if _share(filled, _PHONE) >= MOSTLY and _looks_like_phones(filled):
         profile.type = "phone"
-        indian = [indian_phone(value) for value in filled]
+        indian = [phone_kind(value, "IN") for value in filled]
         profile.indian_phones = sum(1 for kind in indian if kind) / len(filled)
         profile.mobile_like = sum(1 for kind in indian if kind == "mobile") / len(filled)
         return
@@ -172,22 +173,6 @@ def _looks_like_phones(values: list[str]) -> bool:
         ):
             long += 1
     return long >= MOSTLY * len(values)
-
-
-def indian_phone(text: str) -> str | None:
-    """ "mobile" or "landline" when the number reads as an Indian one, else None."""
-    digits = "".join(char for char in text.removesuffix(".0") if char.isdigit())
-    if text.lstrip().startswith("+") and not digits.startswith("91"):
-        return None
-    if len(digits) == 12 and digits.startswith("91"):
-        digits = digits[2:]
-    elif len(digits) == 11 and digits.startswith("0"):
-        if digits[1] in "6789":
-            return "mobile"
-        return "landline"
-    if len(digits) == 10 and digits[0] in "6789":
-        return "mobile"
-    return None
 
 
 def _date_formats(values: list[str]) -> tuple[FieldType, list[str], bool] | None:

@@ -19,7 +19,13 @@ from functools import cache
 import numpy as np
 import pandas as pd
 import phonenumbers
-from phonenumbers import NumberParseException, PhoneMetadata, PhoneNumber, ValidationResult
+from phonenumbers import (
+    NumberParseException,
+    PhoneMetadata,
+    PhoneNumber,
+    PhoneNumberType,
+    ValidationResult,
+)
 from phonenumbers.phonenumberutil import COUNTRY_CODE_TO_REGION_CODE
 
 from importer.rules.values.codepoints import DIGITS, CodePoints
@@ -69,6 +75,21 @@ def sent_phone(text: str, region: str | None) -> str | None:
     if number is None or number.extension or not phonenumbers.is_valid_number(number):
         return None
     return f"+{number.country_code}-{phonenumbers.national_significant_number(number)}"
+
+
+def phone_kind(text: str, region: str) -> str | None:
+    """ "mobile" or "landline" when `text` reads as a valid number of `region` (a draft's
+    clue that a column holds that country's phones), else None."""
+    cell = _NUMBER_CELL.fullmatch(text) if "." in text else None
+    number = _parse(cell.group(1) if cell else text, region)
+    if number is None or number.extension or not phonenumbers.is_valid_number(number):
+        return None
+    if phonenumbers.region_code_for_number(number) != region:
+        return None
+    kind = phonenumbers.number_type(number)
+    if kind in (PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE):
+        return "mobile"
+    return "landline"
 
 
 def phone_problem(text: str, region: str | None) -> str:
