@@ -487,3 +487,33 @@ def test_the_bulk_phone_path_keeps_leading_zeros_of_the_deciding_digits() -> Non
             reader = PhoneReader(None)
             for text, got in zip(texts, reader.sent(texts), strict=True):
                 assert got == (sent_phone(text, None) or text), (region, text)
+
+
+@pytest.mark.parametrize(
+    ("text", "sent"),
+    [
+        ("2.5L", "250000"),
+        ("2.5 lakh", "250000"),
+        ("Rs. 2.5 lakhs", "250000"),
+        ("12 lac", "1200000"),
+        ("1.5 Cr", "15000000"),
+        ("1.5 crore", "15000000"),
+        ("₹1.5cr", "15000000"),
+        ("3L/-", "300000"),
+        ("0.75 L", "75000"),
+        ("L", "L"),  # no number: left for the check to refuse
+    ],
+)
+def test_amounts_in_lakh_and_crore(text: str, sent: str) -> None:
+    from importer.rules.checks.normalise import _sent_numbers, sent_number
+
+    assert sent_number(text) == sent
+    assert _sent_numbers([text]) == [sent]
+
+
+@pytest.mark.parametrize(
+    "text", ["0091 98765 43210", "091 98765 43210", "91 98765 43210", "0919876543210"]
+)
+def test_phones_with_a_trunk_or_international_prefix_before_the_country_code(text: str) -> None:
+    assert sent_phone(text, "IN") == "+91-9876543210"
+    assert PhoneReader("IN").sent([text]) == ["+91-9876543210"]

@@ -384,6 +384,10 @@ def test_retry_and_verify_from_the_import_page(tmp_path: Path, sandbox: RunningS
         assert (finished["counts"]["Success"], finished["counts"]["Failure"]) == (4, 2)
         page = client.get(import_url).text
         assert 'data-action="retry"' in page and "Retry failed" in page
+        # Why they failed: one line per Failure row, LeadSquared's reason naming the column.
+        failures = page.split('data-testid="failures"', 1)[1].split("</table>", 1)[0]
+        assert failures.count("<tr data-row=") == 2
+        assert '<tr data-row="6"><td>6</td>' in failures and "mx_Custom_19" in failures
 
         page = import_page_after(client, import_url, "retry")
         assert "Sent again or collected 2 rows" in page

@@ -263,3 +263,36 @@ def plan_rows(reader: ResultsReader, targets: list[ResultRow], mapping: Mapping)
         errors=[e for e in checked.errors if e.row_number in problems],
         columns=columns,
     )
+
+
+@dataclass(frozen=True)
+class FailureLine:
+    """A row LeadSquared refused, as the page lists it: where, and why in the user's words."""
+
+    row_number: int
+    column: str  # the user's header the message is about, "" when it names none
+    message: str
+
+
+FAILURE_NEXT_STEP = (
+    "Fix the value (in the results workbook, or the file), then Retry failed: only rows whose "
+    "values changed are worth sending again"
+)
+
+
+def failures_of(results_path: Path, *, limit: int = 500) -> list[FailureLine]:
+    """The Failure rows of a results workbook (the first `limit`), read as it streams."""
+    found: list[FailureLine] = []
+    with ResultsReader(results_path) as reader:
+        headers = [h for h in reader.layout.input_headers if h]
+        for row in reader.rows():
+            outcome = row.outcome
+            if outcome.status != RowStatus.FAILURE:
+                continue
+            message = outcome.message or "LeadSquared did not say why"
+            named = [h for h in headers if h.casefold() in message.casefold()]
+            column = max(named, key=len) if named else ""
+            found.append(FailureLine(outcome.row_number, column, message))
+            if len(found) >= limit:
+                break
+    return found

@@ -344,6 +344,8 @@ async def import_page(request: Request) -> Response:
 def _import_page(page: Page, import_id: str, error: str = "", status_code: int = 200) -> Response:
     record = page.work.load_import(import_id)
     status = page.board.status(record)
+    under_way = status.state in ("running", "stopping")
+    failures = [] if under_way else library.failed_rows(Path(record.results))
     return page.render(
         "import.html",
         status_code,
@@ -351,6 +353,8 @@ def _import_page(page: Page, import_id: str, error: str = "", status_code: int =
         status=status,
         status_json=json.dumps(status.event()),
         error=error,
+        failures=failures,
+        next_step=library.NEXT_STEP,
     )
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from python_calamine import CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
 
-from importer.commands.followup import FollowupReport
+from importer.commands.followup import FAILURE_NEXT_STEP, FailureLine, FollowupReport, failures_of
 from importer.commands.retry import retry_results
 from importer.commands.run import ImportReport, run_import
 from importer.commands.status import refresh_status
@@ -171,3 +171,15 @@ def verify(
         report=report,
         cancel=stop,
     )
+
+
+# ---------------------------------------------------------------- why rows failed
+
+
+def failed_rows(results: Path) -> list[FailureLine]:
+    """The rows LeadSquared refused, with its reason in the user's words (none before the
+    results are written)."""
+    return failures_of(results) if results.is_file() else []
+
+
+NEXT_STEP = FAILURE_NEXT_STEP

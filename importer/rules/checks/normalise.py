@@ -34,6 +34,13 @@ _AMOUNT = re.compile(
     rf"(?i:{_CURRENCY_WORDS})?"
 )
 _SENT_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]*[1-9])?")
+# Amounts in lakh and crore, as Indian sales teams write them: `2.5L`, `2.5 lakh`, `1.5 Cr`.
+_INDIAN_UNITS = {"l": 5, "lac": 5, "lacs": 5, "lakh": 5, "lakhs": 5}
+_INDIAN_UNITS |= {"cr": 7, "crs": 7, "crore": 7, "crores": 7}
+_IN_UNITS = re.compile(
+    rf"(?i:{_CURRENCY_WORDS})?\s*(?P<number>[0-9]+(?:\.[0-9]+)?)\s*"
+    r"(?P<unit>(?i:lakhs?|lacs?|l|crores?|crs?))\.?(?:\s*/-)?"
+)
 _SIGNED_AMOUNT = re.compile(rf"(?P<sign>[+-])\s*(?i:{_CURRENCY_WORDS})\s*(?P<rest>.*)")
 _ISO_IN = re.compile(
     r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})"
@@ -53,10 +60,15 @@ def sent_number(text: str) -> str:
     """`1,20,000` → `120000`, `1,200.50` → `1200.5`, `3.0` → `3`, `1.2E+5` → `120000`.
 
     A currency sign or word (`₹`, `Rs.`, `INR`, `$`...) before or after, and the
-    Indian `/-` after, are dropped: `Rs. 50,000/-` → `50000`.
+    Indian `/-` after, are dropped: `Rs. 50,000/-` → `50000`; lakh and crore are read:
+    `2.5L`, `2.5 lakh` → `250000`, `1.5 Cr`, `1.5 crore` → `15000000`.
     """
     if text.isascii() and text.isdigit() and text[0] != "0":
         return text  # the common case, already in its sent form
+    in_units = _IN_UNITS.fullmatch(text)
+    if in_units is not None:  # 2.5 lakh → 250000, 1.5 Cr → 15000000
+        power = _INDIAN_UNITS[in_units["unit"].casefold()]
+        return sent_number(format(Decimal(in_units["number"]).scaleb(power), "f"))
     bare = _plain_amount(text)
     if bare != text:
         sent = sent_number(bare)

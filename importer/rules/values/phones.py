@@ -73,8 +73,25 @@ def sent_phone(text: str, region: str | None) -> str | None:
         text = cell.group(1)
     number = _parse(text, region)
     if number is None or number.extension or not phonenumbers.is_valid_number(number):
-        return None
+        number = _trunk_prefixed(text, region)
+        if number is None:
+            return None
     return f"+{number.country_code}-{phonenumbers.national_significant_number(number)}"
+
+
+def _trunk_prefixed(text: str, region: str | None) -> PhoneNumber | None:
+    """`091 98765 43210`: the country code written after a trunk `0` (as `0091` is after
+    the international prefix), a valid number of the default country once read so."""
+    if not region:
+        return None
+    digits = "".join(char for char in text if char.isdigit())
+    code = str(phonenumbers.country_code_for_region(region))
+    if not digits.startswith("0" + code) or len(digits) - len(code) - 1 < 6:
+        return None
+    number = _parse("+" + digits[1:], None)
+    if number is None or not phonenumbers.is_valid_number(number):
+        return None
+    return number if phonenumbers.region_code_for_number(number) == region else None
 
 
 def phone_kind(text: str, region: str) -> str | None:
