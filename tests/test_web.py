@@ -420,8 +420,9 @@ def test_a_mapping_drafted_on_the_page_is_saved_and_used(
     data = write_leads(tmp_path / "Leads Dec.csv", 3)
     config = page_config(tmp_path, sandbox)
     with client_for(config) as client:
-        draft_url = upload(client, data, mapping="draft")
-        assert draft_url.endswith("/draft")
+        match_url = upload(client, data, mapping="draft")
+        assert match_url.endswith("/match")  # the columns are matched with drop-downs first
+        draft_url = match_url.removesuffix("/match") + "/draft"  # the YAML stays one click away
         page = client.get(draft_url).text
         assert "<textarea" in page and "What was matched" in page
         assert "lead.EmailAddress" in page and "Loan Amount" in page
@@ -495,3 +496,64 @@ def test_rows_already_in_leadsquared_are_not_sent_again_and_said_so(
         page = client.get(again).text
         assert "1 new, 5 already in LeadSquared from an earlier import (not sent again)" in page
     assert captures(sandbox) == 6
+
+
+NEW_HEADERS = "E-mail ID,Customer Name,Mobile No.,Deal Title,Ticket Size\n"
+
+
+HIDDEN = re.compile(r'<input type="hidden" name="(column-\d+)" value="([^"]*)"')
+SELECT = re.compile(r'<select name="((?:field|type)-\d+)"[^>]*>(.*?)</select>', re.S)
+TEXT = re.compile(r'<input type="text" name="(schema-name-\d+)" value="([^"]*)"')
+TICKED = re.compile(r'<input type="checkbox" name="(required-\d+)"[^>]* checked')
+NAMED = re.compile(r'id="(name|event_code)" name="(?:name|event_code)"[^>]*value="([^"]*)"')
+
+
+def matching_form(page: str) -> dict[str, str]:
+    """Every input of the matching screen as the browser would post it."""
+    form = {name: html.unescape(value) for name, value in HIDDEN.findall(page)}
+    for name, body in SELECT.findall(page):
+        chosen = re.search(r'<option value="([^"]*)" selected', body)
+        form[name] = html.unescape(chosen.group(1)) if chosen else ""
+    form |= {name: html.unescape(value) for name, value in TEXT.findall(page)}
+    form |= {name: "on" for name in TICKED.findall(page)}
+    form |= {name: html.unescape(value) for name, value in NAMED.findall(page)}
+    return form
+
+
+def test_a_new_file_is_matched_with_choices_and_saved_without_yaml(
+    tmp_path: Path, sandbox: RunningSandbox
+) -> None:
+    config = page_config(tmp_path, sandbox)
+    data = tmp_path / "Deals Dec.csv"
+    rows = [f"d{i}@example.com,Deal Person {i},98765{i:05d},Deal {i},{i}50000" for i in range(5)]
+    data.write_text(NEW_HEADERS + "\n".join(rows) + "\n", encoding="utf-8")
+    with client_for(config) as client:
+        match_url = upload(client, data, mapping="draft")
+        page = client.get(match_url).text
+        assert 'data-testid="matches"' in page and '<tr data-column="E-mail ID">' in page
+        form = matching_form(page)
+        assert form["field-0"] == "lead.EmailAddress"  # preselected from the draft
+        form["field-4"], form["schema-name-4"], form["type-4"] = "opportunity.*", "", "number"
+        form["event_code"], form["name"] = "", "Deals from the page"
+        token = csrf_of(page)
+
+        refused = client.post(match_url, data={"csrf": token, **form})
+        assert refused.status_code == 400
+        again = matching_form(refused.text)
+        assert again == form, "a refused save keeps every input as typed"
+        assert "Type the opportunity type code" in refused.text
+        assert "Type the field&#39;s Schema Name" in refused.text
+
+        form["event_code"], form["schema-name-4"] = "12000", "mx_Custom_6"
+        saved = client.post(match_url, data={"csrf": token, **form})
+        assert saved.status_code == 303 and saved.headers["location"].endswith(
+            match_url[-40:].split("/match")[0][-10:]
+        )
+        written = config.mappings_dir / "Deals from the page.yaml"
+        assert written.is_file()
+        text = written.read_text(encoding="utf-8")
+        assert (
+            "mx_Custom_6:" in text and "Ticket Size" in text and "search_by: EmailAddress" in text
+        )
+        check = client.get(saved.headers["location"]).text
+        assert "5 rows: 5 ready" in check

@@ -246,3 +246,41 @@ def test_a_file_above_the_upload_limit_is_refused_with_a_message(
         expect(page.locator("[data-chosen]")).to_have_text("Chosen: dropped.csv")
         expect(refusal).to_be_hidden()
     assert not list((config.work_dir / "uploads").iterdir())
+
+
+def test_a_new_file_is_matched_with_drop_downs_and_a_refused_save_keeps_every_input(
+    tmp_path: Path, page: Any, sandbox: RunningSandbox
+) -> None:
+    data = tmp_path / "Deals Dec.csv"
+    rows = [f"d{i}@example.com,Deal Person {i},98765{i:05d},Deal {i},{i}50000" for i in range(4)]
+    header = "E-mail ID,Customer Name,Mobile No.,Deal Title,Ticket Size\n"
+    data.write_text(header + "\n".join(rows) + "\n", encoding="utf-8")
+    with serve_page(page_config(tmp_path, sandbox)) as served:
+        page.goto(served.url)
+        page.get_by_test_id("upload-file").set_input_files(str(data))
+        page.get_by_test_id("mapping").select_option(value="draft")
+        page.get_by_test_id("validate").click()
+        matches = page.get_by_test_id("matches")
+        expect(matches).to_be_visible()
+        email = matches.locator('tr[data-column="E-mail ID"]')
+        expect(email.get_by_test_id("field")).to_have_value("lead.EmailAddress")  # drafted
+        size = matches.locator('tr[data-column="Ticket Size"]')
+        size.get_by_test_id("field").select_option(value="opportunity.*")
+        size.get_by_test_id("type").select_option(value="number")
+        page.get_by_test_id("event-code").fill("")
+        page.get_by_test_id("mapping-name").fill("Deals by drop-downs")
+        page.get_by_test_id("save-mapping").click()
+
+        # Refused: the reasons stand beside their inputs, and nothing typed was lost.
+        expect(page.get_by_text("Type the opportunity type code")).to_be_visible()
+        expect(size.get_by_text("Type the field's Schema Name")).to_be_visible()
+        expect(size.get_by_test_id("field")).to_have_value("opportunity.*")
+        expect(size.get_by_test_id("type")).to_have_value("number")
+        expect(page.get_by_test_id("mapping-name")).to_have_value("Deals by drop-downs")
+
+        page.get_by_test_id("event-code").fill("12000")
+        size.get_by_test_id("schema-name").fill("mx_Custom_6")
+        page.get_by_test_id("save-mapping").click()
+        expect(page.get_by_test_id("summary")).to_contain_text("4 rows: 4 ready")
+        assert (tmp_path / "mappings" / "Deals by drop-downs.yaml").is_file()
+        assert not page.dialogs

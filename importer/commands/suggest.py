@@ -50,6 +50,8 @@ class Suggestion:
     unused: list[str] = field(default_factory=list)  # --from: headers the mapping skips
     dropped: list[str] = field(default_factory=list)  # --from: optional columns removed
     notes: list[str] = field(default_factory=list)  # how the file was read, for the user
+    samples: dict[str, list[str]] = field(default_factory=dict)  # column -> a few values
+    default_country: str | None = None  # the country most phones fit (a draft only)
 
     def table(self) -> list[tuple[str, str, str, str]]:
         """(column, field, confidence, why) rows: what the CLI prints and the page shows."""
@@ -91,6 +93,9 @@ class Suggestion:
             )
         target.write_text(self.yaml_text, encoding="utf-8")
         return target
+
+
+SAMPLES = 3  # values shown beside each column when matching on the page
 
 
 def default_mapping_path(input_path: str | Path) -> Path:
@@ -147,6 +152,8 @@ def suggest_mapping(
         header_row=table.header_row,
         rows_read=rows_read,
         notes=notes + draft.notes,
+        samples={h: list(p.spellings.values())[:SAMPLES] for h, p in profiles.items()},
+        default_country=draft.default_country,
     )
 
 

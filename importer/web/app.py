@@ -170,7 +170,7 @@ async def _check_with(page: Page, record: CheckRecord, key: str) -> Response:
     if key == DRAFT:
         record.result = None
         page.work.save_check(record)
-        return RedirectResponse(f"/checks/{record.id}/draft", 303)
+        return RedirectResponse(f"/checks/{record.id}/match", 303)
     choice = find_choice(page.choices(), key)
     if choice is None:
         record.result = None
@@ -333,6 +333,123 @@ async def save_draft(request: Request) -> Response:
     return RedirectResponse(f"/checks/{record.id}", 303)
 
 
+# ---------------------------------------------------------------- matching columns
+
+MATCHING_FILE = "matching.json"  # the drafted choices, so a save keeps the draft's rules
+
+
+async def match_page(request: Request) -> Response:
+    """One row per column, preselected from the draft (or from `?mapping=KEY` to edit it)."""
+    page = page_of(request)
+    record = page.work.load_check(request.path_params["id"])
+    code_text = request.query_params.get("event_code", "").strip()
+    choice = find_choice(page.choices(), request.query_params.get("mapping", ""))
+    input_path = page.work.uploads / record.input
+    try:
+        if choice is not None:
+            headers = await run_in_threadpool(library.file_headers, input_path, record)
+            chosen = library.matching_of_mapping(choice.path, headers)
+        else:
+            chosen = await run_in_threadpool(
+                library.propose_matching,
+                input_path,
+                sheet=record.sheet,
+                header_row=record.header_row,
+                event_code=int(code_text) if code_text.isdigit() else None,
+            )
+            chosen.event_code = chosen.event_code or code_text
+            chosen.name = Path(record.original_name).stem + " mapping"
+    except UserError as exc:
+        problem = str(exc).replace(record.input, record.original_name)
+        return _draft_page(page, record, None, problem, event_code=code_text, status_code=400)
+    folder = page.work.check_dir(record.id)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / MATCHING_FILE).write_text(json.dumps(_drafted(chosen)), encoding="utf-8")
+    return _match_page(page, record, chosen)
+
+
+def _drafted(chosen: library.Matching) -> dict[str, object]:
+    return {
+        "default_country": chosen.default_country,
+        "columns": {
+            c.column: {
+                "target": c.drafted,
+                "type": c.drafted_type,
+                "rules": c.rules,
+                "samples": c.samples,
+            }
+            for c in chosen.columns
+        },
+    }
+
+
+def _match_page(
+    page: Page, record: CheckRecord, chosen: library.Matching, status_code: int = 200
+) -> Response:
+    return page.render(
+        "match.html",
+        status_code,
+        check=record,
+        matching=chosen,
+        fields=library.field_choices(),
+        types=library.FIELD_TYPES,
+        custom=library.CUSTOM_FIELD,
+    )
+
+
+async def save_match(request: Request) -> Response:
+    """Save the choices as a normal mapping file, then check the file with it."""
+    page = page_of(request)
+    record = page.work.load_check(request.path_params["id"])
+    form = await _form(request, page, max_fields=5000)
+    chosen = _matching_of_form(form, page.work.check_dir(record.id) / MATCHING_FILE)
+    try:
+        saved = await run_in_threadpool(library.save_matching, chosen, page.config.mappings_dir)
+    except library.MatchingRefused as refused:
+        chosen.problems = refused.problems
+        return _match_page(page, record, chosen, status_code=400)
+    choice = MappingChoice(f"m:{saved.name}", saved.name, saved, False)
+    await run_in_threadpool(
+        run_check, page.work, record, choice, rate=page.config.settings.rate, mode=page.config.mode
+    )
+    return RedirectResponse(f"/checks/{record.id}", 303)
+
+
+def _matching_of_form(form: dict[str, str], drafted_at: Path) -> library.Matching:
+    """The choices as typed (every input kept), with the draft's rules where they still fit."""
+    drafted: dict[str, object] = {}
+    if drafted_at.is_file():
+        drafted = json.loads(drafted_at.read_text(encoding="utf-8"))
+    by_column = drafted.get("columns", {})
+    assert isinstance(by_column, dict)
+    columns = []
+    index = 0
+    while f"column-{index}" in form:
+        column = form[f"column-{index}"]
+        was = by_column.get(column, {})
+        columns.append(
+            library.ColumnChoice(
+                column=column,
+                field=form.get(f"field-{index}", ""),
+                schema_name=form.get(f"schema-name-{index}", ""),
+                type=form.get(f"type-{index}", "string"),
+                required=f"required-{index}" in form,
+                samples=[str(v) for v in was.get("samples", [])],
+                drafted=str(was.get("target", "")),
+                drafted_type=str(was.get("type", "")),
+                rules=dict(was.get("rules", {})),
+            )
+        )
+        index += 1
+    country = drafted.get("default_country")
+    return library.Matching(
+        columns=columns,
+        event_code=form.get("event_code", ""),
+        name=form.get("name", ""),
+        default_country=country if isinstance(country, str) else None,
+    )
+
+
 # ---------------------------------------------------------------- imports
 
 
@@ -484,9 +601,11 @@ async def login(request: Request) -> Response:
 # ---------------------------------------------------------------- plumbing
 
 
-async def _form(request: Request, page: Page) -> dict[str, str]:
+async def _form(request: Request, page: Page, *, max_fields: int = 50) -> dict[str, str]:
     """A small url-encoded form, with its CSRF token checked (or the X-CSRF-Token header)."""
-    async with request.form(max_files=0, max_fields=50, max_part_size=4 * 1024 * 1024) as form:
+    async with request.form(
+        max_files=0, max_fields=max_fields, max_part_size=4 * 1024 * 1024
+    ) as form:
         fields = {k: v for k, v in form.items() if isinstance(v, str)}
     token = fields.get("csrf") or request.headers.get("x-csrf-token")
     if not page.keys.csrf_ok(token):
@@ -540,6 +659,8 @@ def create_app(config: WebConfig) -> Starlette:
         Route("/checks/{id}/report", report_download),
         Route("/checks/{id}/draft", draft_page),
         Route("/checks/{id}/draft", save_draft, methods=["POST"]),
+        Route("/checks/{id}/match", match_page),
+        Route("/checks/{id}/match", save_match, methods=["POST"]),
         Route("/checks/{id}/start", start, methods=["POST"]),
         Route("/imports/{id}", import_page),
         Route("/imports/{id}/events", events),

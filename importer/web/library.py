@@ -13,6 +13,7 @@ from pathlib import Path
 
 from python_calamine import CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
 
+from importer.commands import matching
 from importer.commands.followup import FAILURE_NEXT_STEP, FailureLine, FollowupReport, failures_of
 from importer.commands.retry import retry_results
 from importer.commands.run import ImportReport, run_import
@@ -102,6 +103,45 @@ def draft_mapping(
         todo=list(found.todo),
         notes=[note.replace(stored, shown_name or stored) for note in found.notes],
     )
+
+
+# ---------------------------------------------------------------- matching columns
+
+Matching = matching.Matching
+ColumnChoice = matching.ColumnChoice
+MatchingRefused = matching.MatchingRefused
+CUSTOM_FIELD = matching.CUSTOM
+FIELD_TYPES = matching.TYPES
+
+
+def file_headers(input_path: Path, record: object) -> list[str]:
+    """The file's column headers, read as the check reads them (its sheet and header row)."""
+    return matching.file_headers(
+        input_path,
+        sheet=getattr(record, "sheet", None),
+        header_row=getattr(record, "header_row", None),
+    )
+
+
+def field_choices() -> list[tuple[str, str]]:
+    return matching.field_choices()
+
+
+def propose_matching(
+    input_path: Path, *, sheet: str | None, header_row: int | None, event_code: int | None
+) -> Matching:
+    """The file's columns, each preselected from `map suggest`, with samples and sureness."""
+    return matching.propose(input_path, sheet=sheet, header_row=header_row, event_code=event_code)
+
+
+def matching_of_mapping(mapping_path: Path, headers: list[str]) -> Matching:
+    """An existing mapping on the matching screen (to edit it)."""
+    return matching.from_mapping(mapping_path, headers)
+
+
+def save_matching(chosen: Matching, folder: Path) -> Path:
+    """`<name>.yaml` in `folder`; `MatchingRefused` names each wrong input."""
+    return matching.save_matching(chosen, folder)
 
 
 # ---------------------------------------------------------------- runs

@@ -1,0 +1,258 @@
+"""Matching a file's columns to LeadSquared fields, one choice per column: no YAML typed.
+
+The page shows one row per column of the file, preselected from `map suggest` (or from
+an existing mapping when one is edited), and saves what the user chose as a normal
+mapping file. A choice that cannot make a mapping (a custom field without its Schema
+Name, two columns on one field, no field to find the lead by) is refused next to the
+input it is about; every input is handed back as it was typed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from importer.commands.suggest import suggest_mapping
+from importer.core.errors import MappingError, UserError
+from importer.io.tables import open_table
+from importer.rules.mapping.mapping_file import load_mapping
+from importer.rules.mapping.synonyms import FIELDS
+
+CUSTOM = "opportunity.*"  # "another opportunity field": its Schema Name is typed
+TYPES = ("string", "email", "phone", "number", "integer", "date", "datetime", "boolean")
+# The lead attributes LeadSquared can find a lead by (the search_by of a capture), best first.
+SEARCH_BY = ("lead.EmailAddress", "lead.Mobile", "lead.Phone")
+_SCHEMA_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+SAMPLES = 3
+
+
+@dataclass
+class ColumnChoice:
+    """One column of the file and what it goes to."""
+
+    column: str
+    field: str = ""  # lead.<Attribute>, opportunity.<SchemaName>, note, datetime, CUSTOM, ""
+    schema_name: str = ""  # with CUSTOM: the opportunity field's Schema Name
+    type: str = "string"
+    required: bool = False
+    samples: list[str] = dataclasses.field(default_factory=list)
+    confidence: float = 0.0
+    reason: str = ""
+    drafted: str = ""  # the target and type the draft chose, its other rules (formats...)
+    drafted_type: str = ""
+    rules: dict[str, object] = dataclasses.field(default_factory=dict)
+
+    @property
+    def target(self) -> str:
+        """Where the value goes, custom fields by their Schema Name."""
+        if self.field == CUSTOM:
+            return f"opportunity.{self.schema_name.strip()}"
+        return self.field
+
+
+@dataclass
+class Matching:
+    """The whole screen: every column, the opportunity type code, the mapping's name."""
+
+    columns: list[ColumnChoice]
+    event_code: str = ""
+    name: str = ""
+    default_country: str | None = None
+    problems: dict[str, str] = dataclasses.field(default_factory=dict)  # input key -> what is wrong
+    yaml_text: str = ""  # the mapping as it would be saved (or as drafted)
+
+
+def field_choices() -> list[tuple[str, str]]:
+    """(value, label) of every field a column can go to, for the drop-down."""
+    known = [(words.target, f"{words.label} ({_name_of(words.target)})") for words in FIELDS]
+    return [*known, (CUSTOM, "another opportunity field (type its Schema Name)")]
+
+
+def propose(
+    input_path: Path, *, sheet: str | None, header_row: int | None, event_code: int | None
+) -> Matching:
+    """The drafted matching of a file: `map suggest`'s choices, with samples and sureness."""
+    found = suggest_mapping(input_path, event_code=event_code, sheet=sheet, header_row=header_row)
+    placed = _placed_specs(found.yaml_text)
+    known = {value for value, _ in field_choices()}
+    columns = []
+    for match in found.matches:
+        spec = placed.get(match.target or "", {})
+        chosen = match.target or ""
+        columns.append(
+            ColumnChoice(
+                column=match.column,
+                field=chosen if chosen in known else (CUSTOM if chosen else ""),
+                schema_name=_name_of(chosen) if chosen and chosen not in known else "",
+                type=str(spec.get("type", "string")),
+                required=bool(spec.get("required", False)),
+                samples=found.samples.get(match.column, [])[:SAMPLES],
+                confidence=match.confidence if chosen else 0.0,
+                reason=match.reason,
+                drafted=chosen,
+                drafted_type=str(spec.get("type", "string")),
+                rules={k: v for k, v in spec.items() if k not in ("column", "type", "required")},
+            )
+        )
+    return Matching(
+        columns=columns,
+        event_code=str(event_code or ""),
+        default_country=found.default_country,
+        yaml_text=found.yaml_text,
+    )
+
+
+def from_mapping(mapping_path: Path, headers: list[str]) -> Matching:
+    """An existing mapping on the same screen: each of the file's columns with its field."""
+    mapping = load_mapping(mapping_path)
+    by_column: dict[str, tuple[str, str, bool]] = {}
+    for target, spec in mapping.targets().items():
+        if spec.column is not None:
+            by_column[spec.column.strip().casefold()] = (target, spec.type, spec.required)
+    known = {value for value, _ in field_choices()}
+    columns = []
+    for header in headers:
+        target, kind, required = by_column.get(header.strip().casefold(), ("", "string", False))
+        custom = bool(target) and target not in known
+        columns.append(
+            ColumnChoice(
+                column=header,
+                field=CUSTOM if custom else target,
+                schema_name=_name_of(target) if custom else "",
+                type=kind,
+                required=required,
+                confidence=1.0 if target else 0.0,
+                reason="as the mapping has it" if target else "",
+            )
+        )
+    code = mapping.opportunity_event_code
+    return Matching(
+        columns=columns,
+        event_code=str(code) if code else "",
+        name=mapping_path.stem,
+        default_country=mapping.default_country,
+    )
+
+
+def file_headers(input_path: Path, *, sheet: str | None, header_row: int | None) -> list[str]:
+    """The file's headers, as the check and the import read them."""
+    table = open_table(input_path, sheet=sheet, header_row=header_row)
+    return list(table.headers)
+
+
+def save_matching(matching: Matching, folder: Path) -> Path:
+    """Write the matching as `<name>.yaml` in `folder`, or raise `MatchingRefused` naming
+    each input that is wrong (the page keeps every input and shows the reasons)."""
+    problems, text = _mapping_text(matching)
+    matching.yaml_text = text
+    if problems:
+        raise MatchingRefused(problems)
+    name = re.sub(r"[^A-Za-z0-9 _.-]+", "", matching.name).strip(" .") or "mapping"
+    path = folder / f"{name}.yaml"
+    folder.mkdir(parents=True, exist_ok=True)
+    candidate = path.with_suffix(".yaml.new")
+    candidate.write_text(text, encoding="utf-8")
+    try:
+        load_mapping(candidate)
+    except MappingError as exc:
+        candidate.unlink()
+        raise MatchingRefused({"": str(exc).replace(candidate.name, path.name)}) from None
+    candidate.replace(path)
+    return path
+
+
+class MatchingRefused(UserError):
+    """The choices cannot make a mapping; `problems` says which input is wrong and why."""
+
+    def __init__(self, problems: dict[str, str]) -> None:
+        super().__init__("; ".join(problems.values()))
+        self.problems = problems
+
+
+def _mapping_text(matching: Matching) -> tuple[dict[str, str], str]:
+    """(problems by input key, the mapping's YAML)."""
+    problems: dict[str, str] = {}
+    code = matching.event_code.strip()
+    if not code.isdigit() or int(code) < 1:
+        problems["event-code"] = (
+            "Type the opportunity type code, a whole number (LeadSquared: Settings › "
+            "Opportunities › Opportunity Types)"
+        )
+    if not matching.name.strip():
+        problems["mapping-name"] = "Give the mapping a name"
+    lead: dict[str, dict[str, object]] = {}
+    opportunity: dict[str, dict[str, object]] = {}
+    top: dict[str, dict[str, object]] = {}
+    seen: dict[str, str] = {}
+    for index, choice in enumerate(matching.columns):
+        if not choice.field:
+            continue
+        key = f"field-{index}"
+        if choice.field == CUSTOM and not _SCHEMA_NAME.fullmatch(choice.schema_name.strip()):
+            problems[f"schema-name-{index}"] = (
+                "Type the field's Schema Name as LeadSquared shows it (e.g. mx_Custom_7)"
+            )
+            continue
+        if choice.type not in TYPES:
+            problems[f"type-{index}"] = f"Choose one of: {', '.join(TYPES)}"
+            continue
+        target = choice.target
+        if target in seen:
+            problems[key] = f"{seen[target]} already goes to this field: choose another"
+            continue
+        seen[target] = choice.column
+        spec: dict[str, object] = {"column": choice.column}
+        if choice.type != "string":
+            spec["type"] = choice.type
+        if choice.required:
+            spec["required"] = True
+        if (target, choice.type) == (choice.drafted, choice.drafted_type):  # as drafted
+            spec |= choice.rules
+        section, _, name = target.partition(".")
+        if section == "lead":
+            lead[name] = spec
+        elif section == "opportunity":
+            opportunity[name] = spec
+        else:
+            top[target] = spec
+    search_by = next((t.partition(".")[2] for t in SEARCH_BY if t in seen), None)
+    if search_by is None and not problems:
+        problems[""] = (
+            "Choose the column LeadSquared finds the lead by: an email address, mobile or phone"
+        )
+    document: dict[str, object] = {
+        "version": 1,
+        "operation": "capture",
+        "opportunity_event_code": int(code) if code.isdigit() else 0,
+        "search_by": search_by or "EmailAddress",
+    }
+    if matching.default_country:
+        document["default_country"] = matching.default_country
+    document |= {"lead": lead, "opportunity": opportunity, **top}
+    text = "# Saved from the page's column matching; you can edit it as any mapping.\n"
+    return problems, text + yaml.safe_dump(document, sort_keys=False, allow_unicode=True)
+
+
+def _placed_specs(yaml_text: str) -> dict[str, dict[str, object]]:
+    """target -> its spec, from a drafted mapping's YAML (comments and TODOs aside)."""
+    try:
+        document = yaml.safe_load(yaml_text) or {}
+    except yaml.YAMLError:
+        return {}
+    found: dict[str, dict[str, object]] = {}
+    for section in ("lead", "opportunity"):
+        for name, spec in (document.get(section) or {}).items():
+            found[f"{section}.{name}"] = spec if isinstance(spec, dict) else {"column": spec}
+    for name in ("note", "datetime"):
+        spec = document.get(name)
+        if isinstance(spec, dict):
+            found[name] = spec
+    return found
+
+
+def _name_of(target: str) -> str:
+    return target.partition(".")[2] or target
