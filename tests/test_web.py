@@ -557,3 +557,32 @@ def test_a_new_file_is_matched_with_choices_and_saved_without_yaml(
         )
         check = client.get(saved.headers["location"]).text
         assert "5 rows: 5 ready" in check
+
+
+def test_a_bad_csv_cell_fixed_on_the_page_is_checked_again_and_downloaded_as_csv(
+    tmp_path: Path, sandbox: RunningSandbox
+) -> None:
+    config = page_config(tmp_path, sandbox)
+    data = write_leads(tmp_path / "leads.csv", 3, bad=1)
+    with client_for(config) as client:
+        check_url = upload(client, data)
+        page = client.get(check_url).text
+        row = re.search(r'<tr data-row="(\d+)" data-column="([^"]+)">', page)
+        assert row is not None, "each problem row says its row and column"
+        was = re.search(r'name="was-0" value="([^"]*)"', page)
+        assert was is not None
+        form = {
+            "csrf": csrf_of(page),
+            "cell-0": f"{row.group(1)}|{html.unescape(row.group(2))}",
+            "was-0": html.unescape(was.group(1)),
+            "fix-0": "fixed@example.com",
+        }
+        assert client.post(f"{check_url}/fix", data=form).status_code == 303
+        page = client.get(check_url).text
+        assert "4 rows: 4 ready, 0 need fixing" in html.unescape(page)
+        fixed = client.get(f"{check_url}/fixed")
+        assert fixed.status_code == 200 and "text/csv" in fixed.headers["content-type"]
+        assert (
+            "fixed@example.com" in fixed.text
+            and 'filename="leads.fixed.csv"' in (fixed.headers["content-disposition"])
+        )

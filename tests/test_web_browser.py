@@ -284,3 +284,42 @@ def test_a_new_file_is_matched_with_drop_downs_and_a_refused_save_keeps_every_in
         expect(page.get_by_test_id("summary")).to_contain_text("4 rows: 4 ready")
         assert (tmp_path / "mappings" / "Deals by drop-downs.yaml").is_file()
         assert not page.dialogs
+
+
+def test_two_bad_cells_fixed_in_place_are_imported_with_the_fixed_values(
+    tmp_path: Path, page: Any, sandbox: RunningSandbox
+) -> None:
+    data = tmp_path / "leads.xlsx"
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["Email", "First Name", "Opportunity Name", "Loan Amount"])
+    for i in range(4):
+        sheet.append([f"p{i}@example.com", f"P{i}", f"Loan {i}", 1000 * (i + 1)])
+    sheet["A3"] = "p1-at-example.com"  # two bad cells: an email, and an amount below 0
+    sheet["D5"] = -5
+    book.save(data)
+    with serve_page(page_config(tmp_path, sandbox)) as served:
+        check(page, served.url, data)
+        expect(page.get_by_test_id("summary")).to_contain_text("2 need fixing")
+        errors = page.get_by_test_id("errors")
+        errors.locator('tr[data-row="3"][data-column="Email"]').get_by_test_id("fix").fill(
+            "p1@example.com"
+        )
+        errors.locator('tr[data-row="5"][data-column="Loan Amount"]').get_by_test_id("fix").fill(
+            "4000"
+        )
+        page.get_by_test_id("recheck").click()
+        expect(page.get_by_test_id("summary")).to_contain_text("4 rows: 4 ready, 0 need fixing")
+        with page.expect_download() as fixed:
+            page.get_by_test_id("download-fixed").click()
+        saved = tmp_path / "fixed.xlsx"
+        fixed.value.save_as(saved)
+        cells = openpyxl.load_workbook(saved).active
+        assert cells["A3"].value == "p1@example.com" and cells["D5"].value == 4000  # a number
+        assert cells["D2"].value == 1000
+
+        page.get_by_test_id("start").click()
+        expect(page.get_by_test_id("state")).to_have_text("finished")
+        expect(page.get_by_test_id("counts")).to_contain_text("Success 4")
+    stored = {o["Fields"]["mx_Custom_6"] for o in sandbox.sandbox.opportunities()}
+    assert stored == {"1000", "2000", "3000", "4000"}

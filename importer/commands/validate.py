@@ -50,6 +50,7 @@ class ValidationReport:
     preview_rows: list[list[str]] = field(default_factory=list)
     preview_heads: list[tuple[str | None, str]] = field(default_factory=list)
     shares: bool = False  # the mapping shares each created opportunity (one call more)
+    header_row: int = 1  # the row the headers were read from (given, or detected)
 
     def daily_sentence(self) -> str | None:
         """What the import takes of today's remaining calls (None without a daily limit)."""
@@ -134,6 +135,7 @@ def validate_file(
         preview_rows=[[str(cell) for cell in row] for row in table.rows],
         preview_heads=preview_heads(source.mapping, source.columns),
         shares=source.mapping.share is not None,
+        header_row=source.table.header_row,
     )
 
 

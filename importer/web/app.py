@@ -242,6 +242,60 @@ async def recheck(request: Request) -> Response:
     return await _check_with(page, record, form.get("mapping", ""))
 
 
+async def fix_cells(request: Request) -> Response:
+    """Apply the typed values to a copy of the file, then check it again with the same rules."""
+    page = page_of(request)
+    record = page.work.load_check(request.path_params["id"])
+    form = await _form(request, page, max_fields=20_000)
+    edits, changed = _edits_of(form)
+    if not edits or record.result is None:
+        return RedirectResponse(f"/checks/{record.id}", 303)
+    source = page.work.uploads / record.input
+    fixed_name = f"{Path(record.input).stem.split('.fixed')[0]}.fixed{len(record.fixes) + 1}"
+    target = page.work.uploads / (fixed_name + source.suffix)
+    try:
+        await run_in_threadpool(
+            library.apply_fixes,
+            source,
+            target,
+            edits,
+            sheet=record.sheet,
+            header_row=record.result.header_row,
+        )
+    except UserError as exc:
+        return _check_page(page, record, str(exc), 400)
+    record.input = target.name
+    record.fixes += changed
+    return await _check_with(page, record, record.mapping_key or "")
+
+
+def _edits_of(form: dict[str, str]) -> tuple[list[library.CellFix], list[dict[str, object]]]:
+    """The cells whose value was changed (the last typed value of a cell listed twice)."""
+    edits: dict[tuple[int, str], tuple[str, str]] = {}
+    index = 0
+    while f"cell-{index}" in form:
+        row, _, column = form[f"cell-{index}"].partition("|")
+        new, old = form.get(f"fix-{index}", ""), form.get(f"was-{index}", "")
+        if row.isdigit() and new != old:
+            edits[(int(row), column)] = (old, new)
+        index += 1
+    fixes = [library.CellFix(row, column, new) for (row, column), (_, new) in edits.items()]
+    changed = [
+        {"row": row, "column": column, "old": old, "new": new}
+        for (row, column), (old, new) in edits.items()
+    ]
+    return fixes, changed
+
+
+async def fixed_download(request: Request) -> Response:
+    page = page_of(request)
+    record = page.work.load_check(request.path_params["id"])
+    if not record.fixes:
+        raise NotFoundHere("No cell of this file was fixed on the page")
+    path = page.work.uploads / record.input
+    return _download(path, record.original_name, ".fixed" + path.suffix)
+
+
 async def report_download(request: Request) -> Response:
     page = page_of(request)
     record = page.work.load_check(request.path_params["id"])
@@ -336,6 +390,7 @@ async def save_draft(request: Request) -> Response:
 # ---------------------------------------------------------------- matching columns
 
 MATCHING_FILE = "matching.json"  # the drafted choices, so a save keeps the draft's rules
+XLSX_MEDIA = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 async def match_page(request: Request) -> Response:
@@ -540,10 +595,11 @@ def _download(path: Path, original_name: str, suffix: str) -> Response:
     if not path.is_file():
         raise NotFoundHere("That workbook is not there yet")
     name = f"{Path(original_name).stem or 'import'}{suffix}"
+    media = "text/csv" if path.suffix.lower() in (".csv", ".tsv", ".txt") else XLSX_MEDIA
     return FileResponse(
         path,
         filename=name,
-        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        media_type=media,
         headers={"cache-control": "no-store"},
     )
 
@@ -657,6 +713,8 @@ def create_app(config: WebConfig) -> Starlette:
         Route("/checks/{id}", check_page),
         Route("/checks/{id}", recheck, methods=["POST"]),
         Route("/checks/{id}/report", report_download),
+        Route("/checks/{id}/fix", fix_cells, methods=["POST"]),
+        Route("/checks/{id}/fixed", fixed_download),
         Route("/checks/{id}/draft", draft_page),
         Route("/checks/{id}/draft", save_draft, methods=["POST"]),
         Route("/checks/{id}/match", match_page),

@@ -59,6 +59,7 @@ def run_check(
         preview_rows=report.preview_rows,
         warnings=[plain(w, input_path, record.original_name) for w in report.warnings],
         seconds=import_seconds(report.valid, rate, mode, shares=report.shares),
+        header_row=report.header_row,
         report=REPORT,
     )
     work.save_check(record)

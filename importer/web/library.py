@@ -13,7 +13,7 @@ from pathlib import Path
 
 from python_calamine import CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
 
-from importer.commands import matching
+from importer.commands import fixes, matching
 from importer.commands.followup import FAILURE_NEXT_STEP, FailureLine, FollowupReport, failures_of
 from importer.commands.retry import retry_results
 from importer.commands.run import ImportReport, run_import
@@ -103,6 +103,18 @@ def draft_mapping(
         todo=list(found.todo),
         notes=[note.replace(stored, shown_name or stored) for note in found.notes],
     )
+
+
+# ---------------------------------------------------------------- fixing cells in place
+
+CellFix = fixes.CellFix
+
+
+def apply_fixes(
+    source: Path, target: Path, edits: list[CellFix], *, sheet: str | None, header_row: int
+) -> Path:
+    """A copy of the file with the page's edits, in its own format."""
+    return fixes.apply_fixes(source, target, edits, sheet=sheet, header_row=header_row)
 
 
 # ---------------------------------------------------------------- matching columns

@@ -46,6 +46,7 @@ class CheckResult:
     warnings: list[str]
     seconds: float  # the import's expected duration
     report: str  # the validation report's file name in the check folder
+    header_row: int = 1  # where the check found the headers (fixes are written below them)
 
 
 @dataclass
@@ -65,6 +66,8 @@ class CheckRecord:
     mapping_file: str | None = None  # its copy in the check folder: what was checked is imported
     result: CheckResult | None = None
     problem: str | None = None  # a mistake that stopped the check (missing column, bad file)
+    # cells fixed on the page: {"row", "column", "old", "new"}; the stored input has them
+    fixes: list[dict[str, Any]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

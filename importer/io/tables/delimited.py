@@ -48,6 +48,12 @@ class _Sample:
     warnings: list[str]
 
 
+def csv_dialect(path: Path, header_row: int | None = None) -> tuple[str, str]:
+    """(encoding, delimiter) as the loader reads this file: what a rewrite of it keeps."""
+    sample = _sniff_encoding(path)
+    return sample.encoding, _sniff_delimiter(sample.text, header_row)
+
+
 def _sniff_encoding(path: Path) -> _Sample:
     """UTF-8 (with or without BOM), UTF-16 with BOM, else Windows-1252."""
     with path.open("rb") as handle:

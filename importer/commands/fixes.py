@@ -1,0 +1,108 @@
+"""Fixing bad cells in place: the page's edits written into a copy of the file, in its format.
+
+The copy is what is checked again (by the same validation) and what is imported, and it
+can be downloaded: a CSV stays a CSV (its encoding and delimiter kept), an XLSX an XLSX
+with every other cell, format and sheet as it was; an edited cell keeps its kind (a
+number stays a number, a date a date) when the new text reads as one.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+from importer.core.errors import UserError
+from importer.io.tables.delimited import csv_dialect
+
+FIXABLE = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm")
+
+
+@dataclass(frozen=True)
+class CellFix:
+    """One edited cell: the spreadsheet row, the column header, the new text."""
+
+    row_number: int
+    column: str
+    text: str
+
+
+def apply_fixes(
+    source: Path, target: Path, fixes: list[CellFix], *, sheet: str | None, header_row: int
+) -> Path:
+    """Write `source` with `fixes` applied to `target` (same format); `target` is returned."""
+    suffix = source.suffix.lower()
+    if suffix not in FIXABLE:
+        raise UserError(
+            f"Cells of a {suffix} file cannot be fixed on the page: fix them in the file "
+            "(or save it as .xlsx or .csv) and check it again"
+        )
+    if suffix in (".xlsx", ".xlsm"):
+        _fix_workbook(source, target, fixes, sheet=sheet, header_row=header_row)
+    else:
+        _fix_delimited(source, target, fixes, header_row=header_row)
+    return target
+
+
+def _fix_delimited(source: Path, target: Path, fixes: list[CellFix], *, header_row: int) -> None:
+    encoding, delimiter = csv_dialect(source, header_row)
+    text = source.read_bytes().decode(encoding, errors="replace")
+    rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    header = [cell.strip().casefold() for cell in rows[header_row - 1]]
+    for fix in fixes:
+        where = fix.row_number - 1
+        if fix.column.strip().casefold() not in header or not 0 <= where < len(rows):
+            raise UserError(f"Row {fix.row_number}, {fix.column} is not a cell of the file")
+        column = header.index(fix.column.strip().casefold())
+        line = rows[where]
+        line.extend([""] * (column + 1 - len(line)))
+        line[column] = fix.text
+    out = io.StringIO(newline="")
+    csv.writer(out, delimiter=delimiter, lineterminator="\r\n").writerows(rows)
+    try:
+        target.write_bytes(out.getvalue().encode(encoding))
+    except UnicodeEncodeError:  # a typed value the file's code page lacks (₹ in Windows-1252)
+        target.write_bytes(out.getvalue().encode("utf-8-sig"))
+
+
+def _fix_workbook(
+    source: Path, target: Path, fixes: list[CellFix], *, sheet: str | None, header_row: int
+) -> None:
+    import openpyxl
+
+    book = openpyxl.load_workbook(source)
+    visible = [ws for ws in book.worksheets if ws.sheet_state == "visible"]
+    page = book[sheet] if sheet else (visible or book.worksheets)[0]
+    header = {
+        str(cell.value).strip().casefold(): cell.column
+        for cell in page[header_row]
+        if cell.value is not None
+    }
+    for fix in fixes:
+        column = header.get(fix.column.strip().casefold())
+        if column is None:
+            raise UserError(f"Row {fix.row_number}, {fix.column} is not a cell of the file")
+        cell = page.cell(row=fix.row_number, column=column)
+        cell.value = _as_kind(fix.text, cell.value)
+    book.save(target)
+
+
+def _as_kind(text: str, old: object) -> str | int | float | datetime:
+    """The new text as the kind of value the cell held, when it reads as one."""
+    stripped = text.strip()
+    if isinstance(old, bool) or not stripped:
+        return text
+    if isinstance(old, int | float):
+        try:
+            number = float(stripped.replace(",", ""))
+        except ValueError:
+            return text
+        return int(number) if number.is_integer() and isinstance(old, int) else number
+    if isinstance(old, datetime | date):
+        try:
+            return datetime.fromisoformat(stripped)
+        except ValueError:
+            return text
+    return text
