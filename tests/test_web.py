@@ -586,3 +586,28 @@ def test_a_bad_csv_cell_fixed_on_the_page_is_checked_again_and_downloaded_as_csv
             "fixed@example.com" in fixed.text
             and 'filename="leads.fixed.csv"' in (fixed.headers["content-disposition"])
         )
+
+
+def test_the_sheet_the_draft_read_is_the_sheet_checked_and_imported(
+    tmp_path: Path, sandbox: RunningSandbox
+) -> None:
+    config = page_config(tmp_path, sandbox)
+    data = tmp_path / "admissions.xlsx"
+    book = openpyxl.Workbook()
+    book.active.title = "Read me"
+    book.active.append(["This workbook holds the enquiries of December."])
+    enquiries = book.create_sheet("Enquiries")
+    enquiries.append(["E-mail ID", "Student Name", "Course"])
+    for i in range(3):
+        enquiries.append([f"s{i}@example.com", f"Student {i}", f"Course {i}"])
+    book.save(data)
+    with client_for(config) as client:
+        match_url = upload(client, data, mapping="draft")
+        page = client.get(match_url).text
+        assert '<tr data-column="E-mail ID">' in page  # drafted from the Enquiries sheet
+        form = matching_form(page)
+        form |= {"event_code": "12000", "name": "enquiries", "csrf": csrf_of(page)}
+        saved = client.post(match_url, data=form)
+        assert saved.status_code == 303, saved.text
+        check = html.unescape(client.get(saved.headers["location"]).text)
+        assert "sheet <b>Enquiries</b>" in check and "3 rows: 3 ready" in check

@@ -64,6 +64,8 @@ class Matching:
     default_country: str | None = None
     problems: dict[str, str] = dataclasses.field(default_factory=dict)  # input key -> what is wrong
     yaml_text: str = ""  # the mapping as it would be saved (or as drafted)
+    sheet: str | None = None  # what the draft read: the check and the import read the same
+    header_row: int | None = None
 
 
 def field_choices() -> list[tuple[str, str]]:
@@ -103,6 +105,8 @@ def propose(
         event_code=str(event_code or ""),
         default_country=found.default_country,
         yaml_text=found.yaml_text,
+        sheet=found.sheet,
+        header_row=found.header_row,
     )
 
 

@@ -414,6 +414,10 @@ async def match_page(request: Request) -> Response:
             )
             chosen.event_code = chosen.event_code or code_text
             chosen.name = Path(record.original_name).stem + " mapping"
+            # One sheet and header row from the draft to the results: what it read is read.
+            record.sheet = chosen.sheet if record.sheets else None
+            record.header_row = chosen.header_row
+            page.work.save_check(record)
     except UserError as exc:
         problem = str(exc).replace(record.input, record.original_name)
         return _draft_page(page, record, None, problem, event_code=code_text, status_code=400)
