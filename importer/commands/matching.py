@@ -188,41 +188,8 @@ def _mapping_text(matching: Matching) -> tuple[dict[str, str], str]:
         )
     if not matching.name.strip():
         problems["mapping-name"] = "Give the mapping a name"
-    lead: dict[str, dict[str, object]] = {}
-    opportunity: dict[str, dict[str, object]] = {}
-    top: dict[str, dict[str, object]] = {}
-    seen: dict[str, str] = {}
-    for index, choice in enumerate(matching.columns):
-        if not choice.field:
-            continue
-        key = f"field-{index}"
-        if choice.field == CUSTOM and not _SCHEMA_NAME.fullmatch(choice.schema_name.strip()):
-            problems[f"schema-name-{index}"] = (
-                "Type the field's Schema Name as LeadSquared shows it (e.g. mx_Custom_7)"
-            )
-            continue
-        if choice.type not in TYPES:
-            problems[f"type-{index}"] = f"Choose one of: {', '.join(TYPES)}"
-            continue
-        target = choice.target
-        if target in seen:
-            problems[key] = f"{seen[target]} already goes to this field: choose another"
-            continue
-        seen[target] = choice.column
-        spec: dict[str, object] = {"column": choice.column}
-        if choice.type != "string":
-            spec["type"] = choice.type
-        if choice.required:
-            spec["required"] = True
-        if (target, choice.type) == (choice.drafted, choice.drafted_type):  # as drafted
-            spec |= choice.rules
-        section, _, name = target.partition(".")
-        if section == "lead":
-            lead[name] = spec
-        elif section == "opportunity":
-            opportunity[name] = spec
-        else:
-            top[target] = spec
+    sections, seen = _sections(matching.columns, problems)
+    lead, opportunity, top = sections["lead"], sections["opportunity"], sections[""]
     search_by = next((t.partition(".")[2] for t in SEARCH_BY if t in seen), None)
     if search_by is None and not problems:
         problems[""] = (
@@ -239,6 +206,46 @@ def _mapping_text(matching: Matching) -> tuple[dict[str, str], str]:
     document |= {"lead": lead, "opportunity": opportunity, **top}
     text = "# Saved from the page's column matching; you can edit it as any mapping.\n"
     return problems, text + yaml.safe_dump(document, sort_keys=False, allow_unicode=True)
+
+
+def _sections(
+    columns: list[ColumnChoice], problems: dict[str, str]
+) -> tuple[dict[str, dict[str, dict[str, object]]], dict[str, str]]:
+    """Each chosen column's spec by section ("lead", "opportunity", "" for note and date),
+    and which column each target came from; a wrong choice is put in `problems`."""
+    sections: dict[str, dict[str, dict[str, object]]] = {"lead": {}, "opportunity": {}, "": {}}
+    seen: dict[str, str] = {}
+    for index, choice in enumerate(columns):
+        if not choice.field:
+            continue
+        if choice.field == CUSTOM and not _SCHEMA_NAME.fullmatch(choice.schema_name.strip()):
+            problems[f"schema-name-{index}"] = (
+                "Type the field's Schema Name as LeadSquared shows it (e.g. mx_Custom_7)"
+            )
+            continue
+        if choice.type not in TYPES:
+            problems[f"type-{index}"] = f"Choose one of: {', '.join(TYPES)}"
+            continue
+        target = choice.target
+        if target in seen:
+            problems[f"field-{index}"] = (
+                f"{seen[target]} already goes to this field: choose another"
+            )
+            continue
+        seen[target] = choice.column
+        spec: dict[str, object] = {"column": choice.column}
+        if choice.type != "string":
+            spec["type"] = choice.type
+        if choice.required:
+            spec["required"] = True
+        if (target, choice.type) == (choice.drafted, choice.drafted_type):  # as drafted
+            spec |= choice.rules
+        section, _, name = target.partition(".")
+        if section in ("lead", "opportunity"):
+            sections[section][name] = spec
+        else:
+            sections[""][target] = spec
+    return sections, seen
 
 
 def _placed_specs(yaml_text: str) -> dict[str, dict[str, object]]:
