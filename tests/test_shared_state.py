@@ -7,6 +7,7 @@ sandbox has no duplicate rule, so counting what it stores counts what was sent.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import signal
 import subprocess
 import sys
@@ -168,3 +169,37 @@ def test_a_database_that_goes_away_mid_run_stops_it_cleanly_and_the_next_run_res
             assert names(running) == {f"Loan {i}": 1 for i in range(40)}
     finally:
         cluster.remove()
+
+
+def test_the_page_on_another_machine_lists_what_the_nightly_watch_did(
+    tmp_path: Path, state_url: str
+) -> None:
+    from starlette.testclient import TestClient
+    from web_setup import page_config
+
+    from importer.web import create_app
+
+    with serve_in_thread(SandboxConfig(rate_limit=1000)) as running:
+        env = sandbox_env(running, LSQ_STATE_URL=state_url)
+        night = machine(tmp_path, "night", 3)
+        inbox = night / "inbox"
+        inbox.mkdir()
+        (night / "leads.csv").rename(inbox / "drop.csv")
+        watched = subprocess.run(
+            [sys.executable, "-m", "importer", "watch", str(inbox), "-m", "loan.yaml", "--once"]
+            + ["--settle", "0", "--quiet"],
+            cwd=night,
+            env=env | {"LSQ_STATE_HOME": str(night / "home")},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert watched.returncode == 0, watched.stderr
+        day = tmp_path / "day"  # the page's machine: its own files, the same database
+        config = page_config(day, running)
+        shared = config.settings.with_(state_url=state_url, state_home=day / "home")
+        config = dataclasses.replace(config, settings=shared)
+        with TestClient(create_app(config), base_url="http://127.0.0.1") as client:
+            home = client.get("/").text
+    listed = home.split('data-testid="nightly"', 1)[1].split("</table>", 1)[0]
+    assert "drop.csv" in listed and "archived" in listed

@@ -20,6 +20,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from importer.commands.history import remember_file
 from importer.commands.notify import (
     Notice,
     NoticeEvent,
@@ -389,6 +390,7 @@ class _Watcher:
         record.duration_seconds = time.monotonic() - started
         self.report.files.append(record)
         append_log(self.folders.log_path, record.as_json())
+        remember_file(self.run_settings, record.as_json())  # the page lists it, on any machine
         self.notifier.tell(_notice(record, filed))
 
     def _imported(

@@ -32,6 +32,7 @@ from starlette.responses import (
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from importer.commands.history import HistoryLine
 from importer.commands.validate import check_mapping
 from importer.core.config import Mode
 from importer.core.errors import MappingError, UserError
@@ -112,16 +113,24 @@ def page_of(request: Request) -> Page:
 
 
 async def home(request: Request) -> Response:
-    return _home(page_of(request))
+    page = page_of(request)
+    nightly = await run_in_threadpool(library.nightly_files, page.config.settings)
+    return _home(page, nightly=nightly)
 
 
-def _home(page: Page, error: str = "", status_code: int = 200) -> HTMLResponse:
+def _home(
+    page: Page,
+    error: str = "",
+    status_code: int = 200,
+    nightly: list[HistoryLine] | None = None,
+) -> HTMLResponse:
     imports = [(r, page.board.status(r)) for r in page.work.all_imports()]
     return page.render(
         "home.html",
         status_code,
         choices=page.choices(),
         imports=imports,
+        nightly=nightly or [],
         error=error,
         max_upload=size_text(page.config.max_upload_bytes),
         max_upload_bytes=page.config.max_upload_bytes,

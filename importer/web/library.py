@@ -13,8 +13,9 @@ from pathlib import Path
 
 from python_calamine import CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
 
-from importer.commands import fixes, matching
+from importer.commands import fixes, history, matching
 from importer.commands.followup import FAILURE_NEXT_STEP, FailureLine, FollowupReport, failures_of
+from importer.commands.history import HistoryLine
 from importer.commands.retry import retry_results
 from importer.commands.run import ImportReport, run_import
 from importer.commands.status import refresh_status
@@ -103,6 +104,17 @@ def draft_mapping(
         todo=list(found.todo),
         notes=[note.replace(stored, shown_name or stored) for note in found.notes],
     )
+
+
+# ---------------------------------------------------------------- what watch did
+
+
+def nightly_files(settings: Settings) -> list[HistoryLine]:
+    """The newest files `watch` imported into this account, from any machine (with
+    LSQ_STATE_URL) or this one; none when the account has no keys yet."""
+    if not settings.access_key:
+        return []
+    return history.recent_files(settings)
 
 
 # ---------------------------------------------------------------- fixing cells in place

@@ -40,7 +40,23 @@ def _sqlite_2_daily_calls(execute: Execute) -> None:
     )
 
 
-SQLITE_STEPS: Sequence[Callable[[Execute], None]] = (_sqlite_1_windows, _sqlite_2_daily_calls)
+HISTORY_TABLE = (
+    "CREATE TABLE {schema}history (account TEXT NOT NULL, at DOUBLE PRECISION NOT NULL, "
+    "source TEXT NOT NULL, host TEXT NOT NULL, record TEXT NOT NULL)"
+)
+
+
+def _sqlite_3_history(execute: Execute) -> None:
+    """What `watch` did with each file (and where the results went), newest read first."""
+    execute(HISTORY_TABLE.format(schema=""))
+    execute("CREATE INDEX history_by_time ON history (account, at)")
+
+
+SQLITE_STEPS: Sequence[Callable[[Execute], None]] = (
+    _sqlite_1_windows,
+    _sqlite_2_daily_calls,
+    _sqlite_3_history,
+)
 
 
 # ---- the SQLite ledger files (one per account, under LSQ_STATE_HOME/ledger) ----------------------
@@ -136,7 +152,13 @@ def _pg_2_ledger(execute: Execute) -> None:
         execute(statement.format(schema=f"{PG_SCHEMA}."))
 
 
-POSTGRES_STEPS: Sequence[Callable[[Execute], None]] = (_pg_1_windows, _pg_2_ledger)
+def _pg_3_history(execute: Execute) -> None:
+    """What `watch` did with each file, seen from every machine (the page's too)."""
+    execute(HISTORY_TABLE.format(schema=f"{PG_SCHEMA}."))
+    execute(f"CREATE INDEX history_by_time ON {PG_SCHEMA}.history (account, at)")
+
+
+POSTGRES_STEPS: Sequence[Callable[[Execute], None]] = (_pg_1_windows, _pg_2_ledger, _pg_3_history)
 
 
 # ---- running them --------------------------------------------------------------------------------
