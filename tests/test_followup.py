@@ -172,3 +172,20 @@ def test_status_and_verify_stop_when_asked(workspace: Path) -> None:
         book.save(results)
         with pytest.raises(ImportCancelled):
             verify_results(results, workspace / "map.yaml", settings=settings, cancel=stop)
+
+
+def test_retry_does_not_send_a_refused_row_again_until_its_value_changes(workspace: Path) -> None:
+    with serve_in_thread(SandboxConfig(async_delay=0.05, rate_limit=1000)) as running:
+        env = running.env()
+        assert invoke(env, "run", "leads.csv", "-m", "map.yaml", "--quiet").exit_code == 1
+        results = workspace / "leads.results.xlsx"
+        captures = running.sandbox.snapshot()["counters"]["calls"]["/opportunity/capture"]
+
+        again = invoke(env, "retry", str(results), "--quiet")
+
+        assert again.exit_code == 1
+        assert "1 refused rows not sent again: their values are unchanged" in again.output
+        after = running.sandbox.snapshot()["counters"]["calls"]["/opportunity/capture"]
+        assert after == captures  # nothing was sent unchanged
+        row = read_results(results).rows[1][1]
+        assert row.status == RowStatus.FAILURE and "fix them first" in (row.message or "")

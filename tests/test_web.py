@@ -390,7 +390,8 @@ def test_retry_and_verify_from_the_import_page(tmp_path: Path, sandbox: RunningS
         assert '<tr data-row="6"><td>6</td>' in failures and "mx_Custom_19" in failures
 
         page = import_page_after(client, import_url, "retry")
-        assert "Sent again or collected 2 rows" in page
+        # Nothing changed in them: they are not sent unchanged, and the page says so.
+        assert "did not send 2 refused rows again" in page
         page = import_page_after(client, import_url, "verify")
         assert "Checked 4 imported rows: 4 found in LeadSquared, 0 missing." in page
         report = client.get(f"{import_url}/verify-report")

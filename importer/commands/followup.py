@@ -48,6 +48,7 @@ class FollowupReport:
     polled: int = 0  # Pending rows asked about
     still_pending: int = 0  # ... of which LeadSquared had not finished
     invalid: int = 0  # rows that no longer pass validation (retry)
+    unchanged: int = 0  # refused rows not sent again: nothing changed since (retry)
     changed: int = 0
     counts: dict[str, int] = field(default_factory=dict)
     api_calls: int = 0
@@ -77,7 +78,7 @@ class FollowupReport:
                 head = f"{done} of {self.polled} Pending rows have their result now"
                 if self.still_pending:
                     head += f" ({self.still_pending} still in LeadSquared's queue; try later)"
-        elif not self.considered:
+        elif not self.considered and not self.unchanged:
             head = "no Failure or Pending rows to retry"
         else:
             bits = [f"{self.sent} Failure rows sent again"] if self.sent else []
@@ -85,6 +86,11 @@ class FollowupReport:
                 bits.append(f"{self.polled} Pending rows checked")
             if self.invalid:
                 bits.append(f"{self.invalid} no longer valid")
+            if self.unchanged:
+                bits.append(
+                    f"{self.unchanged} refused rows not sent again: their values are unchanged "
+                    "since LeadSquared refused them (fix them first)"
+                )
             head = ", ".join(bits)
         return f"{name}: {head}. Now {now}. {self.api_calls} API calls."
 
@@ -125,6 +131,11 @@ class WorkbookContext:
         except UserError:
             return {}
         return headers_by_schema(columns)
+
+    def run_journal(self) -> Path | None:
+        """The journal of the run that wrote the workbook (its input rows), while it is there."""
+        recorded = self.summary.get("Journal")
+        return Path(recorded) if recorded and Path(recorded).is_file() else None
 
     def journal(self, results_path: Path, state_dir: Path | None) -> Path:
         """The run's own journal when it is still there, else one kept for this workbook."""

@@ -7,6 +7,7 @@ sent twice; every row goes through the account ledger like a `run`'s.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections import Counter
 from datetime import datetime
@@ -26,6 +27,7 @@ from importer.core.config import Mode, Settings
 from importer.core.errors import ImportStopped, MappingError
 from importer.core.outcomes import RowOutcome, RowStatus
 from importer.core.progress import Counters, Progress
+from importer.core.text import cell_text
 from importer.io.journal import Journal, JournalRow, RowState
 from importer.io.state import check_state
 from importer.io.workbooks.reader import ResultRow, ResultsReader
@@ -35,6 +37,10 @@ from importer.rules.mapping.mapping_file import load_mapping
 from importer.rules.mapping.messages import headers_by_schema, outcome_in_user_words
 
 RETRYABLE = (RowStatus.FAILURE, RowStatus.PENDING, RowStatus.NOT_SENT)
+UNCHANGED = (
+    "Not sent again: its values are as they were when LeadSquared refused it; fix them "
+    "first (in this workbook), then retry. LeadSquared said:"
+)
 BUSY = "Another lsq-import is already working on {name}; wait for it to finish"
 STOPPED = (
     "{name}: retry stopped before every row had its result; the workbook holds what "
@@ -62,7 +68,10 @@ def retry_results(
         context = WorkbookContext(reader.summary())
         mapping = load_mapping(_mapping_file(context, mapping_path))
         targets, statuses = _scan(reader)
-        if not targets:  # nothing to send or ask about: the workbook stays as it is
+        journal_at = context.journal(path, Path(state_dir) if state_dir else None)
+        kept = _unchanged_refusals(reader, targets, context.run_journal())
+        targets = [row for row in targets if row.outcome.row_number not in kept]
+        if not targets and not kept:  # nothing to send or ask about: the workbook stays
             counts = {str(s): statuses.get(str(s), 0) for s in RowStatus}
             return FollowupReport(results_path=path, action="retry", counts=counts)
         settings.require(
@@ -74,7 +83,7 @@ def retry_results(
         counters = Counters()
         names = headers_by_schema(plan.columns)  # LeadSquared's failures name Schema Names
         asked = {job.row_number for job in plan.jobs}
-        written: dict[int, RowOutcome] = {}
+        written: dict[int, RowOutcome] = dict(kept)
 
         def finish(
             journal: Journal, outcomes: dict[int, RowOutcome], stop_reason: str | None
@@ -85,7 +94,6 @@ def retry_results(
             written.update({n: outcome_in_user_words(o, names) for n, o in new.items()})
             return rewrite(reader, written, counters, started, "Retried", extra_errors=plan.errors)
 
-        journal_at = context.journal(path, Path(state_dir) if state_dir else None)
         done = deliver(
             _delivery(settings, context, mapping, plan, journal_at, path),
             plan.jobs,
@@ -98,6 +106,7 @@ def retry_results(
         )
     (counts, changed), stopped = done.result, done.stopped
     report = _report(path, plan, written, counts, changed, counters)
+    report.unchanged = len(kept)
     if stopped is not None:
         raise ImportStopped(STOPPED.format(name=path.name), report=report) from None
     return report
@@ -144,6 +153,43 @@ def _report(
         counts=counts,
         api_calls=counters.api_calls,
     )
+
+
+def _unchanged_refusals(
+    reader: ResultsReader, targets: list[ResultRow], journal_at: Path | None
+) -> dict[int, RowOutcome]:
+    """Failure rows LeadSquared itself refused whose values are as they were then: sending
+    them unchanged would be refused again. Each keeps its Failure, saying so."""
+    refused = {
+        row.outcome.row_number: row
+        for row in targets
+        if row.outcome.status == RowStatus.FAILURE and _refused_by_leadsquared(row.outcome)
+    }
+    if not refused or journal_at is None:
+        return {}
+    with Journal(journal_at) as journal:
+        if not journal.has_inputs():
+            return {}
+        sent = {n: cells for n, cells in journal.inputs() if n in refused}
+    kept: dict[int, RowOutcome] = {}
+    for number, row in refused.items():
+        now = [_text(row.cells[i]) for i in reader.layout.inputs]
+        then = [_text(cell) for cell in sent.get(number, [])]
+        if number in sent and now == then:
+            outcome = dataclasses.replace(row.outcome)
+            if not (outcome.message or "").startswith(UNCHANGED):
+                outcome.message = f"{UNCHANGED} {outcome.message or ''}".strip()
+            kept[number] = outcome
+    return kept
+
+
+def _refused_by_leadsquared(outcome: RowOutcome) -> bool:
+    kind = (outcome.exception_type or "").upper()
+    return kind.startswith("MX") or kind.startswith("HTTP4")
+
+
+def _text(value: object) -> str:
+    return "" if value is None else cell_text(value).strip()
 
 
 def _mapping_file(context: WorkbookContext, given: str | Path | None) -> Path:
