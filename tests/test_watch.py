@@ -297,7 +297,8 @@ def test_once_files_each_ready_file_and_leaves_the_rest(
     assert lines["mixed.xlsx"]["outcome"] == "failed"
     assert lines["mixed.xlsx"]["rows"]["Invalid"] == 1
     assert lines["broken.xlsx"]["outcome"] == "error" and lines["broken.xlsx"]["error"]
-    assert "1 archived, 1 failed, 1 error" in first.stdout
+    assert "1 archived (every row Success), 1 moved to failed" in first.stdout
+    assert "1 could not be read (moved to failed, the reason in its .error.txt)" in first.stdout
     assert_no_secrets(first.stdout, first.stderr, json.dumps(log_lines(inbox)))
 
     again = watch_once(sandbox, inbox, mapping, "--settle", "30")

@@ -114,6 +114,10 @@ def test_upload_check_import_and_download_through_the_json_api(
             row[header.index("Status")] for row in sheet.iter_rows(min_row=2, values_only=True)
         ]
         assert sorted(statuses) == ["Invalid"] * 2 + ["Success"] * 6
+        summary = dict(
+            openpyxl.load_workbook(saved)["Summary"].iter_rows(min_row=1, values_only=True)
+        )
+        assert summary["Input"] == "leads.csv"  # the file as uploaded, not its stored name
     assert captures(sandbox) == 6
 
 
@@ -129,6 +133,7 @@ def test_the_same_file_twice_at_once_is_refused_plainly(
         refused = client.post(f"{second}/start", data={"csrf": token})
         assert refused.status_code == 409
         assert "leads.csv is already being imported" in refused.text
+        assert "See that import</a>" in refused.text  # a link to it, not a dead end
         client.post(f"{import_url}/cancel", data={"csrf": token})
         wait_state(client, import_url, "stopped", "finished")
 

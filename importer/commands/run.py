@@ -67,6 +67,12 @@ class ImportReport:
     capped: bool = False  # ... because LSQ_DAILY_LIMIT was reached: a clean stop, exit 1
     operation: str = "capture"
     estimate: ImportEstimate | None = None  # what was said before sending: how long it takes
+    shown_name: str = ""  # the input as its user knows it (the page stores uploads renamed)
+
+    @property
+    def input_name(self) -> str:
+        return self.shown_name or self.input_path.name
+
     notices: str = ""  # notifications that could not be delivered, for the summary line
 
     @property
@@ -88,7 +94,7 @@ class ImportReport:
         seconds = (self.finished - self.started).total_seconds()
         resumed = f" ({self.resumed} already done by an earlier run)" if self.resumed else ""
         return (
-            f"{self.input_path.name}: {len(self.outcomes)} rows: {parts or 'nothing to do'}"
+            f"{self.input_name}: {len(self.outcomes)} rows: {parts or 'nothing to do'}"
             f"{resumed}; {self.skipped} blank skipped. {self.api_calls} API calls, "
             f"{self.rate_limited} answered 429, {self.retries} retries, {seconds:.1f} s. "
             f"Results: {self.results_path}"
@@ -135,8 +141,12 @@ def run_import(
     progress: Progress | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
     cancel: threading.Event | None = None,
+    shown_name: str | None = None,
 ) -> ImportReport:
     """Import a spreadsheet; re-running the same call resumes where the last one stopped.
+
+    `shown_name` is the file's name as its user knows it, when it is stored under another
+    (the page's uploads): the results, messages and the ledger use it.
 
     A stop (Ctrl-C, SIGTERM turned into it, or `cancel` set) still writes the results
     workbook, then raises `ImportStopped` (`ImportCancelled` for `cancel`) with the report.
@@ -152,13 +162,14 @@ def run_import(
     )
     seen, _ = tally(source)
     run = _Run(source, settings, chosen, results_path, seen, started, progress or Progress())
+    run.name = shown_name or source.input_path.name
     delivery = Delivery(
         settings=settings,
         mode=chosen,
         operation=source.mapping.operation,
         journal_file=journal_file,
-        busy_message=_busy_message(source.input_path.name),
-        file_name=source.input_path.name,
+        busy_message=_busy_message(run.name),
+        file_name=run.name,
         labels=source.columns,
         match_fields=identity_fields(source.mapping),
         fresh=fresh,
@@ -220,6 +231,7 @@ class _Run:
     progress: Progress
     counters: Counters = field(default_factory=Counters)
     resumed: int = 0  # rows an earlier run of this file finished
+    name: str = ""  # the input's name as its user knows it
     estimate: ImportEstimate | None = None
 
     def record(self, journal: Journal) -> None:
@@ -228,7 +240,7 @@ class _Run:
         meta = journal.meta()
         if meta.get("mode") and meta["mode"] != self.mode:
             raise UserError(
-                f"{source.input_path.name} was started in {meta['mode']} mode; run it again with "
+                f"{self.name} was started in {meta['mode']} mode; run it again with "
                 f"--mode {meta['mode']} to resume, or add --fresh to start over"
             )
         journal.set_meta(
@@ -308,6 +320,7 @@ class _Run:
             warnings=list(source.table.warnings),
             stopped=stop_reason,
             operation=source.mapping.operation,
+            shown_name=self.name,
         )
 
 
@@ -318,7 +331,7 @@ def _run_summary(
     source, seen, counters = run.source, run.seen, run.counters
     summary = Summary(
         counts=status_counts(final),
-        input_name=source.input_path.name,
+        input_name=run.name,
         input_sha256=source.input_sha256,
         mapping=str(source.mapping_path.resolve()),
         mode=str(run.mode),
@@ -356,7 +369,7 @@ def _stopped_message(report: ImportReport) -> str:
     finished = sum(n for status, n in report.counts.items() if status not in unsettled)
     parts = ", ".join(f"{n} {s}" for s, n in report.counts.items() if n)
     return (
-        f"{report.input_path.name}: stopped before every row had its result; {finished} of "
+        f"{report.input_name}: stopped before every row had its result; {finished} of "
         f"{len(report.outcomes)} rows have one ({parts}). Results so far: "
         f"{report.results_path}. Run the same command again to resume; nothing is sent twice."
     )

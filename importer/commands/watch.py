@@ -71,6 +71,16 @@ class FileOutcome(StrEnum):
     ERROR = "error"  # could not be imported at all (see `error`)
 
 
+# What each outcome means, in the summary line a person reads.
+OUTCOME_WORDS = {
+    FileOutcome.ARCHIVED: "archived (every row Success)",
+    FileOutcome.FAILED: "moved to failed (some rows need a look: see their results)",
+    FileOutcome.INTERRUPTED: "interrupted (left in the inbox; the next run goes on)",
+    FileOutcome.CAPPED: "left for tomorrow (the daily call limit was reached)",
+    FileOutcome.ERROR: "could not be read (moved to failed, the reason in its .error.txt)",
+}
+
+
 @dataclass
 class FileRecord:
     """One file handled: a line of the run log."""
@@ -134,12 +144,18 @@ class WatchReport:
                 "this run imported nothing"
             )
         counts = Counter(record.outcome for record in self.files)
-        done = ", ".join(f"{counts[o]} {o}" for o in FileOutcome if counts[o])
+        done = ", ".join(f"{counts[o]} {OUTCOME_WORDS[o]}" for o in FileOutcome if counts[o])
         parts = [f"{self.inbox}: {len(self.files)} file(s)" + (f": {done}" if done else "")]
         if self.not_ready:
-            parts.append(f"{len(self.not_ready)} not ready, left in the inbox")
+            parts.append(
+                f"{len(self.not_ready)} not ready (still being written), left in the inbox: "
+                + ", ".join(self.not_ready)
+            )
         if self.skipped:
-            parts.append(f"{len(self.skipped)} skipped (being imported by another run)")
+            parts.append(
+                f"{len(self.skipped)} skipped (another run is importing them): "
+                + ", ".join(self.skipped)
+            )
         if self.fatal:
             parts.append(f"stopped: {self.fatal}")
         if self.notices:

@@ -216,7 +216,11 @@ async def check_page(request: Request) -> Response:
 
 
 def _check_page(
-    page: Page, record: CheckRecord, error: str = "", status_code: int = 200
+    page: Page,
+    record: CheckRecord,
+    error: str = "",
+    status_code: int = 200,
+    error_link: str | None = None,
 ) -> Response:
     result = record.result
     line = ""
@@ -235,6 +239,7 @@ def _check_page(
         problem_columns=columns,
         choices=page.choices(),
         error=error,
+        error_link=error_link,
     )
 
 
@@ -321,7 +326,8 @@ async def start(request: Request) -> Response:
     try:
         started = await run_in_threadpool(page.board.start_import, record)
     except UserError as exc:
-        return _check_page(page, record, str(exc), 409)
+        busy = getattr(exc, "import_id", None)
+        return _check_page(page, record, str(exc), 409, f"/imports/{busy}" if busy else None)
     return RedirectResponse(f"/imports/{started.id}", 303)
 
 

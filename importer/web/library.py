@@ -183,6 +183,7 @@ def import_file(
     state_dir: Path,
     progress: Progress,
     stop: threading.Event,
+    shown_name: str | None = None,
 ) -> ImportReport:
     """`run_import`: the same arguments every time, so a second call resumes the first."""
     return run_import(
@@ -196,6 +197,7 @@ def import_file(
         state_dir=state_dir,
         progress=progress,
         cancel=stop,
+        shown_name=shown_name,
     )
 
 

@@ -36,7 +36,11 @@ UNEXPECTED = "Something went wrong inside lsq-import ({error}); resume it to try
 
 
 class Busy(UserError):
-    """Something is already running on this import or this file."""
+    """Something is already running on this import or this file (`import_id`: which)."""
+
+    def __init__(self, message: str, import_id: str | None = None) -> None:
+        super().__init__(message)
+        self.import_id = import_id
 
 
 @dataclass
@@ -176,7 +180,8 @@ class TaskBoard:
                     record = self.work.load_import(import_id)
                     raise Busy(
                         f"{record.original_name} is already being imported (started "
-                        f"{record.created.replace('T', ' ')}); wait for it to finish"
+                        f"{record.created.replace('T', ' ')}); wait for it to finish",
+                        import_id,
                     )
 
     def _launch(self, record: ImportRecord, kind: ActivityKind) -> None:
@@ -258,6 +263,7 @@ class TaskBoard:
             state_dir=Path(record.state_dir),
             progress=task.progress,
             stop=task.stop,
+            shown_name=record.original_name,
         )
         snapshot = task.progress.snapshot()
 
