@@ -522,3 +522,24 @@ def test_error_cells_below_a_title_block_keep_their_rows(tmp_path: Path) -> None
     book.close()
     table = open_table(path, header_row=3)
     assert rows_of(table) == {4: ["a", "#N/A"], 5: ["b", "5"]}
+
+
+def test_merged_cells_are_reported_with_their_range_never_silently_blank(tmp_path: Path) -> None:
+    from importer.io.tables import open_table
+
+    path = tmp_path / "merged.xlsx"
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["Email", "First Name", "City"])
+    sheet.append(["a@example.com", "Asha", "Pune"])
+    sheet.append(["b@example.com", "Ravi", None])
+    sheet.append(["c@example.com", "Meena", None])
+    sheet.merge_cells("C2:C4")  # one city typed once for three rows
+    book.save(path)
+
+    table = open_table(path, sheet=None)
+
+    assert any(
+        "Merged cells C2:C4" in warning and "only in the first cell" in warning
+        for warning in table.warnings
+    )

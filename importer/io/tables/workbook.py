@@ -21,7 +21,13 @@ from python_calamine import (
 from importer.core.errors import InputFileError
 from importer.io.tables.cells import is_blank, row_texts
 from importer.io.tables.formula_cells import HiddenCells, find_hidden_cells
-from importer.io.tables.headers import HEADER_SCAN_ROWS, Header, build_header, normalize_header
+from importer.io.tables.headers import (
+    HEADER_SCAN_ROWS,
+    Header,
+    build_header,
+    column_letter,
+    normalize_header,
+)
 from importer.io.tables.table import (
     CellProblem,
     Table,
@@ -177,13 +183,38 @@ def open_workbook_table(
 
         # calamine starts every row at the first used column, not at column A
         header = build_header(cells, has_data, column_offset=start[1])
-    warnings = list(header.warnings)
+    warnings = list(header.warnings) + _merged_cells(data, row)
     if by_content:
         warnings.insert(0, f"{path.name} does not match its extension; it was read by content")
     source = _SheetSource(path, name, by_content, header, len(cells), chunk_rows, row, data)
     table = make_table(path, name, header, warnings, None, None, source, (row, detected))
     _place_hidden_cells(find_hidden_cells(path, name, by_content), start[1], source, table)
     return table
+
+
+MERGED_SHOWN = 10  # merged ranges named one by one; more are counted
+
+
+def _merged_cells(sheet: Any, header_row: int) -> list[str]:
+    """Merged cells below the headers: Excel keeps the value in the first cell only, so the
+    others read as empty. Say so, naming each range, rather than leave them silently blank."""
+    ranges = getattr(sheet, "merged_cell_ranges", None) or []
+    named = []
+    for (top, left), (bottom, right) in ranges:
+        if bottom + 1 <= header_row or (top, left) == (bottom, right):
+            continue
+        first = f"{column_letter(left)}{top + 1}"
+        named.append(f"{first}:{column_letter(right)}{bottom + 1}")
+    if not named:
+        return []
+    shown = ", ".join(named[:MERGED_SHOWN]) + (
+        f" and {len(named) - MERGED_SHOWN} more" if len(named) > MERGED_SHOWN else ""
+    )
+    return [
+        f"Merged cells {shown}: the value stands only in the first cell of each range, so the "
+        "other cells read as empty; unmerge them and fill each cell (Excel: Merge & Center › "
+        "Unmerge Cells)"
+    ]
 
 
 def _place_hidden_cells(
