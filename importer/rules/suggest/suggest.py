@@ -192,8 +192,12 @@ def draft_mapping(
             )
             used.add(header)
         else:
-            rules = _rules(words, profiles[header])
-            placed.append(Placement(header, target, found.score, found.reason, rules))
+            profile = profiles[header]
+            rules = _rules(words, profile)
+            reason = found.reason
+            if rules.get("required"):  # a guess from the rows looked at: said, not hidden
+                reason += f"; required: all {profile.rows} rows looked at are filled"
+            placed.append(Placement(header, target, found.score, reason, rules))
             used.add(header)
         closed.add(target)
     for header in headers:
