@@ -617,3 +617,24 @@ def test_the_sheet_the_draft_read_is_the_sheet_checked_and_imported(
         assert saved.status_code == 303, saved.text
         check = html.unescape(client.get(saved.headers["location"]).text)
         assert "sheet <b>Enquiries</b>" in check and "3 rows: 3 ready" in check
+
+
+def test_an_existing_mapping_is_edited_on_the_same_matching_screen(
+    tmp_path: Path, sandbox: RunningSandbox
+) -> None:
+    config = page_config(tmp_path, sandbox)
+    data = write_leads(tmp_path / "leads.csv", 2)
+    with client_for(config) as client:
+        check_url = upload(client, data)
+        check = client.get(check_url).text
+        edit = re.search(r'href="([^"]+)" data-testid="edit-mapping"', check)
+        assert edit is not None
+        page = client.get(html.unescape(edit.group(1))).text
+        form = matching_form(page)
+        assert form["field-0"] == "lead.EmailAddress" and form["event_code"] == "12000"
+        assert form["name"] == "loan"
+        form |= {"name": "loan edited", "field-1": "", "csrf": csrf_of(page)}  # drop First Name
+        saved = client.post(html.unescape(edit.group(1)).split("?")[0], data=form)
+        assert saved.status_code == 303, saved.text
+        text = (config.mappings_dir / "loan edited.yaml").read_text(encoding="utf-8")
+        assert "FirstName" not in text and "min: 0" in text  # its other rules are kept

@@ -19,6 +19,7 @@ import yaml
 from importer.commands.suggest import suggest_mapping
 from importer.core.errors import MappingError, UserError
 from importer.io.tables import open_table
+from importer.rules.mapping.mapping import FieldSpec
 from importer.rules.mapping.mapping_file import load_mapping
 from importer.rules.mapping.synonyms import FIELDS
 
@@ -28,6 +29,11 @@ TYPES = ("string", "email", "phone", "number", "integer", "date", "datetime", "b
 SEARCH_BY = ("lead.EmailAddress", "lead.Mobile", "lead.Phone")
 _SCHEMA_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 SAMPLES = 3
+# What the screen itself decides; an edited mapping's other keys are kept as they were.
+_MATCHED_KEYS = frozenset(
+    {"version", "operation", "opportunity_event_code", "search_by", "default_country"}
+    | {"lead", "opportunity", "note", "datetime"}
+)
 
 
 @dataclass
@@ -66,6 +72,8 @@ class Matching:
     yaml_text: str = ""  # the mapping as it would be saved (or as drafted)
     sheet: str | None = None  # what the draft read: the check and the import read the same
     header_row: int | None = None
+    # an edited mapping's other settings (unique, options, share...), written back as they were
+    extra: dict[str, object] = dataclasses.field(default_factory=dict)
 
 
 def field_choices() -> list[tuple[str, str]]:
@@ -113,32 +121,45 @@ def propose(
 def from_mapping(mapping_path: Path, headers: list[str]) -> Matching:
     """An existing mapping on the same screen: each of the file's columns with its field."""
     mapping = load_mapping(mapping_path)
-    by_column: dict[str, tuple[str, str, bool]] = {}
+    by_column: dict[str, tuple[str, FieldSpec]] = {}
+    if mapping.operation != "capture":
+        raise UserError(
+            f"{mapping_path.name} is an update mapping: change it as text (the matching "
+            "screen makes capture mappings)"
+        )
     for target, spec in mapping.targets().items():
-        if spec.column is not None:
-            by_column[spec.column.strip().casefold()] = (target, spec.type, spec.required)
+        placed = target.startswith(("lead.", "opportunity.")) or target in ("note", "datetime")
+        if placed and spec.column is not None:
+            by_column[spec.column.strip().casefold()] = (target, spec)
     known = {value for value, _ in field_choices()}
     columns = []
     for header in headers:
-        target, kind, required = by_column.get(header.strip().casefold(), ("", "string", False))
+        target, spec = by_column.get(header.strip().casefold(), ("", FieldSpec(column=header)))
         custom = bool(target) and target not in known
         columns.append(
             ColumnChoice(
                 column=header,
                 field=CUSTOM if custom else target,
                 schema_name=_name_of(target) if custom else "",
-                type=kind,
-                required=required,
+                type=spec.type,
+                required=spec.required,
                 confidence=1.0 if target else 0.0,
                 reason="as the mapping has it" if target else "",
+                drafted=target,
+                drafted_type=spec.type,
+                rules=spec.model_dump(
+                    exclude={"column", "value", "type", "required", "line"}, exclude_none=True
+                ),
             )
         )
     code = mapping.opportunity_event_code
+    document = yaml.safe_load(mapping_path.read_text(encoding="utf-8")) or {}
     return Matching(
         columns=columns,
         event_code=str(code) if code else "",
         name=mapping_path.stem,
         default_country=mapping.default_country,
+        extra={k: v for k, v in document.items() if k not in _MATCHED_KEYS},
     )
 
 
@@ -203,6 +224,7 @@ def _mapping_text(matching: Matching) -> tuple[dict[str, str], str]:
     }
     if matching.default_country:
         document["default_country"] = matching.default_country
+    document |= matching.extra
     document |= {"lead": lead, "opportunity": opportunity, **top}
     text = "# Saved from the page's column matching; you can edit it as any mapping.\n"
     return problems, text + yaml.safe_dump(document, sort_keys=False, allow_unicode=True)

@@ -445,6 +445,7 @@ async def match_page(request: Request) -> Response:
 def _drafted(chosen: library.Matching) -> dict[str, object]:
     return {
         "default_country": chosen.default_country,
+        "extra": chosen.extra,
         "columns": {
             c.column: {
                 "target": c.drafted,
@@ -516,11 +517,13 @@ def _matching_of_form(form: dict[str, str], drafted_at: Path) -> library.Matchin
         )
         index += 1
     country = drafted.get("default_country")
+    extra = drafted.get("extra")
     return library.Matching(
         columns=columns,
         event_code=form.get("event_code", ""),
         name=form.get("name", ""),
         default_country=country if isinstance(country, str) else None,
+        extra=dict(extra) if isinstance(extra, dict) else {},
     )
 
 
