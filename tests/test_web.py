@@ -638,3 +638,10 @@ def test_an_existing_mapping_is_edited_on_the_same_matching_screen(
         assert saved.status_code == 303, saved.text
         text = (config.mappings_dir / "loan edited.yaml").read_text(encoding="utf-8")
         assert "FirstName" not in text and "min: 0" in text  # its other rules are kept
+
+
+def test_counts_on_the_page_have_thousands_separators() -> None:
+    from importer.web.words import rows_done
+
+    assert verdict(134_950, 134_900, 50, 2, 30.0).startswith("134,950 rows: 134,900 ready")
+    assert rows_done(12_345, 134_950) == "12,345 of 134,950 rows done"

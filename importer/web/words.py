@@ -22,15 +22,15 @@ def duration(seconds: float) -> str:
 
 
 def plural(count: int, one: str, many: str | None = None) -> str:
-    return f"{count} {one if count == 1 else (many or one + 's')}"
+    return f"{count:,} {one if count == 1 else (many or one + 's')}"
 
 
 def verdict(rows: int, ready: int, need_fixing: int, skipped: int, seconds: float) -> str:
     """The dry run in one line, e.g. `231 rows: 219 ready, 12 need fixing, 3 blank rows
     skipped. Importing takes about 1 h 30 min.`"""
-    fixing = f"{need_fixing} {'needs' if need_fixing == 1 else 'need'} fixing"
+    fixing = f"{need_fixing:,} {'needs' if need_fixing == 1 else 'need'} fixing"
     line = (
-        f"{plural(rows, 'row')}: {ready} ready, {fixing}, {plural(skipped, 'blank row')} skipped."
+        f"{plural(rows, 'row')}: {ready:,} ready, {fixing}, {plural(skipped, 'blank row')} skipped."
     )
     if ready == 0:
         return f"{line} Nothing can be imported until the rows are fixed."
@@ -38,4 +38,4 @@ def verdict(rows: int, ready: int, need_fixing: int, skipped: int, seconds: floa
 
 
 def rows_done(done: int, total: int) -> str:
-    return f"{done} of {plural(total, 'row')} done"
+    return f"{done:,} of {plural(total, 'row')} done"

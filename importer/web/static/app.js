@@ -130,13 +130,13 @@ function updateImport(root, status) {
   const largest = Math.max(1, ...Object.values(counts));
   root.querySelectorAll(".counts .chip").forEach((chip) => {
     const n = counts[chip.dataset.status] || 0;
-    chip.querySelector("[data-count]").textContent = String(n);
+    chip.querySelector("[data-count]").textContent = counted(n);
     chip.hidden = n === 0;
   });
   root.querySelectorAll("[data-chart] g").forEach((group) => {
     const n = counts[group.dataset.status] || 0;
     group.querySelector("[data-bar]").setAttribute("width", ((440 * n) / largest).toFixed(1));
-    group.querySelector("[data-count]").textContent = String(n);
+    group.querySelector("[data-count]").textContent = counted(n);
   });
   const actions = status.actions || [];
   root.querySelectorAll("[data-action]").forEach((element) => {
@@ -158,8 +158,12 @@ function followImport(root) {
   });
 }
 
+function counted(n) {
+  return Number(n).toLocaleString("en-US"); // 134,950: as the server writes counts
+}
+
 function rowsDone(done, total) {
-  return done + " of " + total + (total === 1 ? " row" : " rows") + " done";
+  return counted(done) + " of " + counted(total) + (total === 1 ? " row" : " rows") + " done";
 }
 
 function followListedImports() {
@@ -183,7 +187,7 @@ function followListedImports() {
       row.querySelector("[data-progress]").textContent = rowsDone(status.done, status.total);
       row.querySelectorAll("[data-counts] .chip").forEach((chip) => {
         const n = status.counts[chip.dataset.status] || 0;
-        chip.querySelector("[data-count]").textContent = String(n);
+        chip.querySelector("[data-count]").textContent = counted(n);
         chip.hidden = n === 0;
       });
     }
