@@ -65,18 +65,11 @@ class LedgerEntry:
     message: str | None
     updated_at: float
 
-    @property
-    def uncertain(self) -> bool:
-        return self.sent_at is not None and self.state in (
-            LedgerState.SENDING,
-            LedgerState.UNCERTAIN,
-        )
-
 
 class Claim(StrEnum):
     """The answer to "may I send this row?"."""
 
-    OURS = auto()  # claimed: send it (read back first when `entry.uncertain`)
+    OURS = auto()  # claimed: send it (read back first when `entry.sent_at` is set)
     HELD = auto()  # another live holder (or an earlier row of this run) has it now
     ACCEPTED = auto()  # queued by the async API: poll its RequestID
     DONE = auto()  # the account has it
@@ -394,12 +387,6 @@ class Ledger:
             )
         return str(found[0][0]) if found else None
 
-    def count(self) -> int:
-        with self.db.transaction() as tx:
-            found = tx.execute(
-                "SELECT COUNT(*) FROM ledger_rows WHERE account = ?", (self.account,)
-            )
-        return int(found[0][0])
 
 
 def _entry(row: tuple[Any, ...]) -> LedgerEntry:

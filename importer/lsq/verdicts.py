@@ -128,16 +128,15 @@ def pending(row_number: int, request_id: str, waited: float) -> RowOutcome:
 
 
 def unconfirmed(row_number: int, reason: str) -> RowOutcome:
-    """Sent, its answer lost, and nothing could tell whether LeadSquared has it."""
+    """Sent, its answer lost, and nothing could tell whether LeadSquared has it (`reason`
+    says why, e.g. "could not be confirmed: ...")."""
     return RowOutcome(
         row_number=row_number,
         status=RowStatus.PENDING,
         message=(
-            f"Sent, but its answer was lost and it {reason.removeprefix('could not be ')}"
-            if not reason.startswith("could not be confirmed")
-            else f"Sent, but its answer was lost and it {reason}"
-        )
-        + ". It is not sent again until it is read back (`lsq-import status` on this workbook)",
+            f"Sent, but its answer was lost and it {reason}. It is not sent again until it "
+            "is read back (`lsq-import status` on this workbook)"
+        ),
     )
 
 

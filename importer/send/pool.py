@@ -57,10 +57,7 @@ GAVE_UP = (
     "Gave up after {n} attempts whose answers were lost; reading back found no opportunity, "
     "so it was not created: run `lsq-import retry` on this workbook to send it again"
 )
-QUEUE_BEHIND = (
-    "could not be confirmed yet: LeadSquared's queue had not reached the time it was sent; "
-    "run `lsq-import status` on this workbook later to read it back"
-)
+QUEUE_BEHIND = "could not be confirmed yet: LeadSquared's queue had not reached its time"
 HELD_ELSEWHERE = (
     "Not sent: another lsq-import was sending this same row and still held it; "
     "run the same command again once it has finished"
