@@ -24,7 +24,6 @@ from importer.core.errors import (
 from importer.core.outcomes import RowOutcome, RowStatus
 from importer.core.progress import Counters
 from importer.io.journal import Journal
-from importer.io.ledger import Ledger
 from importer.io.state import check_state
 from importer.io.workbooks.reader import ResultRow, ResultsReader
 from importer.lsq import verdicts
@@ -34,7 +33,7 @@ from importer.rules.mapping.mapping_file import load_mapping
 from importer.rules.mapping.messages import outcome_in_user_words
 from importer.send.confirm import Confirmer, Found
 from importer.send.pool import Job
-from importer.send.previous import open_ledger
+from importer.send.previous import PreviousImports, open_ledger
 from importer.send.session import Session
 
 NOT_THERE = (
@@ -72,8 +71,19 @@ def refresh_status(
             settings.require(sync=True, asynchronous=False)
             mapping = load_mapping(_mapping_file(context))
             plan = plan_rows(reader, unconfirmed, mapping)
+            run = context.run_journal()
             asyncio.run(
-                _read_back(settings, transport, counters, plan.jobs, mapping, updated, cancel)
+                _read_back(
+                    settings,
+                    transport,
+                    counters,
+                    plan.jobs,
+                    mapping,
+                    updated,
+                    cancel,
+                    run=run.stem if run else path.stem,
+                    file=context.input_name or path.name,
+                )
             )
             pending += [(row.outcome.row_number, "") for row in unconfirmed]
         if pending:
@@ -170,9 +180,16 @@ async def _read_back(
     mapping: Mapping,
     updated: dict[int, RowOutcome],
     cancel: threading.Event | None,
+    *,
+    run: str,
+    file: str,
 ) -> None:
-    """Settle rows whose answer was lost by looking for them in LeadSquared (CONTRACT 4)."""
+    """Settle rows whose answer was lost by looking for them in LeadSquared (CONTRACT 4);
+    the ledger learns the answer as a run's would (found: imported; not there: free)."""
     with open_ledger(settings) as ledger:
+        previous = PreviousImports(
+            ledger, run=run, file=file, operation=mapping.operation, labels={}
+        )
         async with Session(settings, transport=transport, counters=counters) as session:
             confirmer = Confirmer(session, match_fields=identity_fields(mapping))
             for job in jobs:
@@ -186,37 +203,14 @@ async def _read_back(
                     lead_id=entry.lead_id if entry is not None else None,
                 )
                 if read.found == Found.YES and read.outcome is not None:
-                    updated[job.row_number] = read.outcome
-                    if job.identity:
-                        await asyncio.to_thread(
-                            _remember, ledger, job, read.outcome, mapping.operation
-                        )
+                    outcome = read.outcome
                 elif read.found == Found.NO:
-                    updated[job.row_number] = verdicts.not_sent(job.row_number, NOT_THERE)
-                    if job.identity:
-                        await asyncio.to_thread(ledger.release, job.identity)
-
-
-def _remember(ledger: Ledger, job: Job, outcome: RowOutcome, operation: str) -> None:
-    assert job.identity is not None
-    ledger.done(
-        job.identity,
-        opportunity_id=outcome.created_opportunity_id,
-        lead_id=outcome.related_prospect_id,
-        status=str(outcome.status),
-        file=entry_file(ledger, job.identity),
-        row_number=job.row_number,
-        operation=operation,
-        sent_values=dict(job.values),
-        owner=f"status#{job.row_number}",
-        origin=str(outcome.origin) if outcome.origin else None,
-        message=outcome.message,
-    )
-
-
-def entry_file(ledger: Ledger, identity: str) -> str:
-    entry = ledger.find(identity)
-    return (entry.file if entry is not None else None) or ""
+                    outcome = verdicts.not_sent(job.row_number, NOT_THERE)
+                else:
+                    continue  # still undecided: it stays Pending
+                updated[job.row_number] = outcome
+                if job.identity:
+                    await asyncio.to_thread(previous.finished, job.identity, outcome, job.values)
 
 
 def _mapping_file(context: WorkbookContext) -> Path:

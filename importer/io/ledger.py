@@ -388,7 +388,6 @@ class Ledger:
         return str(found[0][0]) if found else None
 
 
-
 def _entry(row: tuple[Any, ...]) -> LedgerEntry:
     return LedgerEntry(
         identity=row[0],

@@ -144,7 +144,8 @@ class PreviousImports:
         self.ledger.uncertain(identity)
 
     def finished(self, identity: str, outcome: RowOutcome, values: Mapping[str, str]) -> None:
-        """Remember an imported row; forget a certainly failed one so a fixed row can go later."""
+        """Remember an imported row; forget one certainly not in LeadSquared (refused, or read
+        back and absent) so it can go later."""
         if outcome.status in IMPORTED:
             self.ledger.done(
                 identity,
@@ -160,7 +161,7 @@ class PreviousImports:
                 message=outcome.message,
                 request_id=outcome.request_id,
             )
-        elif outcome.status == RowStatus.FAILURE:
+        elif outcome.status in (RowStatus.FAILURE, RowStatus.NOT_SENT):
             self.ledger.release(identity)
 
     def remember_lead(self, search_by: str, value: str, lead_id: str) -> None:
