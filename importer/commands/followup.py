@@ -62,6 +62,20 @@ class FollowupReport:
         others = sum(n for status, n in self.counts.items() if status != RowStatus.SUCCESS)
         return 0 if others == 0 else 1
 
+    def retried(self) -> list[str]:
+        """What a retry did, in parts: what the CLI's line and the page's both say."""
+        bits = [f"{self.sent} Failure rows sent again"] if self.sent else []
+        if self.polled:
+            bits.append(f"{self.polled} Pending rows checked")
+        if self.invalid:
+            bits.append(f"{self.invalid} no longer valid")
+        if self.unchanged:
+            bits.append(
+                f"{self.unchanged} refused rows not sent again: their values are unchanged "
+                "since LeadSquared refused them (fix them first)"
+            )
+        return bits
+
     def summary_line(self) -> str:
         now = ", ".join(f"{n} {s}" for s, n in self.counts.items() if n) or "no rows"
         name = self.results_path.name
@@ -81,17 +95,7 @@ class FollowupReport:
         elif not self.considered and not self.unchanged:
             head = "no Failure or Pending rows to retry"
         else:
-            bits = [f"{self.sent} Failure rows sent again"] if self.sent else []
-            if self.polled:
-                bits.append(f"{self.polled} Pending rows checked")
-            if self.invalid:
-                bits.append(f"{self.invalid} no longer valid")
-            if self.unchanged:
-                bits.append(
-                    f"{self.unchanged} refused rows not sent again: their values are unchanged "
-                    "since LeadSquared refused them (fix them first)"
-                )
-            head = ", ".join(bits)
+            head = ", ".join(self.retried())
         return f"{name}: {head}. Now {now}. {self.api_calls} API calls."
 
 

@@ -307,19 +307,8 @@ class TaskBoard:
             progress=task.progress,
             stop=task.stop,
         )
-        said = []
-        if report.sent:
-            said.append(f"sent again {plural(report.sent, 'row')}")
-        if report.polled:
-            said.append(f"asked about {plural(report.polled, 'pending row')}")
-        if report.unchanged:
-            said.append(
-                f"did not send {plural(report.unchanged, 'refused row')} again: their values "
-                "are unchanged since LeadSquared refused them; fix them in the results "
-                "workbook first"
-            )
-        head = "; ".join(said) or "nothing to send"
-        line = f"Retry {head}. {report.changed} changed. Now {_counts_text(report.counts)}."
+        head = ", ".join(report.retried()) or "nothing to send"
+        line = f"Retry: {head}. {report.changed} changed. Now {_counts_text(report.counts)}."
         self._followed(record.id, task, dict(report.counts), line)
 
     def _status(self, record: ImportRecord, task: Running) -> None:
