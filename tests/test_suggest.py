@@ -356,6 +356,43 @@ def test_values_decide_between_look_alike_headers(tmp_path: Path) -> None:
     assert renamed == {"Email": "Mail", "Stage": "Phase"}
 
 
+def test_renamed_columns_are_placed_by_their_values_type(tmp_path: Path) -> None:
+    """Dates, numbers and a datetime under unrelated names: the one column that fits each."""
+    old = write_mapping(tmp_path / "loan.yaml")
+    headers = {
+        **CLEAN,
+        "close": "Sanction By",
+        "amount": "Ticket Size",
+        "when": "Walk-in On",
+        "mobile": "Contact",
+    }
+    data = write_csv(tmp_path / "january.csv", headers, loan_rows())
+    suggestion = suggest_mapping(data, from_mapping=old)
+    assert suggestion.exit_code == 0 and suggestion.todo == []
+    placed = {m.old_column: (m.column, m.reason) for m in suggestion.matches if m.target}
+    assert placed["Expected Close"][0] == "Sanction By"
+    assert placed["Loan Amount"][0] == "Ticket Size"
+    assert placed["Opportunity Date"][0] == "Walk-in On"
+    assert "the only column whose values fit" in placed["Loan Amount"][1]
+    new = load_mapping(save(suggestion, tmp_path / "january.mapping.yaml"))
+    assert new.opportunity["mx_Custom_8"].format == ["%d/%m/%Y"]
+    assert validate_file(data, new.source or "", write_report=False).invalid == 0
+
+
+def test_two_columns_that_fit_by_type_are_named_not_guessed(tmp_path: Path) -> None:
+    old = write_mapping(tmp_path / "loan.yaml")
+    rows = loan_rows()
+    for row in rows:
+        row["follow"] = "05/02/2026"
+    headers = {**CLEAN, "close": "Sanction By", "follow": "Follow-up On"}
+    data = write_csv(tmp_path / "february.csv", headers, rows)
+    suggestion = suggest_mapping(data, from_mapping=old)
+    assert suggestion.todo == ["Expected Close"] and suggestion.exit_code == 1
+    assert 'the values of "Sanction By" and "Follow-up On" fit its rules: choose one' in (
+        suggestion.yaml_text
+    )
+
+
 # --- the CLI -------------------------------------------------------------------
 
 

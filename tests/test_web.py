@@ -645,3 +645,52 @@ def test_counts_on_the_page_have_thousands_separators() -> None:
 
     assert verdict(134_950, 134_900, 50, 2, 30.0).startswith("134,950 rows: 134,900 ready")
     assert rows_done(12_345, 134_950) == "12,345 of 134,950 rows done"
+
+
+def test_editing_a_mapping_for_a_renamed_file_places_columns_by_name_and_values(
+    tmp_path: Path, sandbox: RunningSandbox
+) -> None:
+    config = page_config(tmp_path, sandbox)
+    data = tmp_path / "december.csv"
+    data.write_text(
+        "E-mail ID,First Name,Deal Title,Ticket Size,Branch\n"
+        + "".join(f"p{i}@example.com,P{i},Loan {i},{(i + 1) * 5000},Pune\n" for i in range(6)),
+        encoding="utf-8",
+    )
+    with client_for(config) as client:
+        check = html.unescape(client.get(upload(client, data)).text)
+        edit = re.search(r'href="([^"]+)" data-testid="edit-mapping"', check)
+        assert edit is not None
+        page = html.unescape(client.get(html.unescape(edit.group(1))).text)
+        form = matching_form(page)
+        chosen = {form[f"column-{i}"]: form[f"field-{i}"] for i in range(5)}
+        assert chosen == {
+            "E-mail ID": "lead.EmailAddress",
+            "First Name": "lead.FirstName",
+            "Deal Title": "opportunity.mx_Custom_1",
+            "Ticket Size": "opportunity.*",  # by its values: numbers, at least 0
+            "Branch": "",
+        }
+        assert form["schema-name-3"] == "mx_Custom_6"
+        assert 'was "Loan Amount" in the mapping' in page
+        form |= {"name": "loan december", "csrf": csrf_of(page)}
+        saved = client.post(html.unescape(edit.group(1)).split("?")[0], data=form)
+        assert saved.status_code == 303, saved.text
+        text = (config.mappings_dir / "loan december.yaml").read_text(encoding="utf-8")
+        assert "column: Ticket Size" in text and "min: 0" in text
+        check = html.unescape(client.get(saved.headers["location"]).text)
+        assert "6 rows: 6 ready" in check
+
+
+def test_editing_says_which_mapping_columns_the_file_lacks(
+    tmp_path: Path, sandbox: RunningSandbox
+) -> None:
+    config = page_config(tmp_path, sandbox)
+    data = tmp_path / "short.csv"
+    data.write_text("Email,First Name\np@example.com,P\n", encoding="utf-8")
+    with client_for(config) as client:
+        check = html.unescape(client.get(upload(client, data)).text)
+        edit = re.search(r'href="([^"]+)" data-testid="edit-mapping"', check)
+        assert edit is not None
+        page = html.unescape(client.get(html.unescape(edit.group(1))).text)
+        assert '"Opportunity Name" of the mapping is not in this file' in page

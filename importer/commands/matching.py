@@ -16,12 +16,12 @@ from pathlib import Path
 
 import yaml
 
-from importer.commands.suggest import suggest_mapping
+from importer.commands.suggest import Suggestion, suggest_mapping
 from importer.core.errors import MappingError, UserError
-from importer.io.tables import open_table
 from importer.rules.mapping.mapping import FieldSpec
 from importer.rules.mapping.mapping_file import load_mapping
 from importer.rules.mapping.synonyms import FIELDS
+from importer.rules.suggest.suggest import Match
 
 CUSTOM = "opportunity.*"  # "another opportunity field": its Schema Name is typed
 TYPES = ("string", "email", "phone", "number", "integer", "date", "datetime", "boolean")
@@ -74,6 +74,7 @@ class Matching:
     header_row: int | None = None
     # an edited mapping's other settings (unique, options, share...), written back as they were
     extra: dict[str, object] = dataclasses.field(default_factory=dict)
+    notes: list[str] = dataclasses.field(default_factory=list)  # e.g. a mapping column not found
 
 
 def field_choices() -> list[tuple[str, str]]:
@@ -118,23 +119,42 @@ def propose(
     )
 
 
-def from_mapping(mapping_path: Path, headers: list[str]) -> Matching:
-    """An existing mapping on the same screen: each of the file's columns with its field."""
+def from_mapping(
+    mapping_path: Path, input_path: Path, *, sheet: str | None, header_row: int | None
+) -> Matching:
+    """An existing mapping on the same screen, re-targeted to this file's headers.
+
+    A column renamed since the mapping was written ("Expected Close" is now "Sanction
+    By") is placed as `map suggest --from` places it: by name, or by values that fit
+    the old rules (dates, numbers, `allowed` lists); what stays unplaced is said.
+    """
     mapping = load_mapping(mapping_path)
-    by_column: dict[str, tuple[str, FieldSpec]] = {}
     if mapping.operation != "capture":
         raise UserError(
             f"{mapping_path.name} is an update mapping: change it as text (the matching "
             "screen makes capture mappings)"
         )
-    for target, spec in mapping.targets().items():
-        placed = target.startswith(("lead.", "opportunity.")) or target in ("note", "datetime")
-        if placed and spec.column is not None:
-            by_column[spec.column.strip().casefold()] = (target, spec)
+    found = suggest_mapping(
+        input_path, from_mapping=mapping_path, sheet=sheet, header_row=header_row
+    )
+    specs = {
+        (spec.column or "").strip().casefold(): (target, spec)
+        for target, spec in mapping.targets().items()
+        if spec.column is not None
+        and (target.startswith(("lead.", "opportunity.")) or target in ("note", "datetime"))
+    }
+    placed = {
+        match.column: match
+        for match in found.matches
+        if match.target and match.confidence > 0 and match.old_column is not None
+    }
     known = {value for value, _ in field_choices()}
     columns = []
-    for header in headers:
-        target, spec = by_column.get(header.strip().casefold(), ("", FieldSpec(column=header)))
+    for header in _headers_of(found):
+        match = placed.get(header)
+        target, spec = ("", FieldSpec(column=header))
+        if match is not None and match.old_column is not None:
+            target, spec = specs.get(match.old_column.strip().casefold(), (target, spec))
         custom = bool(target) and target not in known
         columns.append(
             ColumnChoice(
@@ -143,8 +163,9 @@ def from_mapping(mapping_path: Path, headers: list[str]) -> Matching:
                 schema_name=_name_of(target) if custom else "",
                 type=spec.type,
                 required=spec.required,
-                confidence=1.0 if target else 0.0,
-                reason="as the mapping has it" if target else "",
+                samples=found.samples.get(header, [])[:SAMPLES],
+                confidence=match.confidence if target and match else 0.0,
+                reason=_edit_reason(match) if target and match else "",
                 drafted=target,
                 drafted_type=spec.type,
                 rules=spec.model_dump(
@@ -159,14 +180,24 @@ def from_mapping(mapping_path: Path, headers: list[str]) -> Matching:
         event_code=str(code) if code else "",
         name=mapping_path.stem,
         default_country=mapping.default_country,
+        sheet=found.sheet,
+        header_row=found.header_row,
         extra={k: v for k, v in document.items() if k not in _MATCHED_KEYS},
+        notes=[f'"{column}" of the mapping is not in this file' for column in found.todo],
     )
 
 
-def file_headers(input_path: Path, *, sheet: str | None, header_row: int | None) -> list[str]:
-    """The file's headers, as the check and the import read them."""
-    table = open_table(input_path, sheet=sheet, header_row=header_row)
-    return list(table.headers)
+def _headers_of(found: Suggestion) -> list[str]:
+    """The file's headers in their order: the placed ones and those the mapping skips."""
+    placed = [m.column for m in found.matches if m.target and m.confidence > 0]
+    order = {header: i for i, header in enumerate(found.samples)}
+    return sorted({*placed, *found.unused}, key=lambda header: order.get(header, len(order)))
+
+
+def _edit_reason(match: Match) -> str:
+    if match.reason == "same header":
+        return "as the mapping has it"
+    return f'was "{match.old_column}" in the mapping: {match.reason}'
 
 
 def save_matching(matching: Matching, folder: Path) -> Path:

@@ -51,7 +51,7 @@ class Suggestion:
     dropped: list[str] = field(default_factory=list)  # --from: optional columns removed
     notes: list[str] = field(default_factory=list)  # how the file was read, for the user
     samples: dict[str, list[str]] = field(default_factory=dict)  # column -> a few values
-    default_country: str | None = None  # the country most phones fit (a draft only)
+    default_country: str | None = None  # the country most phones fit (the old one's, --from)
 
     def table(self) -> list[tuple[str, str, str, str]]:
         """(column, field, confidence, why) rows: what the CLI prints and the page shows."""
@@ -185,6 +185,8 @@ def _retarget(
         unused=done.unused,
         dropped=done.dropped,
         notes=notes,
+        samples={h: list(p.spellings.values())[:SAMPLES] for h, p in profiles.items()},
+        default_country=old.default_country,
     )
 
 

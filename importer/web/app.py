@@ -417,8 +417,9 @@ async def match_page(request: Request) -> Response:
     input_path = page.work.uploads / record.input
     try:
         if choice is not None:
-            headers = await run_in_threadpool(library.file_headers, input_path, record)
-            chosen = library.matching_of_mapping(choice.path, headers)
+            chosen = await run_in_threadpool(
+                library.matching_of_mapping, choice.path, input_path, record
+            )
         else:
             chosen = await run_in_threadpool(
                 library.propose_matching,

@@ -138,15 +138,6 @@ CUSTOM_FIELD = matching.CUSTOM
 FIELD_TYPES = matching.TYPES
 
 
-def file_headers(input_path: Path, record: object) -> list[str]:
-    """The file's column headers, read as the check reads them (its sheet and header row)."""
-    return matching.file_headers(
-        input_path,
-        sheet=getattr(record, "sheet", None),
-        header_row=getattr(record, "header_row", None),
-    )
-
-
 def field_choices() -> list[tuple[str, str]]:
     return matching.field_choices()
 
@@ -158,9 +149,14 @@ def propose_matching(
     return matching.propose(input_path, sheet=sheet, header_row=header_row, event_code=event_code)
 
 
-def matching_of_mapping(mapping_path: Path, headers: list[str]) -> Matching:
-    """An existing mapping on the matching screen (to edit it)."""
-    return matching.from_mapping(mapping_path, headers)
+def matching_of_mapping(mapping_path: Path, input_path: Path, record: object) -> Matching:
+    """An existing mapping on the matching screen (to edit it), re-targeted to the file."""
+    return matching.from_mapping(
+        mapping_path,
+        input_path,
+        sheet=getattr(record, "sheet", None),
+        header_row=getattr(record, "header_row", None),
+    )
 
 
 def save_matching(chosen: Matching, folder: Path) -> Path:

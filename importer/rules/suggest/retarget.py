@@ -52,6 +52,7 @@ class _Decision:
     confidence: float = 0.0
     reason: str = ""
     options: list[str] = field(default_factory=list)
+    fits: list[str] = field(default_factory=list)  # headers whose values obey its rules
 
 
 def retarget_mapping(
@@ -139,6 +140,9 @@ def _decide(
                 near = f'; the nearest is "{best}" ({percent(scores[(i, best)].score)})'
 
             decision.reason = f'no column like "{decision.spec.column}" in the file{near}'
+            free = [h for h in decision.fits if h not in used]
+            if len(free) > 1:
+                decision.reason += "; the values of " + _quoted(free) + " fit its rules: choose one"
     return decisions
 
 
@@ -163,6 +167,11 @@ def _score(target: str, spec: FieldSpec, header: str, profile: ColumnProfile) ->
     return _Candidate(name * (0.6 + 0.4 * agrees), reason)
 
 
+def _quoted(headers: list[str]) -> str:
+    named = [f'"{header}"' for header in headers]
+    return ", ".join(named[:-1]) + " and " + named[-1]
+
+
 def _specific(spec: FieldSpec) -> bool:
     """Rules a text column cannot satisfy by chance (a type, a list, a pattern)."""
     return bool(spec.allowed or spec.pattern or spec.type != "string")
@@ -179,6 +188,7 @@ def _only_fits(
         if not _specific(decision.spec):
             continue
         fits = [h for h in headers if (agreement(decision.spec, profiles[h]) or 0.0) >= 0.95]
+        decision.fits = fits
         if len(fits) == 1 and scores[(i, fits[0])].score < ONLY_FIT:
             scores[(i, fits[0])] = _Candidate(
                 ONLY_FIT, f'the only column whose values fit the rules of "{decision.spec.column}"'
