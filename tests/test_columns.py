@@ -178,7 +178,12 @@ def test_profiles_read_types_and_formats() -> None:
     assert profile_column("x", ["yes", "No", "y", "maybe", "n"]).type == "boolean"
     assert profile_column("x", ["0", "1", "1"]).type == "integer"
     phones = profile_column("x", ["+91 98765 43210", "098765-43210", "9876543210.0"])
-    assert (phones.type, phones.indian_phones, phones.mobile_like) == ("phone", 1.0, 1.0)
+    assert (phones.type, phones.phone_country, phones.country_share, phones.mobile_like) == (
+        "phone",
+        "IN",
+        1.0,
+        1.0,
+    )
     assert profile_column("x", ["2500000", "800000"]).type == "number"  # amounts, not phones
     assert phone_kind("(033) 2555 1234", "IN") == "landline"  # one phone reader for all
     assert phone_kind("098765-43210", "IN") == "mobile"

@@ -181,6 +181,42 @@ def test_indian_crm_headers(tmp_path: Path) -> None:
     assert validate_file(data, mapping.source or "", write_report=False).invalid == 0
 
 
+@pytest.mark.parametrize(
+    ("country", "phone", "sent"),
+    [
+        # 07400 100000 is also an Indian mobile with a trunk 0: the +44 ones decide
+        ("GB", lambda i: f"{'+44 ' if i % 4 == 3 else '0'}7400 {100000 + i * 37:06d}",
+         "+44-7400100000"),
+        ("US", lambda i: f"({[212, 415, 312, 617, 713][i % 5]}) {234 + i:03d}-{1000 + i * 7:04d}",
+         "+1-2122341000"),
+    ],
+)  # fmt: skip
+def test_default_country_is_the_one_most_phones_fit(
+    tmp_path: Path, country: str, phone: object, sent: str
+) -> None:
+    rows = loan_rows()
+    for i, row in enumerate(rows):
+        row["mobile"] = phone(i)  # type: ignore[operator]
+    data = write_csv(tmp_path / f"{country}.csv", CLEAN, rows)
+    suggestion = suggest_mapping(data, event_code=12000)
+    assert f"default_country: {country}" in suggestion.yaml_text
+    mapping = load_mapping(save(suggestion, tmp_path / f"{country}.mapping.yaml"))
+    assert mapping.default_country == country
+    report = validate_file(data, mapping.source or "", write_report=False)
+    assert report.invalid == 0
+    _, body = report.preview[0]
+    assert {"Attribute": "Mobile", "Value": sent} in body["LeadDetails"]
+
+
+def test_phones_of_many_countries_get_no_default_country(tmp_path: Path) -> None:
+    rows = loan_rows()
+    for i, row in enumerate(rows):
+        row["mobile"] = f"98{i:08d}" if i % 2 else f"+44 7400 {100000 + i * 37:06d}"
+    data = write_csv(tmp_path / "mixed.csv", CLEAN, rows)
+    suggestion = suggest_mapping(data, event_code=12000)
+    assert "default_country" not in suggestion.yaml_text
+
+
 def test_ambiguous_matches_are_not_guessed(tmp_path: Path) -> None:
     rows = loan_rows()
     for row in rows:

@@ -14,6 +14,7 @@ import yaml
 
 from importer.rules.mapping.mapping import Mapping
 from importer.rules.suggest.suggest import Draft, Hold, Placement
+from importer.rules.values.phones import country_name, sent_example
 
 SECTIONS = ("lead", "opportunity")
 TOP_LEVEL = ("note", "datetime")
@@ -112,7 +113,9 @@ def render_draft(
 
 
 def _country_line(country: str) -> str:
-    comment = f"the phones look like {country} numbers: sent as +91-9876543210"
+    comment = (
+        f"the phones look like numbers of {country_name(country)}: sent as {sent_example(country)}"
+    )
     if "default_country" in Mapping.model_fields:
         return f"default_country: {country}   # {comment}"
     return f"# default_country: {country}   # {comment} (needs a newer lsq-import)"

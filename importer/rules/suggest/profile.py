@@ -13,13 +13,23 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from importer.rules.mapping.mapping import FieldSpec, FieldType
-from importer.rules.values.phones import phone_kind
+from importer.rules.values.phones import country_name, phone_kind, region_of
 
 AGREE = 0.95  # values obey a rule when this share of them do
 MOSTLY = 0.8  # a column is of a type when this share of its values are (the rest: typos)
 ALLOWED_MAX_VALUES = 10  # a column of at most this many distinct values...
 ALLOWED_MIN_ROWS = 20  # ...over at least this many filled rows reads as a list of choices
-INDIAN_SHARE = 0.8  # phones look Indian when this share of them do
+COUNTRY_SHARE = 0.8  # phones are one country's when this share of them are valid there
+# Countries tried when a file's phones are not Indian: those its `+CC` numbers name come
+# first, then where LeadSquared's customers mostly are (a few hundred values each).
+LIKELY_COUNTRIES = (
+    "US", "GB", "AE", "SA", "QA", "KW", "OM", "BH", "SG", "MY", "ID", "PH", "TH", "VN",
+    "AU", "NZ", "CA", "ZA", "NG", "KE", "EG", "BD", "PK", "LK", "NP", "DE", "FR", "NL",
+    "IE", "ES", "IT", "BR", "MX",
+)  # fmt: skip
+SURELY_INDIAN = 0.98  # Indian phones this surely: no other country is tried
+TIE_SHARE = 0.02  # another country must fit this much better to be chosen over an earlier one
+COUNTRY_SAMPLE = 300  # distinct phone values tried against each country
 
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}")
 _PHONE = re.compile(r"\+?[0-9(][0-9 ()-]{5,20}[0-9](?:\.0+)?")
@@ -72,8 +82,9 @@ class ColumnProfile:
     day_first_guess: bool = False  # every date read either way: day first was assumed
     values: Counter[str] = field(default_factory=Counter)  # by casefold, counts
     spellings: dict[str, str] = field(default_factory=dict)  # casefold -> first spelling
-    indian_phones: float = 0.0  # share of phone-like values that look Indian
-    mobile_like: float = 0.0  # share that look like a 10-digit mobile number
+    phone_country: str | None = None  # the country nearly all its phones are valid in
+    country_share: float = 0.0  # share of the phones valid in `phone_country` (or in India)
+    mobile_like: float = 0.0  # share that are mobiles of that country
 
     @property
     def blank(self) -> int:
@@ -101,7 +112,11 @@ class ColumnProfile:
             return "empty"
         kind = {
             "email": "email addresses",
-            "phone": "Indian phone numbers" if self.indian_phones >= INDIAN_SHARE else "phones",
+            "phone": (
+                f"phone numbers of {country_name(self.phone_country)}"
+                if self.phone_country
+                else "phones"
+            ),
             "number": "amounts",
             "integer": "whole numbers",
             "date": "dates",
@@ -154,13 +169,31 @@ def _settle_type(profile: ColumnProfile, distinct: list[str], filled: list[str])
         return
     if _share(filled, _PHONE) >= MOSTLY and _looks_like_phones(filled):
         profile.type = "phone"
-        indian = [phone_kind(value, "IN") for value in filled]
-        profile.indian_phones = sum(1 for kind in indian if kind) / len(filled)
-        profile.mobile_like = sum(1 for kind in indian if kind == "mobile") / len(filled)
+        _settle_country(profile, filled)
         return
     if _share(filled, _AMOUNT) >= MOSTLY:
         plain = all(_PLAIN_INTEGER.fullmatch(value) for value in distinct)
         profile.type = "integer" if plain else "number"
+
+
+def _settle_country(profile: ColumnProfile, filled: list[str]) -> None:
+    """The one country nearly every phone is valid in: India first, then the likely ones."""
+    tried = list(dict.fromkeys(filled))[:COUNTRY_SAMPLE]
+    counts = Counter(filled)
+    total = sum(counts[value] for value in tried)
+    named = Counter(region_of(value) for value in tried if value.lstrip().startswith("+"))
+    best: tuple[float, float, str] = (0.0, 0.0, "IN")
+    written = [region for region, _ in named.most_common() if region]
+    for region in dict.fromkeys(["IN", *written, *LIKELY_COUNTRIES]):
+        kinds = {value: phone_kind(value, region) for value in tried}
+        share = sum(counts[v] for v, kind in kinds.items() if kind) / total
+        mobile = sum(counts[v] for v, kind in kinds.items() if kind == "mobile") / total
+        if share > best[0] + TIE_SHARE:  # a tie keeps the earlier country (India first)
+            best = (share, mobile, region)
+        if best[0] >= SURELY_INDIAN and best[2] == "IN":
+            break  # most files: Indian phones, nothing else to try
+    profile.country_share, profile.mobile_like, country = best
+    profile.phone_country = country if profile.country_share >= COUNTRY_SHARE else None
 
 
 def _looks_like_phones(values: list[str]) -> bool:

@@ -14,7 +14,7 @@ from importer.core.constants import STATUS_COMMENT_STATES
 from importer.rules.mapping.header_names import name_match
 from importer.rules.mapping.mapping import FieldType
 from importer.rules.mapping.synonyms import FIELDS, FieldWords
-from importer.rules.suggest.profile import INDIAN_SHARE, ColumnProfile
+from importer.rules.suggest.profile import ColumnProfile
 
 PLACE = 0.8  # a match at least this strong is written as a mapping line
 WEAK = 0.6  # ...between WEAK and PLACE, as a commented suggestion
@@ -134,8 +134,8 @@ def _values_agree(words: FieldWords, profile: ColumnProfile) -> bool | None:
             return False if kind not in ("integer", "number") else None
         if words.target != "lead.Mobile" or profile.mobile_like >= 0.5:
             return True
-        # Indian landlines are not mobiles; other countries' numbers cannot tell
-        return False if profile.indian_phones >= INDIAN_SHARE else None
+        # a country's landlines are not mobiles; numbers of no one country cannot tell
+        return False if profile.phone_country else None
     if words.type in ("date", "datetime"):
         return kind in ("date", "datetime")
     if words.target == STATUS_FIELD:
@@ -262,8 +262,9 @@ def _whole_file_rules(draft: Draft, profiles: dict[str, ColumnProfile]) -> None:
     phones = [
         profiles[p.column] for p in draft.placed if p.rules.get("type") == "phone" and p.column
     ]
-    if phones and all(profile.indian_phones >= INDIAN_SHARE for profile in phones):
-        draft.default_country = "IN"
+    countries = {profile.phone_country for profile in phones}
+    if len(countries) == 1:
+        draft.default_country = countries.pop()  # None when no one country fits
     status, comment = by_target.get(STATUS_FIELD), by_target.get(COMMENT_FIELD)
     if status is not None and comment is not None:
         allowed = status.rules.get("allowed")

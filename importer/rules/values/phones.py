@@ -109,6 +109,30 @@ def phone_kind(text: str, region: str) -> str | None:
     return "landline"
 
 
+def region_of(text: str) -> str | None:
+    """The country a number written with its `+CC` belongs to, if it is a valid one."""
+    number = _parse(text, None)
+    if number is None or not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.region_code_for_number(number)
+
+
+def country_name(region: str) -> str:
+    """`GB` → "United Kingdom", in words for a draft (the geocoder loads on first use)."""
+    from phonenumbers import geocoder  # a third of a second to load: only when asked
+
+    number = phonenumbers.example_number(region)
+    return (geocoder.country_name_for_number(number, "en") if number else "") or region
+
+
+def sent_example(region: str) -> str:
+    """How a mobile number of `region` is sent (`+91-9876543210`), for a draft's comment."""
+    number = phonenumbers.example_number_for_type(region, PhoneNumberType.MOBILE)
+    if number is None:
+        return "+CC-NUMBER"
+    return f"+{number.country_code}-{phonenumbers.national_significant_number(number)}"
+
+
 def phone_problem(text: str, region: str | None) -> str:
     """Why `text` is not a phone number, in words for the Errors sheet."""
     cell = _NUMBER_CELL.fullmatch(text) if "." in text else None
