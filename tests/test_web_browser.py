@@ -323,3 +323,15 @@ def test_two_bad_cells_fixed_in_place_are_imported_with_the_fixed_values(
         expect(page.get_by_test_id("counts")).to_contain_text("Success 4")
     stored = {o["Fields"]["mx_Custom_6"] for o in sandbox.sandbox.opportunities()}
     assert stored == {"1000", "2000", "3000", "4000"}
+    # the validation report and the results both say which cells were fixed, and where
+    named = 'Row 3, Email: "p1-at-example.com" → "p1@example.com" (fixed on the page)'
+    books = [
+        *(tmp_path / "work").glob("checks/*/report.xlsx"),
+        *(tmp_path / "work").glob("imports/*/results.xlsx"),
+    ]
+    assert len(books) == 2
+    for book_path in books:
+        summary = dict(openpyxl.load_workbook(book_path)["Summary"].iter_rows(values_only=True))
+        assert summary["Input"] == "leads.xlsx"
+        assert summary["Fixed cell 1"] == named, book_path
+        assert summary["Fixed cell 2"] == 'Row 5, Loan Amount: "-5" → "4000" (fixed on the page)'

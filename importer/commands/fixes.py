@@ -13,6 +13,7 @@ import io
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 from importer.core.errors import UserError
 from importer.io.tables.delimited import csv_dialect
@@ -27,6 +28,19 @@ class CellFix:
     row_number: int
     column: str
     text: str
+
+
+def fix_sentences(changed: list[dict[str, Any]]) -> list[str]:
+    """`Row 5, Email: "x" → "x@y.in" (fixed on the page)`: the Summary line of each fix."""
+
+    def shown(text: object) -> str:
+        return f'"{text}"' if str(text) != "" else "(blank)"
+
+    return [
+        f"Row {fix['row']}, {fix['column']}: {shown(fix['old'])} → {shown(fix['new'])} "
+        "(fixed on the page)"
+        for fix in changed
+    ]
 
 
 def apply_fixes(

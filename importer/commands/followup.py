@@ -24,7 +24,7 @@ from importer.core.outcomes import RESULT_COLUMNS, RowError, RowOutcome, RowStat
 from importer.core.progress import Counters
 from importer.io.workbooks.reader import CellValue, Layout, ResultRow, ResultsReader
 from importer.io.workbooks.results import write_results_sheet
-from importer.io.workbooks.summary import Summary
+from importer.io.workbooks.summary import FIXED_CELL, Summary
 from importer.rules.checks.payload import build_payloads, share_item
 from importer.rules.checks.validator import Validator
 from importer.rules.mapping.columns import resolve_columns
@@ -35,7 +35,7 @@ from importer.rules.mapping.messages import headers_by_schema
 from importer.send.pool import Job
 
 _KEPT_EXTRA = ("Operation", "Rows read", "Blank rows skipped", "Journal", "Stopped")
-_ACTIONS = ("Retried", "Status checked")
+_ACTIONS = ("Retried", "Status checked", FIXED_CELL)  # lines every rewrite keeps
 
 
 @dataclass

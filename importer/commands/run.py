@@ -6,7 +6,7 @@ import dataclasses
 import json
 import threading
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
@@ -35,7 +35,7 @@ from importer.io.journal import Journal, JournalRow
 from importer.io.state import check_state
 from importer.io.tables.table import TypedCell
 from importer.io.workbooks.results import write_results
-from importer.io.workbooks.summary import Summary
+from importer.io.workbooks.summary import Summary, fixed_lines
 from importer.rules.checks.payload import share_item
 from importer.rules.mapping.identity import identity_fields, row_identity
 from importer.rules.mapping.messages import headers_by_schema, outcome_in_user_words
@@ -142,11 +142,13 @@ def run_import(
     transport: httpx.AsyncBaseTransport | None = None,
     cancel: threading.Event | None = None,
     shown_name: str | None = None,
+    fixed: Sequence[str] = (),
 ) -> ImportReport:
     """Import a spreadsheet; re-running the same call resumes where the last one stopped.
 
     `shown_name` is the file's name as its user knows it, when it is stored under another
-    (the page's uploads): the results, messages and the ledger use it.
+    (the page's uploads): the results, messages and the ledger use it. `fixed` names,
+    a sentence each, the cells fixed before the import: the Summary sheet lists them.
 
     A stop (Ctrl-C, SIGTERM turned into it, or `cancel` set) still writes the results
     workbook, then raises `ImportStopped` (`ImportCancelled` for `cancel`) with the report.
@@ -163,6 +165,7 @@ def run_import(
     seen, _ = tally(source)
     run = _Run(source, settings, chosen, results_path, seen, started, progress or Progress())
     run.name = shown_name or source.input_path.name
+    run.fixed = fixed
     delivery = Delivery(
         settings=settings,
         mode=chosen,
@@ -233,6 +236,7 @@ class _Run:
     resumed: int = 0  # rows an earlier run of this file finished
     name: str = ""  # the input's name as its user knows it
     estimate: ImportEstimate | None = None
+    fixed: Sequence[str] = ()  # cells fixed before the import, a sentence each (the page)
 
     def record(self, journal: Journal) -> None:
         """What this run is, and its input rows, into the journal (a resumed run checks them)."""
@@ -346,6 +350,7 @@ def _run_summary(
             "Blank rows skipped": seen.skipped,
             "Totals rows skipped": seen.total_rows,
             "Journal": str(journal),
+            **fixed_lines(run.fixed),
         },
     )
     if stop_reason:

@@ -23,7 +23,7 @@ from importer.io.workbooks.report import (
     check_report_path,
     write_validation_report,
 )
-from importer.io.workbooks.summary import Summary
+from importer.io.workbooks.summary import Summary, fixed_lines
 from importer.rules.checks.preview import preview_heads, preview_table
 from importer.rules.mapping.mapping_file import load_mapping
 from importer.send.budget import DailyUsage, daily_usage
@@ -93,12 +93,16 @@ def validate_file(
     rate: Rate | None = None,
     mode: Mode | str = Mode.ASYNC,
     settings: Settings | None = None,
+    shown_name: str | None = None,
+    fixed: Sequence[str] = (),
 ) -> ValidationReport:
     """Validate a spreadsheet against a mapping and (by default) write the report workbook.
 
     `rate` and `mode` are the import's to come: the report says how long it will take.
     With `settings` whose `daily_limit` is set, it also says what share of today's
     remaining calls the import needs (read from the state store; nothing is sent).
+    `shown_name` is the file's name as its user knows it (the page stores uploads
+    renamed); `fixed` says, a sentence each, which cells were fixed before this check.
     """
     started = datetime.now()
     chosen = Mode.parse(str(mode))
@@ -118,7 +122,10 @@ def validate_file(
     report_path = None
     if write_report:
         report_path = Path(report) if report else default_report_path(source.input_path)
-        _write_report(report_path, source, seen, table, started, estimate, daily)
+        summary = _summary(source, seen, started, estimate, daily)
+        summary.input_name = shown_name or summary.input_name
+        summary.extra.update(fixed_lines(fixed))
+        _write_report(report_path, source, seen, table, summary)
     return ValidationReport(
         input_path=source.input_path,
         mapping_path=source.mapping_path,
@@ -150,17 +157,14 @@ def _daily(settings: Settings | None, warnings: list[str]) -> DailyUsage | None:
         return None
 
 
-def _write_report(
-    path: Path,
+def _summary(
     source: Source,
     seen: Tally,
-    preview: PreviewTable,
     started: datetime,
     estimate: ImportEstimate,
     daily: DailyUsage | None,
-) -> None:
-    """The report workbook: a second pass over the file writes its rows as they are."""
-    summary = Summary(
+) -> Summary:
+    return Summary(
         counts={"Rows read": seen.rows_read, "Valid": seen.valid, "Invalid": seen.invalid},
         input_name=source.input_path.name,
         input_sha256=source.input_sha256,
@@ -181,6 +185,12 @@ def _write_report(
             **{f"Warning {i}": w for i, w in enumerate(source.table.warnings, 1)},
         },
     )
+
+
+def _write_report(
+    path: Path, source: Source, seen: Tally, preview: PreviewTable, summary: Summary
+) -> None:
+    """The report workbook: a second pass over the file writes its rows as they are."""
     table = source.table
     rows: Iterable[tuple[int, Sequence[TypedCell]]] = table.typed_rows()
     if seen.rows_read > ROWS_SHEET_ALL_UP_TO:

@@ -40,6 +40,8 @@ def run_check(
             sheet=record.sheet,
             header_row=record.header_row,
             report=folder / REPORT,
+            shown_name=record.original_name,
+            fixed_cells=record.fixes,
         )
     except UserError as exc:
         record.problem = plain(str(exc), input_path, record.original_name)

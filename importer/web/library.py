@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from python_calamine import CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
 
@@ -50,10 +51,18 @@ def check_file(
     sheet: str | None,
     header_row: int | None,
     report: Path,
+    shown_name: str,
+    fixed_cells: list[dict[str, Any]],
 ) -> ValidationReport:
-    """The dry run, writing the validation report workbook."""
+    """The dry run, writing the validation report workbook (naming the cells fixed)."""
     return validate_file(
-        input_path, mapping_path, sheet=sheet, header_row=header_row, report=report
+        input_path,
+        mapping_path,
+        sheet=sheet,
+        header_row=header_row,
+        report=report,
+        shown_name=shown_name,
+        fixed=fixes.fix_sentences(fixed_cells),
     )
 
 
@@ -180,6 +189,7 @@ def import_file(
     progress: Progress,
     stop: threading.Event,
     shown_name: str | None = None,
+    fixed_cells: list[dict[str, Any]] | None = None,
 ) -> ImportReport:
     """`run_import`: the same arguments every time, so a second call resumes the first."""
     return run_import(
@@ -194,6 +204,7 @@ def import_file(
         progress=progress,
         cancel=stop,
         shown_name=shown_name,
+        fixed=fixes.fix_sentences(fixed_cells or []),
     )
 
 

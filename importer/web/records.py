@@ -128,6 +128,7 @@ class ImportRecord:
     finished: str = ""
     activity: Activity | None = None
     verify_report: str = ""  # absolute path, once verified
+    fixes: list[dict[str, Any]] = field(default_factory=list)  # cells fixed on the check page
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

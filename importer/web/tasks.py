@@ -121,6 +121,7 @@ class TaskBoard:
             total=check.result.valid,
             invalid=check.result.invalid,
             counts={str(RowStatus.INVALID): check.result.invalid},
+            fixes=list(check.fixes),
         )
         self.work.save_import(record)
         self._launch(record, "import")
@@ -264,6 +265,7 @@ class TaskBoard:
             progress=task.progress,
             stop=task.stop,
             shown_name=record.original_name,
+            fixed_cells=record.fixes,
         )
         snapshot = task.progress.snapshot()
 

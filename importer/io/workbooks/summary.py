@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -61,6 +62,14 @@ class Summary:
         ]
         lines += list(self.extra.items())
         return lines
+
+
+FIXED_CELL = "Fixed cell"  # a Summary line per cell fixed before the run (the page's fix in place)
+
+
+def fixed_lines(fixed: Sequence[str]) -> dict[str, str | int]:
+    """`Fixed cell 1`, `Fixed cell 2`...: each cell fixed on the page, in the Summary."""
+    return {f"{FIXED_CELL} {i}": sentence for i, sentence in enumerate(fixed, 1)}
 
 
 def write_summary(workbook: Workbook, styles: Styles, summary: Summary) -> None:
