@@ -99,6 +99,9 @@ def test_upload_check_import_and_download_through_the_json_api(
         assert (status["total"], status["done"]) == (6, 6)
         assert status["counts"]["Success"] == 6 and status["counts"]["Invalid"] == 2
         assert status["results_url"] == f"{import_url}/results"
+        chart = client.get(import_url).text  # bars out of the file's 8 rows, not the largest
+        assert re.search(r'data-status="Success">(?:(?!</g>).)*width="330.0"', chart, re.S)
+        assert re.search(r'data-status="Invalid">(?:(?!</g>).)*width="110.0"', chart, re.S)
 
         listing = client.get("/api/imports").json()
         assert [item["id"] for item in listing] == [status["id"]]

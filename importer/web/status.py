@@ -45,6 +45,7 @@ class ImportStatus:
     message: str = ""
     activity: dict[str, str] | None = None
     actions: list[str] = field(default_factory=list)
+    file_rows: int = 0  # the rows of the file (ready and invalid): what the bars are scaled to
 
     def api(self) -> dict[str, Any]:
         """The JSON scripts rely on (CONTRACT 7), plus a plain message when it stopped."""
@@ -110,6 +111,7 @@ def import_status(
         time_left_text=time_left,
         message="" if running and live_kind == "import" else record.message,
         activity=_activity(record.activity, live, live_kind),
+        file_rows=max(record.total + record.invalid, sum(counts.values()), 1),
     )
     status.actions = next_actions(status, record, can_cancel=can_cancel and running)
     return status

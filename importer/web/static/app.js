@@ -127,7 +127,7 @@ function updateImport(root, status) {
   activity.hidden = !status.activity;
 
   const counts = status.counts || {};
-  const largest = Math.max(1, ...Object.values(counts));
+  const largest = Math.max(1, status.file_rows || 0, ...Object.values(counts));
   root.querySelectorAll(".counts .chip").forEach((chip) => {
     const n = counts[chip.dataset.status] || 0;
     chip.querySelector("[data-count]").textContent = counted(n);
