@@ -22,9 +22,10 @@ from web_setup import IMAGE, SCRIPT, captures, page_config, stored_names, write_
 
 from importer.cli import app as cli_app
 from importer.core.config import Rate
+from importer.core.estimate import estimate_import
 from importer.sandbox import RunningSandbox, SandboxConfig, serve_in_thread
 from importer.web import WebConfig, create_app
-from importer.web.words import duration, import_seconds, verdict
+from importer.web.words import duration, verdict
 
 with warnings.catch_warnings():  # Starlette 1.x suggests httpx2 for its test client
     warnings.simplefilter("ignore")
@@ -92,6 +93,13 @@ def test_upload_check_import_and_download_through_the_json_api(
         report = client.get(f"{check_url}/report")
         assert report.status_code == 200
         assert 'filename="leads.validation.xlsx"' in report.headers["content-disposition"]
+        (tmp_path / "report.xlsx").write_bytes(report.content)
+        said = dict(openpyxl.load_workbook(tmp_path / "report.xlsx")["Summary"].values)
+        took = re.search(r"Importing takes ([^.]+)\.", html.unescape(page))
+        assert took is not None and f"takes {took.group(1)} at 1000 calls per 5 s" in str(
+            said["Import time"]
+        )  # one estimate for one file: the page and the report say the same
+        assert said["Input"] == "leads.csv"
 
         import_url = start(client, check_url)
         status = wait_state(client, import_url, "finished")
@@ -326,13 +334,13 @@ def test_a_missing_column_is_shown_on_the_check_page_with_a_way_on(
 
 
 def test_the_verdict_says_rows_ready_and_time() -> None:
-    seconds = import_seconds(219, Rate(25, 5.0), "async")
+    seconds = estimate_import(219, Rate(25, 5.0), "async").seconds
     assert seconds == pytest.approx(87.6)
     assert verdict(231, 219, 12, 3, seconds) == (
         "231 rows: 219 ready, 12 need fixing, 3 blank rows skipped. "
         "Importing takes about 1 min 30 s."
     )
-    assert import_seconds(100, Rate(25, 5.0), "sync") == pytest.approx(20)
+    assert estimate_import(100, Rate(25, 5.0), "sync").seconds == pytest.approx(20)
     assert duration(5400) == "about 1 h 30 min"
     assert duration(42) == "about 40 s"
     assert verdict(1, 0, 1, 1, 0).startswith("1 row: 0 ready, 1 needs fixing, 1 blank row skipped.")

@@ -11,7 +11,6 @@ from importer.core.errors import UserError
 from importer.web import library
 from importer.web.choices import MappingChoice
 from importer.web.records import CheckRecord, CheckResult, PreviewColumn, Problem
-from importer.web.words import import_seconds
 from importer.web.workdir import WorkDir
 
 REPORT = "report.xlsx"
@@ -42,6 +41,8 @@ def run_check(
             report=folder / REPORT,
             shown_name=record.original_name,
             fixed_cells=record.fixes,
+            rate=rate,
+            mode=mode,
         )
     except UserError as exc:
         record.problem = plain(str(exc), input_path, record.original_name)
@@ -60,7 +61,8 @@ def run_check(
         preview_columns=columns,
         preview_rows=report.preview_rows,
         warnings=[plain(w, input_path, record.original_name) for w in report.warnings],
-        seconds=import_seconds(report.valid, rate, mode, shares=report.shares),
+        # one estimate for one file: the report's Summary says the same
+        seconds=report.estimate.seconds if report.estimate else 0.0,
         header_row=report.header_row,
         report=REPORT,
     )

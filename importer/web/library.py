@@ -23,7 +23,7 @@ from importer.commands.status import refresh_status
 from importer.commands.suggest import suggest_mapping
 from importer.commands.validate import ValidationReport, validate_file
 from importer.commands.verify import VerifyReport, verify_results
-from importer.core.config import Mode, Settings
+from importer.core.config import Mode, Rate, Settings
 from importer.core.conventions import WORKBOOK_SUFFIXES
 from importer.core.progress import Progress
 
@@ -53,6 +53,8 @@ def check_file(
     report: Path,
     shown_name: str,
     fixed_cells: list[dict[str, Any]],
+    rate: Rate,
+    mode: str,
 ) -> ValidationReport:
     """The dry run, writing the validation report workbook (naming the cells fixed)."""
     return validate_file(
@@ -63,6 +65,8 @@ def check_file(
         report=report,
         shown_name=shown_name,
         fixed=fixes.fix_sentences(fixed_cells),
+        rate=rate,
+        mode=mode,
     )
 
 

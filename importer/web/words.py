@@ -6,14 +6,8 @@ In the words of someone who knows Excel: rows, ready, need fixing; never payload
 from __future__ import annotations
 
 from importer.core import estimate
-from importer.core.config import Rate
 
 CANCELLED_TEXT = "Cancelled. The import can be resumed: rows already sent will not be sent again"
-
-
-def import_seconds(rows: int, rate: Rate, mode: str, *, shares: bool = False) -> float:
-    """How long sending `rows` rows takes at the account's rate limit (as `validate` says)."""
-    return estimate.estimate_import(rows, rate, mode, shares=shares).seconds
 
 
 def duration(seconds: float) -> str:
