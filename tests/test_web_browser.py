@@ -88,6 +88,17 @@ def check(page: Any, url: str, data: Path) -> None:
     expect(page.get_by_test_id("summary")).to_be_visible()
 
 
+def accessible(page: Any, screen: str) -> None:
+    """axe-core on the screen as it stands: no serious or critical WCAG 2 A/AA violation."""
+    axe = pytest.importorskip("axe_playwright_python.sync_playwright").Axe()
+    options = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
+    found = axe.run(page, options=options).response["violations"]
+    grave = [v for v in found if v["impact"] in ("serious", "critical")]
+    assert not grave, f"{screen}: " + "; ".join(
+        f"{v['id']} ({v['impact']}): {v['nodes'][0]['target']}" for v in grave
+    )
+
+
 def progress_done(page: Any) -> int:
     text = page.get_by_test_id("progress").text_content() or ""
     found = re.match(r"(\d+) of", text)
@@ -112,6 +123,7 @@ def test_upload_check_import_and_download(
             page.keyboard.press("Tab")
             reached.append(page.evaluate("document.activeElement.dataset.testid || ''"))
         assert {"upload-file", "mapping", "validate"} <= set(reached)
+        accessible(page, "home")
 
         check(page, served.url, data)
         expect(page.get_by_test_id("summary")).to_contain_text(
@@ -127,6 +139,7 @@ def test_upload_check_import_and_download(
         expect(preview.locator("thead")).to_contain_text("Email")
         expect(preview.locator("thead")).to_contain_text("EmailAddress")
         expect(preview.locator("tbody tr").first).to_contain_text("person0@example.com")
+        accessible(page, "check")
 
         page.get_by_test_id("start").click()
         page.wait_for_url(re.compile(r"/imports/"))
@@ -139,6 +152,7 @@ def test_upload_check_import_and_download(
         expect(page.get_by_test_id("counts")).to_contain_text("Success 30")
         expect(page.get_by_test_id("counts")).to_contain_text("Invalid 3")
         expect(page.get_by_test_id("cancel")).to_be_hidden()
+        accessible(page, "import")
 
         shot = tmp_path / "serve.png"
         page.screenshot(path=str(shot))
@@ -264,6 +278,7 @@ def test_a_new_file_is_matched_with_drop_downs_and_a_refused_save_keeps_every_in
         expect(matches).to_be_visible()
         email = matches.locator('tr[data-column="E-mail ID"]')
         expect(email.get_by_test_id("field")).to_have_value("lead.EmailAddress")  # drafted
+        accessible(page, "matching")
         size = matches.locator('tr[data-column="Ticket Size"]')
         size.get_by_test_id("field").select_option(value="opportunity.*")
         size.get_by_test_id("type").select_option(value="number")
@@ -277,6 +292,7 @@ def test_a_new_file_is_matched_with_drop_downs_and_a_refused_save_keeps_every_in
         expect(size.get_by_test_id("field")).to_have_value("opportunity.*")
         expect(size.get_by_test_id("type")).to_have_value("number")
         expect(page.get_by_test_id("mapping-name")).to_have_value("Deals by drop-downs")
+        accessible(page, "matching, refused")
 
         page.get_by_test_id("event-code").fill("12000")
         size.get_by_test_id("schema-name").fill("mx_Custom_6")
@@ -301,6 +317,7 @@ def test_two_bad_cells_fixed_in_place_are_imported_with_the_fixed_values(
     with serve_page(page_config(tmp_path, sandbox)) as served:
         check(page, served.url, data)
         expect(page.get_by_test_id("summary")).to_contain_text("2 need fixing")
+        accessible(page, "check with cells to fix")
         errors = page.get_by_test_id("errors")
         errors.locator('tr[data-row="3"][data-column="Email"]').get_by_test_id("fix").fill(
             "p1@example.com"
@@ -335,3 +352,43 @@ def test_two_bad_cells_fixed_in_place_are_imported_with_the_fixed_values(
         assert summary["Input"] == "leads.xlsx"
         assert summary["Fixed cell 1"] == named, book_path
         assert summary["Fixed cell 2"] == 'Row 5, Loan Amount: "-5" → "4000" (fixed on the page)'
+
+
+COMMENT_MAPPING = """\
+version: 1
+operation: capture
+opportunity_event_code: 12000
+search_by: EmailAddress
+lead:
+  EmailAddress: {column: Email, type: email, required: true}
+opportunity:
+  mx_Custom_1: {column: Opportunity Name, required: true}
+  Status: {column: Status, allowed: [Open, Won, Lost]}
+  mx_Custom_19: Closing Remarks
+"""
+
+
+def test_a_failure_is_shown_with_its_reason_in_the_users_words(
+    tmp_path: Path, page: Any, sandbox: RunningSandbox
+) -> None:
+    data = tmp_path / "won deals.csv"
+    lines = ["Email,Opportunity Name,Status,Closing Remarks"]
+    lines += [f"p{i}@example.com,Deal {i},Open," for i in range(3)]
+    lines += ["w@example.com,Big deal,Won,"]  # Won without a comment: LeadSquared refuses it
+    data.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    config = page_config(tmp_path, sandbox)
+    (config.mappings_dir / "won.yaml").write_text(COMMENT_MAPPING, encoding="utf-8")
+    with serve_page(config) as served:
+        page.goto(served.url)
+        page.get_by_test_id("upload-file").set_input_files(str(data))
+        page.get_by_test_id("mapping").select_option(label="won.yaml")
+        page.get_by_test_id("validate").click()
+        expect(page.get_by_test_id("summary")).to_contain_text("4 rows: 4 ready")
+        page.get_by_test_id("start").click()
+        expect(page.get_by_test_id("state")).to_have_text("finished")
+        expect(page.get_by_test_id("counts")).to_contain_text("Failure 1")
+        failure = page.get_by_test_id("failures").locator('tr[data-row="5"]')
+        expect(failure).to_contain_text("Closing Remarks")  # the user's header...
+        expect(failure.locator("td").nth(2)).to_contain_text("Closing Remarks (mx_Custom_19)")
+        expect(page.get_by_text("then Retry failed")).to_be_visible()  # ...and what to do
+        accessible(page, "import with failures")

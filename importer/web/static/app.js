@@ -142,6 +142,25 @@ function updateImport(root, status) {
   root.querySelectorAll("[data-action]").forEach((element) => {
     element.hidden = !actions.includes(element.dataset.action);
   });
+  root.querySelectorAll("[data-while-running]").forEach((element) => {
+    element.hidden = !underWay(status.state);
+  });
+}
+
+async function showFailures() {
+  // The import ended while the page was open: bring in "why rows failed" as the server
+  // wrote it (escaped there), as parsed nodes, without reloading the page.
+  const area = document.querySelector("[data-failures-area]");
+  if (!area) return;
+  try {
+    const answer = await fetch(window.location.href, { headers: { Accept: "text/html" } });
+    if (!answer.ok) return;
+    const fresh = new DOMParser().parseFromString(await answer.text(), "text/html");
+    const found = fresh.querySelector("[data-failures-area]");
+    if (found) area.replaceWith(document.importNode(found, true));
+  } catch (error) {
+    // the live counts are shown already; the reasons appear on the next visit
+  }
 }
 
 function underWay(state) {
@@ -154,7 +173,10 @@ function followImport(root) {
   source.addEventListener("status", (event) => {
     const status = JSON.parse(event.data);
     updateImport(root, status);
-    if (!underWay(status.state)) source.close();
+    if (!underWay(status.state)) {
+      source.close();
+      showFailures();
+    }
   });
 }
 
