@@ -16,9 +16,10 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+import yaml
 from support import CAPTURE_HEAD, queue_done, wait_for
 from typer.testing import CliRunner
-from web_setup import IMAGE, SCRIPT, captures, page_config, stored_names, write_leads
+from web_setup import IMAGE, MAPPING, SCRIPT, captures, page_config, stored_names, write_leads
 
 from importer.cli import app as cli_app
 from importer.core.config import Rate
@@ -572,6 +573,7 @@ def test_a_new_file_is_matched_with_choices_and_saved_without_yaml(
         assert (
             "mx_Custom_6:" in text and "Ticket Size" in text and "search_by: EmailAddress" in text
         )
+        assert yaml.safe_load(text)["unique"] == ["EmailAddress", "mx_Custom_1"]  # as drafted
         check = client.get(saved.headers["location"]).text
         assert "5 rows: 5 ready" in check
 
@@ -705,3 +707,66 @@ def test_editing_says_which_mapping_columns_the_file_lacks(
         assert edit is not None
         page = html.unescape(client.get(html.unescape(edit.group(1))).text)
         assert '"Opportunity Name" of the mapping is not in this file' in page
+
+
+def test_a_custom_lead_field_and_a_unique_field_dropped_on_the_matching_screen(
+    tmp_path: Path, sandbox: RunningSandbox
+) -> None:
+    config = page_config(tmp_path, sandbox)
+    (config.mappings_dir / "loan.yaml").write_text(
+        MAPPING + "unique: [EmailAddress, mx_Custom_1]\n", encoding="utf-8"
+    )
+    data = tmp_path / "leads.csv"
+    data.write_text(
+        "Email,First Name,Opportunity Name,Loan Amount,PAN\n"
+        "p@example.com,P,Loan 1,5000,ABCDE1234F\n",
+        encoding="utf-8",
+    )
+    with client_for(config) as client:
+        check = client.get(upload(client, data)).text
+        edit = re.search(r'href="([^"]+)" data-testid="edit-mapping"', check)
+        assert edit is not None
+        url = html.unescape(edit.group(1))
+        page = client.get(url).text
+        form = matching_form(page) | {"csrf": csrf_of(page), "name": "loan with pan"}
+        assert form["column-2"] == "Opportunity Name" and form["column-4"] == "PAN"
+        form |= {"field-2": "", "field-4": "lead.*", "schema-name-4": "mx_PAN"}
+        refused = client.post(url.split("?")[0], data=form)
+        assert refused.status_code == 400
+        beside = refused.text.split('name="field-2"', 1)[1].split("</td>", 1)[0]
+        assert "tells rows apart by opportunity name (mx_Custom_1)" in html.unescape(beside)
+        assert matching_form(refused.text)["schema-name-4"] == "mx_PAN"  # kept as typed
+
+        form["field-2"] = "opportunity.mx_Custom_1"
+        saved = client.post(url.split("?")[0], data=form)
+        assert saved.status_code == 303, saved.text
+        written = yaml.safe_load(
+            (config.mappings_dir / "loan with pan.yaml").read_text(encoding="utf-8")
+        )
+        assert written["lead"]["mx_PAN"] == {"column": "PAN"}
+        assert written["unique"] == ["EmailAddress", "mx_Custom_1"]
+
+
+def test_the_page_names_its_own_choices_never_cli_flags(
+    tmp_path: Path, sandbox: RunningSandbox
+) -> None:
+    from importer.web.words import page_words
+
+    assert page_words(
+        'sheet "My Leads" has these columns: use --sheet "My Leads" --header-row 3'
+    ) == (
+        'sheet "My Leads" has these columns: choose sheet "My Leads" and header row 3 under '
+        '"Check again" below'
+    )
+    config = page_config(tmp_path, sandbox)
+    data = tmp_path / "titled.csv"
+    data.write_text(
+        "Loans of December,,,\nEmail,First Name,Opportunity Name,Loan Amount\n"
+        "p@example.com,P,Loan 1,5000\nq@example.com,Q,Loan 2,6000\n",
+        encoding="utf-8",
+    )
+    with client_for(config) as client:
+        page = html.unescape(client.get(upload(client, data)).text)
+        assert "The headers are on row 2" in page
+        assert "--header-row" not in page and "--sheet" not in page
+        assert 'type another header row under "Check again"' in page

@@ -24,6 +24,7 @@ from importer.rules.mapping.synonyms import FIELDS
 from importer.rules.suggest.suggest import Match
 
 CUSTOM = "opportunity.*"  # "another opportunity field": its Schema Name is typed
+CUSTOM_LEAD = "lead.*"  # "another lead field" (a custom lead field, mx_...), the same way
 TYPES = ("string", "email", "phone", "number", "integer", "date", "datetime", "boolean")
 # The lead attributes LeadSquared can find a lead by (the search_by of a capture), best first.
 SEARCH_BY = ("lead.EmailAddress", "lead.Mobile", "lead.Phone")
@@ -41,8 +42,8 @@ class ColumnChoice:
     """One column of the file and what it goes to."""
 
     column: str
-    field: str = ""  # lead.<Attribute>, opportunity.<SchemaName>, note, datetime, CUSTOM, ""
-    schema_name: str = ""  # with CUSTOM: the opportunity field's Schema Name
+    field: str = ""  # lead.<Attribute>, opportunity.<SchemaName>, note, datetime, CUSTOM...
+    schema_name: str = ""  # with CUSTOM or CUSTOM_LEAD: the field's Schema Name
     type: str = "string"
     required: bool = False
     samples: list[str] = dataclasses.field(default_factory=list)
@@ -55,8 +56,8 @@ class ColumnChoice:
     @property
     def target(self) -> str:
         """Where the value goes, custom fields by their Schema Name."""
-        if self.field == CUSTOM:
-            return f"opportunity.{self.schema_name.strip()}"
+        if self.field in (CUSTOM, CUSTOM_LEAD):
+            return self.field.replace("*", self.schema_name.strip())
         return self.field
 
 
@@ -75,12 +76,23 @@ class Matching:
     # an edited mapping's other settings (unique, options, share...), written back as they were
     extra: dict[str, object] = dataclasses.field(default_factory=dict)
     notes: list[str] = dataclasses.field(default_factory=list)  # e.g. a mapping column not found
+    # the draft's `unique` (search_by and the opportunity name): kept while both are mapped
+    drafted_unique: list[str] = dataclasses.field(default_factory=list)
 
 
 def field_choices() -> list[tuple[str, str]]:
     """(value, label) of every field a column can go to, for the drop-down."""
     known = [(words.target, f"{words.label} ({_name_of(words.target)})") for words in FIELDS]
-    return [*known, (CUSTOM, "another opportunity field (type its Schema Name)")]
+    return [
+        *known,
+        (CUSTOM_LEAD, "another lead field (type its Schema Name)"),
+        (CUSTOM, "another opportunity field (type its Schema Name)"),
+    ]
+
+
+def _custom(target: str) -> str:
+    """The "another ... field" choice a target not in the drop-down is shown under."""
+    return CUSTOM_LEAD if target.startswith("lead.") else CUSTOM
 
 
 def propose(
@@ -97,7 +109,7 @@ def propose(
         columns.append(
             ColumnChoice(
                 column=match.column,
-                field=chosen if chosen in known else (CUSTOM if chosen else ""),
+                field=chosen if chosen in known else (_custom(chosen) if chosen else ""),
                 schema_name=_name_of(chosen) if chosen and chosen not in known else "",
                 type=str(spec.get("type", "string")),
                 required=bool(spec.get("required", False)),
@@ -116,6 +128,7 @@ def propose(
         yaml_text=found.yaml_text,
         sheet=found.sheet,
         header_row=found.header_row,
+        drafted_unique=_drafted_unique(found.yaml_text),
     )
 
 
@@ -159,7 +172,7 @@ def from_mapping(
         columns.append(
             ColumnChoice(
                 column=header,
-                field=CUSTOM if custom else target,
+                field=_custom(target) if custom else target,
                 schema_name=_name_of(target) if custom else "",
                 type=spec.type,
                 required=spec.required,
@@ -242,6 +255,7 @@ def _mapping_text(matching: Matching) -> tuple[dict[str, str], str]:
         problems["mapping-name"] = "Give the mapping a name"
     sections, seen = _sections(matching.columns, problems)
     lead, opportunity, top = sections["lead"], sections["opportunity"], sections[""]
+    _unique_is_mapped(matching, seen, problems)
     search_by = next((t.partition(".")[2] for t in SEARCH_BY if t in seen), None)
     if search_by is None and not problems:
         problems[""] = (
@@ -255,10 +269,38 @@ def _mapping_text(matching: Matching) -> tuple[dict[str, str], str]:
     }
     if matching.default_country:
         document["default_country"] = matching.default_country
+    mapped = {_name_of(target) for target in seen}
+    if matching.drafted_unique and set(matching.drafted_unique) <= mapped:
+        document["unique"] = matching.drafted_unique  # as `map suggest` drafts it
     document |= matching.extra
     document |= {"lead": lead, "opportunity": opportunity, **top}
     text = "# Saved from the page's column matching; you can edit it as any mapping.\n"
     return problems, text + yaml.safe_dump(document, sort_keys=False, allow_unicode=True)
+
+
+def _unique_is_mapped(matching: Matching, seen: dict[str, str], problems: dict[str, str]) -> None:
+    """An edited mapping's `unique` names fields: each must still come from a column.
+
+    The reason stands beside the column that brought the field (it was set to "don't
+    import" or moved), else above the table.
+    """
+    unique = matching.extra.get("unique")
+    names = [unique] if isinstance(unique, str) else unique if isinstance(unique, list) else []
+    mapped = {_name_of(target) for target in seen}
+    labels = {_name_of(value): label for value, label in field_choices()}
+    for name in (str(n) for n in names):
+        if name in mapped:
+            continue
+        why = (
+            f"The mapping tells rows apart by {labels.get(name, name)}, in its `unique`: "
+            "keep a column on this field, or change `unique` in the mapping file"
+        )
+        was = [
+            i
+            for i, c in enumerate(matching.columns)
+            if c.drafted.partition(".")[2] == name and f"field-{i}" not in problems
+        ]
+        problems[f"field-{was[0]}" if was else ""] = why
 
 
 def _sections(
@@ -271,7 +313,8 @@ def _sections(
     for index, choice in enumerate(columns):
         if not choice.field:
             continue
-        if choice.field == CUSTOM and not _SCHEMA_NAME.fullmatch(choice.schema_name.strip()):
+        custom = choice.field in (CUSTOM, CUSTOM_LEAD)
+        if custom and not _SCHEMA_NAME.fullmatch(choice.schema_name.strip()):
             problems[f"schema-name-{index}"] = (
                 "Type the field's Schema Name as LeadSquared shows it (e.g. mx_Custom_7)"
             )
@@ -299,6 +342,14 @@ def _sections(
         else:
             sections[""][target] = spec
     return sections, seen
+
+
+def _drafted_unique(yaml_text: str) -> list[str]:
+    try:
+        unique = (yaml.safe_load(yaml_text) or {}).get("unique")
+    except yaml.YAMLError:
+        return []
+    return [str(name) for name in unique] if isinstance(unique, list) else []
 
 
 def _placed_specs(yaml_text: str) -> dict[str, dict[str, object]]:

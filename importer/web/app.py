@@ -46,7 +46,7 @@ from importer.web.records import CheckRecord
 from importer.web.security import SESSION_COOKIE, Guard, Keys, safe_next
 from importer.web.tasks import TaskBoard
 from importer.web.uploads import UploadRefused, receive_upload, size_text
-from importer.web.words import duration, plural, verdict
+from importer.web.words import duration, page_words, plural, verdict
 from importer.web.workdir import NotFoundHere, WorkDir, new_id, now_text
 
 HERE = Path(__file__).parent
@@ -76,6 +76,7 @@ class Page:
         self.templates.filters["when"] = when
         self.templates.filters["duration"] = duration
         self.templates.filters["plural"] = plural
+        self.templates.filters["page_words"] = page_words
         self.closing = threading.Event()
 
     def begin_stopping(self) -> None:
@@ -447,6 +448,7 @@ def _drafted(chosen: library.Matching) -> dict[str, object]:
     return {
         "default_country": chosen.default_country,
         "extra": chosen.extra,
+        "drafted_unique": chosen.drafted_unique,
         "columns": {
             c.column: {
                 "target": c.drafted,
@@ -519,12 +521,14 @@ def _matching_of_form(form: dict[str, str], drafted_at: Path) -> library.Matchin
         index += 1
     country = drafted.get("default_country")
     extra = drafted.get("extra")
+    unique = drafted.get("drafted_unique")
     return library.Matching(
         columns=columns,
         event_code=form.get("event_code", ""),
         name=form.get("name", ""),
         default_country=country if isinstance(country, str) else None,
         extra=dict(extra) if isinstance(extra, dict) else {},
+        drafted_unique=[str(n) for n in unique] if isinstance(unique, list) else [],
     )
 
 

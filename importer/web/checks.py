@@ -11,6 +11,7 @@ from importer.core.errors import UserError
 from importer.web import library
 from importer.web.choices import MappingChoice
 from importer.web.records import CheckRecord, CheckResult, PreviewColumn, Problem
+from importer.web.words import page_words
 from importer.web.workdir import WorkDir
 
 REPORT = "report.xlsx"
@@ -71,8 +72,10 @@ def run_check(
 
 
 def plain(message: str, stored: Path, original: str) -> str:
-    """Name the file as the user knows it, not by its stored name."""
-    return message.replace(stored.name, original).replace(stored.stem, Path(original).stem)
+    """Name the file as the user knows it, not by its stored name, and the CLI's flags as
+    the page's own choices."""
+    named = message.replace(stored.name, original).replace(stored.stem, Path(original).stem)
+    return page_words(named)
 
 
 def _reason(row: int, column: str, message: str) -> str:

@@ -26,7 +26,7 @@ from importer.web import library
 from importer.web.progress import LiveProgress, Snapshot
 from importer.web.records import Activity, ActivityKind, CheckRecord, ImportRecord, State
 from importer.web.status import ImportStatus, import_status
-from importer.web.words import CANCELLED_TEXT, plural
+from importer.web.words import CANCELLED_TEXT, page_words, plural
 from importer.web.workdir import WorkDir, new_id, now_text
 
 log = logging.getLogger("importer.web")
@@ -376,7 +376,7 @@ class TaskBoard:
         stored = Path(record.input)
         original = Path(record.original_name)
         text = message.replace(stored.name, original.name).replace(stored.stem, original.stem)
-        return text.replace(str(self.work.root), "the work folder")
+        return page_words(text.replace(str(self.work.root), "the work folder"))
 
     # -- a server that starts again ----------------------------------------------------
 
