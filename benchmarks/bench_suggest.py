@@ -1,8 +1,9 @@
 """How often `map suggest` puts a column where a person would, from scratch and with --from.
 
-Files: the samples (truth: their mappings) and four exports made here the way CRMs and
+Files: the samples (truth: their mappings) and six exports made here the way CRMs and
 ops teams write them (Indian CRM headers and a title row; an admissions workbook with
-a "Read me" first sheet; a deals export; a hand-made sheet with typos). Each column has
+a "Read me" first sheet; a deals export; a hand-made sheet with typos; and two written
+before any tuning against them: HubSpot-style contacts, a Salesforce-style report). Each column has
 the targets a careful person would accept; a column with no standard LeadSquared field
 is right when it is left for the user.
 
@@ -500,6 +501,85 @@ def hubspot_export(folder: Path, rng: random.Random) -> Export:
     return Export("HubSpot-style contacts (untuned)", path, columns, mapping, renames, "City")
 
 
+def salesforce_report(folder: Path, rng: random.Random) -> Export:
+    """A Salesforce-style leads report, written (with its renames) after the last tuning."""
+    columns = {
+        "Lead Owner": {CUSTOM},
+        "Salutation": {CUSTOM},
+        "First Name": {"lead.FirstName"},
+        "Last Name": {"lead.LastName"},
+        "Title": {"lead.JobTitle", CUSTOM},
+        "Company / Account": {"lead.Company"},
+        "Email": {"lead.EmailAddress"},
+        "Phone": {"lead.Phone"},
+        "Mobile": {"lead.Mobile"},
+        "Lead Source": {"lead.Source"},
+        "Lead Status": {CUSTOM, "lead.ProspectStage"},
+        "Rating": {CUSTOM},
+        "Annual Revenue": {CUSTOM},
+        "Street": {"lead.mx_Street1"},
+        "City": {"lead.mx_City"},
+        "State/Province": {"lead.mx_State"},
+        "Zip/Postal Code": {"lead.mx_Zip"},
+        "Country": {"lead.mx_Country"},
+        "Created Date": {"datetime", CUSTOM},
+        "Description": {"note"},
+    }
+    rows = []
+    for i in range(ROWS):
+        first, last = rng.choice(FIRST), rng.choice(LAST)
+        rows.append(
+            [
+                rng.choice(["Anita Rao", "Vikram Shah", "Sales Queue"]),
+                rng.choice(["Mr.", "Ms.", "Dr.", ""]),
+                first,
+                last,
+                rng.choice(["CFO", "Manager", "Director", "Analyst", ""]),
+                rng.choice(["Acme", "Globex", "Initech", "Umbrella", "Hooli"]),
+                email(first, last, i),
+                f"+91 80 {rng.randrange(10**7, 10**8)}",
+                mobile(rng),
+                rng.choice(["Web", "Phone Inquiry", "Partner Referral", "Trade Show"]),
+                rng.choice(["Open - Not Contacted", "Working - Contacted", "Closed - Converted"]),
+                rng.choice(["Hot", "Warm", "Cold"]),
+                rupees(rng),
+                f"{rng.randrange(1, 200)} Residency Road",
+                rng.choice(CITIES),
+                rng.choice(STATES),
+                f"{rng.randrange(110001, 700000)}",
+                "India",
+                when(rng, "%d/%m/%Y %H:%M"),
+                rng.choice(["", "Wants a callback", "Asked for pricing"]),
+            ]
+        )
+    path = folder / "salesforce_leads_report.csv"
+    write_csv(path, list(columns), rows)
+    mapping = folder / "salesforce.yaml"
+    mapping.write_text(
+        "version: 1\nopportunity_event_code: 12000\nsearch_by: EmailAddress\n"
+        "lead:\n"
+        "  FirstName: First Name\n  LastName: Last Name\n"
+        "  EmailAddress: {column: Email, type: email, required: true}\n"
+        "  Mobile: {column: Mobile, type: phone}\n"
+        "  Company: Company / Account\n  mx_City: City\n"
+        "opportunity:\n"
+        "  mx_Custom_3: {column: Lead Status, allowed: [Open - Not Contacted, "
+        "Working - Contacted, Closed - Converted]}\n"
+        "  mx_Custom_6: {column: Annual Revenue, type: number, min: 0}\n"
+        "note: Description\n"
+        'datetime: {column: Created Date, type: datetime, format: "%d/%m/%Y %H:%M"}\n'
+    )
+    renames = {  # typed columns under names that share nothing with the old ones
+        "Email": "Email ID",
+        "Company / Account": "Organisation",
+        "Annual Revenue": "Ticket Size",
+        "Created Date": "Captured On",
+        "Description": "Comments",
+        "Lead Status": "Progress",
+    }
+    return Export("Salesforce-style report (untuned)", path, columns, mapping, renames, "City")
+
+
 def sample(path: Path, mapping: Path, extra: dict[str, set[str]] | None = None) -> Export:
     """A shipped sample; truth from its mapping (custom fields: leave them to the user)."""
     model = load_mapping(mapping)
@@ -624,6 +704,7 @@ def main() -> None:
             deals_export,
             typo_sheet,
             hubspot_export,
+            salesforce_report,
         ]
         exports += [make(folder, rng) for make in makers]
         print(

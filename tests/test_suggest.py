@@ -429,6 +429,37 @@ def test_two_columns_that_fit_by_type_are_named_not_guessed(tmp_path: Path) -> N
     )
 
 
+def test_a_header_of_two_names_is_placed_by_the_half_that_names_a_field(tmp_path: Path) -> None:
+    rows = loan_rows()
+    for i, row in enumerate(rows):
+        row["state"], row["company"] = ["Kerala", "Goa"][i % 2], f"Firm {i % 3}"
+        row["both"] = f"{row['first']} {row['last']}"
+    headers = {
+        "email": "Email",
+        "state": "State/Province",
+        "company": "Company / Account",
+        "both": "First/Last Name",
+    }
+    data = write_csv(tmp_path / "report.csv", headers, rows)
+    placed = targets(suggest_mapping(data, event_code=12000))
+    assert placed["State/Province"] == "lead.mx_State"
+    assert placed["Company / Account"] == "lead.Company"
+    # each half names another field: the halves decide nothing (a full name goes first)
+    assert placed.get("First/Last Name") != "lead.LastName"
+
+
+def test_a_header_named_for_another_field_is_not_taken_by_its_values(tmp_path: Path) -> None:
+    old = write_mapping(tmp_path / "loan.yaml")
+    rows = loan_rows()
+    for i, row in enumerate(rows):
+        row["pin"] = f"{411001 + i}"  # whole numbers at least 0, as the amount's rules ask
+    headers = {**CLEAN, "amount": "Ticket Size", "pin": "PIN Code"}
+    data = write_csv(tmp_path / "march.csv", headers, rows)
+    suggestion = suggest_mapping(data, from_mapping=old)
+    placed = {m.old_column: m.column for m in suggestion.matches if m.target and m.confidence}
+    assert placed["Loan Amount"] == "Ticket Size"
+
+
 # --- the CLI -------------------------------------------------------------------
 
 

@@ -28,6 +28,8 @@ SYNONYM_SCORE = 0.9  # two different headers the vocabulary gives to the same fi
 TYPO_WEIGHT = 0.95  # "Frist Name": close, never as sure as the right spelling
 TYPO_MIN_LENGTH = 5  # shorter words ("name", "lname") are told apart by one letter
 SHORTER_WEIGHT = 0.8  # a header with fewer words than a field's name
+SLASH_WEIGHT = 0.95  # "State/Province": one of its halves names the field
+SLASH_OTHER = 0.6  # ...unless another half names another field ("First/Last Name")
 _WORD = re.compile(r"[^\W_]+")
 
 
@@ -90,7 +92,29 @@ class NameMatch:
 
 
 def name_match(header: str, field: FieldWords) -> NameMatch:
-    """The best score of `header` against the field's names."""
+    """The best score of `header` against the field's names; a header of two names
+    ("State/Province", "Company / Account") by the half that names one field alone."""
+    whole = _names_match(header, field)
+    halves = [half for half in header.split("/") if header_words(half)]
+    if len(halves) < 2:
+        return whole
+    scored = [(half, _names_match(half, field)) for half in halves]
+    half, best = max(scored, key=lambda item: item[1].score)
+    if best.score * SLASH_WEIGHT <= whole.score:
+        return whole
+    others = [h for h in halves if h != half]
+    if any(
+        _names_match(other, rival).score >= SLASH_OTHER
+        for other in others
+        for rival in FIELDS
+        if rival.target != field.target
+    ):
+        return whole  # each half names a different field: the header names neither
+    return NameMatch(best.score * SLASH_WEIGHT, best.name, best.loose)
+
+
+@lru_cache(maxsize=16384)
+def _names_match(header: str, field: FieldWords) -> NameMatch:
     best = NameMatch(0.0, "", False)
     words = len(header_words(header))
     for names, weight, loose in (

@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 import yaml
 
 from importer.io.tables import normalize_header
-from importer.rules.mapping.header_names import alike
+from importer.rules.mapping.header_names import SYNONYM_SCORE, alike, name_match
 from importer.rules.mapping.mapping import FieldSpec, Mapping
+from importer.rules.mapping.synonyms import FIELDS
 from importer.rules.suggest.draft_yaml import UNKNOWN_FIELD, percent, spec_line, yaml_scalar
 from importer.rules.suggest.profile import AGREE, ColumnProfile, agreement
 from importer.rules.suggest.suggest import Match, rules_of_type
@@ -183,16 +184,33 @@ def _only_fits(
     profiles: dict[str, ColumnProfile],
     scores: dict[tuple[int, str], _Candidate],
 ) -> None:
-    """A column with specific rules and one header whose values obey them: that header."""
+    """A column with specific rules and one header whose values obey them: that header.
+
+    A header whose name says it is another field ("Zip/Postal Code" for a number column)
+    is not a candidate by its values alone.
+    """
     for i, decision in enumerate(decisions):
         if not _specific(decision.spec):
             continue
-        fits = [h for h in headers if (agreement(decision.spec, profiles[h]) or 0.0) >= 0.95]
+        fits = [
+            h
+            for h in headers
+            if (agreement(decision.spec, profiles[h]) or 0.0) >= 0.95
+            and not _names_another_field(h, decision.target)
+        ]
         decision.fits = fits
         if len(fits) == 1 and scores[(i, fits[0])].score < ONLY_FIT:
             scores[(i, fits[0])] = _Candidate(
                 ONLY_FIT, f'the only column whose values fit the rules of "{decision.spec.column}"'
             )
+
+
+def _names_another_field(header: str, target: str) -> bool:
+    return any(
+        name_match(header, words).score >= SYNONYM_SCORE
+        for words in FIELDS
+        if words.target != target
+    )
 
 
 def _by_elimination(
