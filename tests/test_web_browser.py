@@ -390,5 +390,7 @@ def test_a_failure_is_shown_with_its_reason_in_the_users_words(
         failure = page.get_by_test_id("failures").locator('tr[data-row="5"]')
         expect(failure).to_contain_text("Closing Remarks")  # the user's header...
         expect(failure.locator("td").nth(2)).to_contain_text("Closing Remarks (mx_Custom_19)")
-        expect(page.get_by_text("then Retry failed")).to_be_visible()  # ...and what to do
+        expect(failure.locator("td").nth(3)).to_have_text(  # ...and what to do
+            "Fill in Closing Remarks for this row, then Retry failed"
+        )
         accessible(page, "import with failures")

@@ -7,6 +7,7 @@ user added kept with its values) with those rows' new outcomes.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -287,6 +288,37 @@ class FailureLine:
     row_number: int
     column: str  # the user's header the message is about, "" when it names none
     message: str
+    advice: str = ""  # what to do about it, in a few words
+
+
+# LeadSquared's refusals by what they say, and what to do about each ({column}: the header).
+_ADVICE = (
+    (re.compile(r"is mandatory|required|cannot be (?:empty|blank)", re.I),
+     "Fill in {column} for this row, then Retry failed"),
+    (re.compile(r"email", re.I),
+     "Correct the email address, then Retry failed"),
+    (re.compile(r"date ?time|date", re.I),
+     "Write the date as LeadSquared reads it (2026-01-31 10:30:00), then Retry failed"),
+    (re.compile(r"does not exist|not found", re.I),
+     "LeadSquared has no such record: check the id in {column}, or import it as new"),
+    (re.compile(r"duplicate|already exists", re.I),
+     "LeadSquared already has it: nothing to send, or change the account's duplicate rule"),
+    (re.compile(r"max(?:imum)? ?length|too long|exceeds", re.I),
+     "Shorten {column}, then Retry failed"),
+    (re.compile(r"invalid|not valid|not allowed|dropdown|option", re.I),
+     "Use a value LeadSquared's field accepts in {column}, then Retry failed"),
+    (re.compile(r"permission|not authori[sz]ed|access", re.I),
+     "Ask your LeadSquared admin for access to this field or record; retrying will not help"),
+)  # fmt: skip
+
+
+def failure_advice(message: str, column: str) -> str:
+    """What to do about one refusal, from what LeadSquared said (a general step otherwise)."""
+    where = column or "the field it names"
+    for pattern, words in _ADVICE:
+        if pattern.search(message):
+            return words.format(column=where)
+    return "Fix the value it names, then Retry failed"
 
 
 FAILURE_NEXT_STEP = (
@@ -307,7 +339,8 @@ def failures_of(results_path: Path, *, limit: int = 500) -> list[FailureLine]:
             message = outcome.message or "LeadSquared did not say why"
             named = [h for h in headers if h.casefold() in message.casefold()]
             column = max(named, key=len) if named else ""
-            found.append(FailureLine(outcome.row_number, column, message))
+            advice = failure_advice(message, column)
+            found.append(FailureLine(outcome.row_number, column, message, advice))
             if len(found) >= limit:
                 break
     return found
