@@ -161,31 +161,17 @@ def from_mapping(
         for match in found.matches
         if match.target and match.confidence > 0 and match.old_column is not None
     }
-    known = {value for value, _ in field_choices()}
     columns = []
     for header in _headers_of(found):
         match = placed.get(header)
         target, spec = ("", FieldSpec(column=header))
         if match is not None and match.old_column is not None:
             target, spec = specs.get(match.old_column.strip().casefold(), (target, spec))
-        custom = bool(target) and target not in known
-        columns.append(
-            ColumnChoice(
-                column=header,
-                field=_custom(target) if custom else target,
-                schema_name=_name_of(target) if custom else "",
-                type=spec.type,
-                required=spec.required,
-                samples=found.samples.get(header, [])[:SAMPLES],
-                confidence=match.confidence if target and match else 0.0,
-                reason=_edit_reason(match) if target and match else "",
-                drafted=target,
-                drafted_type=spec.type,
-                rules=spec.model_dump(
-                    exclude={"column", "value", "type", "required", "line"}, exclude_none=True
-                ),
-            )
-        )
+        choice = _choice_of_spec(header, target, spec)
+        choice.samples = found.samples.get(header, [])[:SAMPLES]
+        if target and match is not None:
+            choice.confidence, choice.reason = match.confidence, _edit_reason(match)
+        columns.append(choice)
     code = mapping.opportunity_event_code
     document = yaml.safe_load(mapping_path.read_text(encoding="utf-8")) or {}
     return Matching(
@@ -197,6 +183,23 @@ def from_mapping(
         header_row=found.header_row,
         extra={k: v for k, v in document.items() if k not in _MATCHED_KEYS},
         notes=[f'"{column}" of the mapping is not in this file' for column in found.todo],
+    )
+
+
+def _choice_of_spec(header: str, target: str, spec: FieldSpec) -> ColumnChoice:
+    """A column the mapping sends to `target` with `spec`'s rules ("" : not imported)."""
+    custom = bool(target) and target not in {value for value, _ in field_choices()}
+    return ColumnChoice(
+        column=header,
+        field=_custom(target) if custom else target,
+        schema_name=_name_of(target) if custom else "",
+        type=spec.type,
+        required=spec.required,
+        drafted=target,
+        drafted_type=spec.type,
+        rules=spec.model_dump(
+            exclude={"column", "value", "type", "required", "line"}, exclude_none=True
+        ),
     )
 
 
