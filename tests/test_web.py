@@ -770,3 +770,24 @@ def test_the_page_names_its_own_choices_never_cli_flags(
         assert "The headers are on row 2" in page
         assert "--header-row" not in page and "--sheet" not in page
         assert 'type another header row under "Check again"' in page
+
+
+def test_a_fix_that_looks_like_a_formula_stays_text_in_the_fixed_workbook(tmp_path: Path) -> None:
+    from importer.commands.fixes import CellFix, apply_fixes
+
+    source = tmp_path / "leads.xlsx"
+    book = openpyxl.Workbook()
+    book.active.append(["Email", "Loan Amount"])
+    book.active.append(["bad", 5])
+    book.save(source)
+    typed = '=HYPERLINK("http://x.example","click")'
+    fixed = apply_fixes(
+        source,
+        tmp_path / "leads.fixed.xlsx",
+        [CellFix(2, "Email", typed), CellFix(2, "Loan Amount", "7")],
+        sheet=None,
+        header_row=1,
+    )
+    cells = openpyxl.load_workbook(fixed).active
+    assert (cells["A2"].value, cells["A2"].data_type) == (typed, "s")
+    assert cells["B2"].value == 7  # a number stays a number

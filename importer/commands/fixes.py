@@ -100,6 +100,8 @@ def _fix_workbook(
             raise UserError(f"Row {fix.row_number}, {fix.column} is not a cell of the file")
         cell = page.cell(row=fix.row_number, column=column)
         cell.value = _as_kind(fix.text, cell.value)
+        if isinstance(cell.value, str):
+            cell.data_type = "s"  # "=HYPERLINK(...)" typed on the page stays text, never a formula
     book.save(target)
 
 
