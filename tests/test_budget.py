@@ -349,6 +349,17 @@ def test_a_daily_cap_of_n_allows_exactly_n_calls_then_says_when_it_resets(holder
     assert holder(clock, "sync", cap).try_take(25, 5.0) == 0.0
 
 
+def test_calls_are_counted_before_a_daily_limit_is_set(holder: Holder) -> None:
+    clock = FakeClock()
+    uncapped = holder(clock, "w", DailyCap("account", 0))  # no LSQ_DAILY_LIMIT yet
+    assert [uncapped.try_take(25, 5.0) for _ in range(4)] == [0.0] * 4  # never capped
+    capped = holder(clock, "w", DailyCap("account", 5))  # set later the same day
+    assert capped.try_take(25, 5.0) == 0.0
+    with pytest.raises(DailyLimitReached) as reached:
+        capped.try_take(25, 5.0)
+    assert reached.value.used == 5  # the four made before the limit count too
+
+
 def test_a_full_window_is_not_counted_against_the_day(holder: Holder) -> None:
     clock = FakeClock()
     cap = DailyCap("account", 3)

@@ -68,7 +68,8 @@ def budget_for(
     if not shared or not host or not key:
         return LocalBudget(clock)  # `clock` paces this process only (a test's fake clock)
     account = account_of(settings)
-    daily = DailyCap(account, settings.daily_limit) if account and settings.daily_limit else None
+    # every call is counted, a limit or not: one set later knows today's calls already made
+    daily = DailyCap(account, settings.daily_limit or 0) if account else None
     window = window_id(kind, host, key)
     if settings.state_url:
         owned = store is None

@@ -25,10 +25,23 @@ def resets_at(now: float) -> datetime:
 
 @dataclass(frozen=True)
 class DailyCap:
-    """The cap a budget enforces: `limit` calls a day for `account` (a hash of host + key)."""
+    """The cap a budget enforces: `limit` calls a day for `account` (a hash of host + key).
+
+    `limit` 0 counts without capping: a limit set later in the day knows the calls made
+    before it was set.
+    """
 
     account: str
     limit: int
+
+    @property
+    def caps(self) -> bool:
+        return self.limit > 0
+
+    @property
+    def ceiling(self) -> int:
+        """The count an increment may not pass (no ceiling without a limit)."""
+        return self.limit if self.caps else 2**62
 
     def reached(self, used: int, now: float) -> DailyLimitReached:
         return DailyLimitReached(limit=self.limit, used=used, resets_at=resets_at(now))

@@ -61,7 +61,7 @@ class PostgresBudget:
             cur.execute("SELECT pg_advisory_xact_lock(%s)", (self._lock_key,))
             now = self._clock()
             day = utc_day(now)
-            if self.daily is not None:
+            if self.daily is not None and self.daily.caps:
                 used = _used_today(cur, self.daily.account, day)
                 if used >= self.daily.limit:
                     raise self.daily.reached(used, now)
@@ -90,7 +90,7 @@ class PostgresBudget:
                     f"INSERT INTO {DAILY} AS d (account, day, calls) VALUES (%s, %s, 1) "
                     "ON CONFLICT (account, day) DO UPDATE SET calls = d.calls + 1 "
                     "WHERE d.calls < %s RETURNING calls",
-                    (self.daily.account, day, self.daily.limit),
+                    (self.daily.account, day, self.daily.ceiling),
                 ).fetchone()
                 if counted is None:  # the other window of this account took the last one
                     raise self.daily.reached(self.daily.limit, now)

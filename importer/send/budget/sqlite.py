@@ -114,7 +114,7 @@ class SharedBudget:
         try:
             now = self._clock()
             day = utc_day(now).isoformat()
-            if self.daily is not None:
+            if self.daily is not None and self.daily.caps:
                 used = _used_today(db, self.daily.account, day)
                 if used >= self.daily.limit:
                     raise self.daily.reached(used, now)
