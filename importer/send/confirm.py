@@ -25,7 +25,8 @@ from importer.core.config import Mode
 from importer.core.constants import DATETIME_FORMAT, SEARCH_BY_ATTRIBUTE
 from importer.core.errors import ApiError, AuthError, ConfigError, NotFound, RateLimited
 from importer.core.outcomes import Origin, RowOutcome, RowStatus
-from importer.lsq.responses import Lead
+from importer.lsq.responses import Lead, OpportunityPage
+from importer.send.lead_pages import lead_pages
 from importer.send.session import Session
 
 log = logging.getLogger("importer.confirm")
@@ -223,11 +224,11 @@ class Confirmer:
         names = tuple(sent.fields) if self.match_fields is None else self.match_fields
         compare = [name for name in names if name in sent.fields]
         columns = [*compare, "PACreatedOn", "PAModifiedOn"]
-        page_index = 1
-        seen = 0
-        while True:
-            page = await self._call(
-                lambda index=page_index: self.session.client.opportunities_of_lead(  # type: ignore[misc]
+        client = self.session.client
+
+        def fetch(index: int) -> Awaitable[OpportunityPage]:
+            return self._call(
+                lambda: client.opportunities_of_lead(
                     lead_id,
                     page_index=index,
                     page_size=PAGE_SIZE,
@@ -236,6 +237,8 @@ class Confirmer:
                     newest_first=True,
                 )
             )
+
+        async for page in lead_pages(fetch, PAGE_SIZE):
             older = 0
             for item in page.items:
                 created = _created_at(item, sent)
@@ -249,15 +252,9 @@ class Confirmer:
                     continue
                 if all(_same(sent.fields[name], item, name) for name in compare):
                     return opportunity_id, str(item.get("PACreatedOn") or "")
-            seen += len(page.items)
-            # Newest first: a page of only older opportunities ends the search.
-            if (
-                len(page.items) < PAGE_SIZE
-                or seen >= page.record_count
-                or (page.items and older == len(page.items))
-            ):
-                return None
-            page_index += 1
+            if page.items and older == len(page.items):
+                return None  # newest first: a page of only older opportunities ends the search
+        return None
 
     async def _call(self, send: Callable[[], Awaitable[Any]]) -> Any:
         self.calls += 1

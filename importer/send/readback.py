@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 from importer.core.config import Mode
 from importer.core.errors import ApiError, AuthError, ImportCancelled, NotFound
 from importer.lsq.responses import OpportunityPage
+from importer.send.lead_pages import lead_pages
 from importer.send.session import Session
 
 T = TypeVar("T")
@@ -73,28 +74,23 @@ class LeadReader:
         if self.cancel is not None and self.cancel.is_set():
             raise ImportCancelled("verify was stopped")
         read = LeadRead()
-        collected = 0
-        page_index = 1
-        while True:
-            try:
-                page = await self._call(partial(self._page, lead_id, page_index))
-            except (AuthError, NotFound):
-                raise
-            except ApiError as exc:
-                read.error = f"could not read the lead's opportunities: {exc.message}"
-                return read
-            for item in page.items:
-                opportunity_id = str(item.get("OpportunityId") or "")
-                if opportunity_id in wanted:
-                    read.found[opportunity_id] = item
-            collected += len(page.items)
-            if (
-                len(page.items) < self.page_size
-                or collected >= page.record_count
-                or wanted <= read.found.keys()
-            ):
-                return read
-            page_index += 1
+
+        def fetch(index: int) -> Awaitable[OpportunityPage]:
+            return self._call(partial(self._page, lead_id, index))
+
+        try:
+            async for page in lead_pages(fetch, self.page_size):
+                for item in page.items:
+                    opportunity_id = str(item.get("OpportunityId") or "")
+                    if opportunity_id in wanted:
+                        read.found[opportunity_id] = item
+                if wanted <= read.found.keys():
+                    break
+        except (AuthError, NotFound):
+            raise
+        except ApiError as exc:
+            read.error = f"could not read the lead's opportunities: {exc.message}"
+        return read
 
     def _page(self, lead_id: str, page_index: int) -> Awaitable[OpportunityPage]:
         return self.session.client.opportunities_of_lead(
