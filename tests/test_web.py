@@ -791,3 +791,19 @@ def test_a_fix_that_looks_like_a_formula_stays_text_in_the_fixed_workbook(tmp_pa
     cells = openpyxl.load_workbook(fixed).active
     assert (cells["A2"].value, cells["A2"].data_type) == (typed, "s")
     assert cells["B2"].value == 7  # a number stays a number
+
+
+def test_the_matching_screen_lists_the_columns_in_the_files_order(
+    tmp_path: Path, sandbox: RunningSandbox
+) -> None:
+    data = tmp_path / "odd.csv"
+    data.write_text("Ref,Email,Branch Code,First Name\nR1,p@example.com,B7,P\n", encoding="utf-8")
+    with client_for(page_config(tmp_path, sandbox)) as client:
+        form = matching_form(client.get(upload(client, data, mapping="draft")).text)
+        assert [form[f"column-{i}"] for i in range(4)] == [
+            "Ref",
+            "Email",
+            "Branch Code",
+            "First Name",
+        ]
+        assert (form["field-0"], form["field-1"]) == ("", "lead.EmailAddress")

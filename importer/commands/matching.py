@@ -103,7 +103,8 @@ def propose(
     placed = _placed_specs(found.yaml_text)
     known = {value for value, _ in field_choices()}
     columns = []
-    for match in found.matches:
+    order = {header: i for i, header in enumerate(found.samples)}  # the file's own order
+    for match in sorted(found.matches, key=lambda m: order.get(m.column, len(order))):
         spec = placed.get(match.target or "", {})
         chosen = match.target or ""
         columns.append(
