@@ -807,3 +807,21 @@ def test_the_matching_screen_lists_the_columns_in_the_files_order(
             "First Name",
         ]
         assert (form["field-0"], form["field-1"]) == ("", "lead.EmailAddress")
+
+
+def test_a_save_without_a_field_to_find_the_lead_by_is_refused_beside_that_column(
+    tmp_path: Path, sandbox: RunningSandbox
+) -> None:
+    data = tmp_path / "deals.csv"
+    data.write_text("Deal,E-mail ID\nDeal 1,p@example.com\n", encoding="utf-8")
+    with client_for(page_config(tmp_path, sandbox)) as client:
+        url = upload(client, data, mapping="draft")
+        page = client.get(url).text
+        form = matching_form(page) | {"csrf": csrf_of(page), "event_code": "12000", "name": "x"}
+        assert form["field-1"] == "lead.EmailAddress"
+        form["field-1"] = ""  # "don't import" the only email column
+        refused = client.post(url, data=form)
+        assert refused.status_code == 400
+        beside = html.unescape(refused.text.split('name="field-1"', 1)[1].split("</td>", 1)[0])
+        assert "Choose the column LeadSquared finds the lead by" in beside
+        assert matching_form(refused.text)["field-1"] == ""  # kept as chosen

@@ -262,7 +262,13 @@ def _mapping_text(matching: Matching) -> tuple[dict[str, str], str]:
     _unique_is_mapped(matching, seen, problems)
     search_by = next((t.partition(".")[2] for t in SEARCH_BY if t in seen), None)
     if search_by is None and not problems:
-        problems[""] = (
+        # beside the column that looks like it (emails or phones), else above the table
+        likely = [
+            i
+            for i, c in enumerate(matching.columns)
+            if c.type in ("email", "phone") or c.drafted_type in ("email", "phone")
+        ]
+        problems[f"field-{likely[0]}" if likely else ""] = (
             "Choose the column LeadSquared finds the lead by: an email address, mobile or phone"
         )
     document: dict[str, object] = {
