@@ -825,3 +825,24 @@ def test_a_save_without_a_field_to_find_the_lead_by_is_refused_beside_that_colum
         beside = html.unescape(refused.text.split('name="field-1"', 1)[1].split("</td>", 1)[0])
         assert "Choose the column LeadSquared finds the lead by" in beside
         assert matching_form(refused.text)["field-1"] == ""  # kept as chosen
+
+
+def test_hostile_headers_stay_text_on_the_matching_screen_and_in_the_saved_mapping(
+    tmp_path: Path, sandbox: RunningSandbox
+) -> None:
+    config = page_config(tmp_path, sandbox)
+    data = tmp_path / "hostile.csv"
+    data.write_text(f'Email,"{SCRIPT}","{IMAGE}"\np@example.com,{SCRIPT},x\n', encoding="utf-8")
+    with client_for(config) as client:
+        url = upload(client, data, mapping="draft")
+        page = client.get(url).text
+        assert SCRIPT not in page and IMAGE not in page
+        assert 'data-column="&lt;script&gt;alert(1)&lt;/script&gt;"' in page
+        form = matching_form(page) | {"csrf": csrf_of(page), "event_code": "12000", "name": "h"}
+        form |= {"field-1": "opportunity.*", "schema-name-1": "mx_Custom_3"}
+        saved = client.post(url, data=form)
+        assert saved.status_code == 303, saved.text
+        written = yaml.safe_load((config.mappings_dir / "h.yaml").read_text(encoding="utf-8"))
+        assert written["opportunity"]["mx_Custom_3"]["column"] == SCRIPT  # as text
+        check = client.get(saved.headers["location"]).text
+        assert SCRIPT not in check and "1 row: 1 ready" in html.unescape(check)
