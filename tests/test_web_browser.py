@@ -391,6 +391,17 @@ def test_a_failure_is_shown_with_its_reason_in_the_users_words(
         expect(failure).to_contain_text("Closing Remarks")  # the user's header...
         expect(failure.locator("td").nth(2)).to_contain_text("Closing Remarks (mx_Custom_19)")
         expect(failure.locator("td").nth(3)).to_have_text(  # ...and what to do
-            "Fill in Closing Remarks for this row, then Retry failed"
+            "Fill in Closing Remarks for this row, then retry"
+        )
+        expect(page.get_by_test_id("retry-preview")).to_contain_text(
+            "leaves 1 row LeadSquared refused alone until their values are fixed"
         )
         accessible(page, "import with failures")
+
+        # Fixed on the page, and sent again: the ops person never opens Excel.
+        failure.get_by_test_id("fix").fill("Signed on 5 Dec")
+        page.get_by_test_id("retry-fixed").click()
+        expect(page.get_by_test_id("counts")).to_contain_text("Success 4")
+        expect(page.get_by_test_id("failures")).to_have_count(0)
+    won = [o for o in sandbox.sandbox.opportunities() if o["Fields"].get("Status") == "Won"]
+    assert [o["Fields"].get("mx_Custom_19") for o in won] == ["Signed on 5 Dec"]

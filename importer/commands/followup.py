@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
@@ -23,6 +23,7 @@ from importer.core.conventions import SHARE_COLUMNS, STATE_DIR_NAME
 from importer.core.errors import ConfigError, UserError
 from importer.core.outcomes import RESULT_COLUMNS, RowError, RowOutcome, RowStatus
 from importer.core.progress import Counters
+from importer.core.text import cell_text
 from importer.io.workbooks.reader import CellValue, Layout, ResultRow, ResultsReader
 from importer.io.workbooks.results import write_results_sheet
 from importer.io.workbooks.summary import FIXED_CELL, Summary
@@ -169,8 +170,14 @@ def rewrite(
     started: datetime,
     action: str,
     extra_errors: Iterable[RowError] = (),
+    inputs: dict[int, dict[int, CellValue]] | None = None,
+    fixed: Sequence[str] = (),
 ) -> tuple[dict[str, int], int]:
-    """Write the workbook again with the updated rows; returns (counts, rows changed)."""
+    """Write the workbook again with the updated rows; returns (counts, rows changed).
+
+    `inputs` replaces input cells ({row number: {column position: value}}), the page's
+    fixes of failed rows, which `fixed` says in words for the Summary.
+    """
     layout = reader.layout
     counts: Counter[str] = Counter()
     changed = 0
@@ -178,14 +185,18 @@ def rewrite(
     def lines() -> Iterator[list[CellValue]]:
         nonlocal changed
         for row in reader.rows():
+            cells = row.cells
+            if inputs and row.outcome.row_number in inputs:
+                cells = list(cells)
+                for at, value in inputs[row.outcome.row_number].items():
+                    cells[at] = value
             outcome = updated.get(row.outcome.row_number, row.outcome)
+            counts[str(outcome.status)] += 1
             if outcome is not row.outcome:
                 changed += outcome != row.outcome
-                counts[str(outcome.status)] += 1
-                yield with_outcome(layout, row.cells, outcome)
+                yield with_outcome(layout, cells, outcome)
             else:
-                counts[str(outcome.status)] += 1
-                yield row.cells
+                yield cells
 
     def errors() -> Iterator[RowError]:
         yield from reader.errors()
@@ -212,6 +223,9 @@ def rewrite(
         key = f"{action} ({number})"
         number += 1
     summary.extra[key] = f"{stamp}: {len(updated)} row(s) updated"
+    earlier = sum(1 for name in summary.extra if name.startswith(FIXED_CELL))
+    for number, sentence in enumerate(fixed, earlier + 1):
+        summary.extra[f"{FIXED_CELL} {number}"] = sentence
     write_results_sheet(
         reader.path,
         headers=layout.header,
@@ -289,24 +303,25 @@ class FailureLine:
     column: str  # the user's header the message is about, "" when it names none
     message: str
     advice: str = ""  # what to do about it, in a few words
+    value: str = ""  # the cell of `column` as it is now (the page offers it to fix)
 
 
 # LeadSquared's refusals by what they say, and what to do about each ({column}: the header).
 _ADVICE = (
     (re.compile(r"is mandatory|required|cannot be (?:empty|blank)", re.I),
-     "Fill in {column} for this row, then Retry failed"),
+     "Fill in {column} for this row, then retry"),
     (re.compile(r"email", re.I),
-     "Correct the email address, then Retry failed"),
+     "Correct the email address, then retry"),
     (re.compile(r"date ?time|date", re.I),
-     "Write the date as LeadSquared reads it (2026-01-31 10:30:00), then Retry failed"),
+     "Write the date as LeadSquared reads it (2026-01-31 10:30:00), then retry"),
     (re.compile(r"does not exist|not found", re.I),
      "LeadSquared has no such record: check the id in {column}, or import it as new"),
     (re.compile(r"duplicate|already exists", re.I),
      "LeadSquared already has it: nothing to send, or change the account's duplicate rule"),
     (re.compile(r"max(?:imum)? ?length|too long|exceeds", re.I),
-     "Shorten {column}, then Retry failed"),
+     "Shorten {column}, then retry"),
     (re.compile(r"invalid|not valid|not allowed|dropdown|option", re.I),
-     "Use a value LeadSquared's field accepts in {column}, then Retry failed"),
+     "Use a value LeadSquared's field accepts in {column}, then retry"),
     (re.compile(r"permission|not authori[sz]ed|access", re.I),
      "Ask your LeadSquared admin for access to this field or record; retrying will not help"),
 )  # fmt: skip
@@ -318,29 +333,32 @@ def failure_advice(message: str, column: str) -> str:
     for pattern, words in _ADVICE:
         if pattern.search(message):
             return words.format(column=where)
-    return "Fix the value it names, then Retry failed"
-
-
-FAILURE_NEXT_STEP = (
-    "Fix the value (in the results workbook, or the file), then Retry failed: only rows whose "
-    "values changed are worth sending again"
-)
+    return "Fix the value it names, then retry"
 
 
 def failures_of(results_path: Path, *, limit: int = 500) -> list[FailureLine]:
     """The Failure rows of a results workbook (the first `limit`), read as it streams."""
     found: list[FailureLine] = []
     with ResultsReader(results_path) as reader:
-        headers = [h for h in reader.layout.input_headers if h]
+        layout = reader.layout
+        at = {h: i for h, i in zip(layout.input_headers, layout.inputs, strict=True) if h}
         for row in reader.rows():
             outcome = row.outcome
             if outcome.status != RowStatus.FAILURE:
                 continue
             message = outcome.message or "LeadSquared did not say why"
-            named = [h for h in headers if h.casefold() in message.casefold()]
+            named = [h for h in at if h.casefold() in message.casefold()]
             column = max(named, key=len) if named else ""
-            advice = failure_advice(message, column)
-            found.append(FailureLine(outcome.row_number, column, message, advice))
+            value = row.cells[at[column]] if column and at[column] < len(row.cells) else None
+            found.append(
+                FailureLine(
+                    outcome.row_number,
+                    column,
+                    message,
+                    failure_advice(message, column),
+                    "" if value is None else cell_text(value),
+                )
+            )
             if len(found) >= limit:
                 break
     return found

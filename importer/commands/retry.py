@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 from collections import Counter
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -110,6 +111,42 @@ def retry_results(
     if stopped is not None:
         raise ImportStopped(STOPPED.format(name=path.name), report=report) from None
     return report
+
+
+@dataclass(frozen=True)
+class RetryPreview:
+    """What `retry` would do with a workbook as it is now: said before it is done."""
+
+    send: int  # Failure rows it sends again (changed, or not refused by LeadSquared)
+    unchanged: int  # refused rows it leaves alone: their values are as they were
+    pending: int  # Pending rows it asks about
+
+    def sentence(self) -> str:
+        parts = []
+        if self.send:
+            parts.append(f"sends {_rows(self.send)} again")
+        if self.unchanged:
+            parts.append(
+                f"leaves {_rows(self.unchanged)} LeadSquared refused alone until their values "
+                "are fixed"
+            )
+        if self.pending:
+            parts.append(f"asks LeadSquared about {_rows(self.pending)} still pending")
+        return "Retry failed " + (", ".join(parts) if parts else "has nothing to do") + "."
+
+
+def retry_preview(results_path: str | Path) -> RetryPreview:
+    """What `retry_results` would send, leave and ask about; nothing is sent."""
+    with ResultsReader(Path(results_path)) as reader:
+        context = WorkbookContext(reader.summary())
+        targets, _ = _scan(reader)
+        kept = _unchanged_refusals(reader, targets, context.run_journal())
+    failed = sum(1 for row in targets if row.outcome.status == RowStatus.FAILURE)
+    return RetryPreview(failed - len(kept), len(kept), len(targets) - failed)
+
+
+def _rows(count: int) -> str:
+    return f"{count:,} row" + ("" if count == 1 else "s")
 
 
 def _delivery(

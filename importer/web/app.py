@@ -545,6 +545,9 @@ def _import_page(page: Page, import_id: str, error: str = "", status_code: int =
     status = page.board.status(record)
     under_way = status.state in ("running", "stopping")
     failures = [] if under_way else library.failed_rows(Path(record.results))
+    preview = None
+    if not under_way and "retry" in status.actions:
+        preview = library.retry_preview(Path(record.results))
     return page.render(
         "import.html",
         status_code,
@@ -553,7 +556,7 @@ def _import_page(page: Page, import_id: str, error: str = "", status_code: int =
         status_json=json.dumps(status.event()),
         error=error,
         failures=failures,
-        next_step=library.NEXT_STEP,
+        retry_preview=preview,
     )
 
 
@@ -572,6 +575,24 @@ async def import_action(request: Request) -> Response:
             await run_in_threadpool(page.board.follow_up, import_id, action)
         else:
             raise HTTPException(404)
+    except UserError as exc:
+        return _import_page(page, import_id, str(exc), 409)
+    return RedirectResponse(f"/imports/{import_id}", 303)
+
+
+async def fix_failures(request: Request) -> Response:
+    """The values typed beside failed rows go into the results, then Retry sends them."""
+    page = page_of(request)
+    import_id = request.path_params["id"]
+    record = page.work.load_import(import_id)
+    form = await _form(request, page, max_fields=20_000)
+    edits, changed = _edits_of(form)
+    try:
+        if page.board.status(record).state in ("running", "stopping"):
+            raise UserError("The import is still running: wait for it to end, then retry")
+        if edits:
+            await run_in_threadpool(library.fix_failed_rows, Path(record.results), edits, changed)
+        await run_in_threadpool(page.board.follow_up, import_id, "retry")
     except UserError as exc:
         return _import_page(page, import_id, str(exc), 409)
     return RedirectResponse(f"/imports/{import_id}", 303)
@@ -742,6 +763,7 @@ def create_app(config: WebConfig) -> Starlette:
         Route("/checks/{id}/report", report_download),
         Route("/checks/{id}/fix", fix_cells, methods=["POST"]),
         Route("/checks/{id}/fixed", fixed_download),
+        Route("/imports/{id}/fix", fix_failures, methods=["POST"]),
         Route("/checks/{id}/draft", draft_page),
         Route("/checks/{id}/draft", save_draft, methods=["POST"]),
         Route("/checks/{id}/match", match_page),

@@ -14,8 +14,8 @@ from typing import Any
 
 from python_calamine import CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
 
-from importer.commands import fixes, history, matching
-from importer.commands.followup import FAILURE_NEXT_STEP, FailureLine, FollowupReport, failures_of
+from importer.commands import fixes, history, matching, retry
+from importer.commands.followup import FailureLine, FollowupReport, failures_of
 from importer.commands.history import HistoryLine
 from importer.commands.retry import retry_results
 from importer.commands.run import ImportReport, run_import
@@ -259,4 +259,14 @@ def failed_rows(results: Path) -> list[FailureLine]:
     return failures_of(results) if results.is_file() else []
 
 
-NEXT_STEP = FAILURE_NEXT_STEP
+RetryPreview = retry.RetryPreview
+
+
+def retry_preview(results: Path) -> RetryPreview | None:
+    """What Retry failed would send and leave, said before it is pressed."""
+    return retry.retry_preview(results) if results.is_file() else None
+
+
+def fix_failed_rows(results: Path, edits: list[CellFix], changed: list[dict[str, Any]]) -> int:
+    """The page's values for failed rows, written into the results for Retry to send."""
+    return fixes.fix_failed_rows(results, edits, fixes.fix_sentences(changed))
