@@ -325,8 +325,13 @@ def test_two_bad_cells_fixed_in_place_are_imported_with_the_fixed_values(
         errors.locator('tr[data-row="5"][data-column="Loan Amount"]').get_by_test_id("fix").fill(
             "4000"
         )
+        page.get_by_test_id("recheck").scroll_into_view_if_needed()
+        page.evaluate("window.scrollBy(0, 200)")
+        before = page.evaluate("window.scrollY")
         page.get_by_test_id("recheck").click()
         expect(page.get_by_test_id("summary")).to_contain_text("4 rows: 4 ready, 0 need fixing")
+        page.wait_for_load_state("load")
+        assert before > 0 and abs(page.evaluate("window.scrollY") - before) < 5  # kept its place
         with page.expect_download() as fixed:
             page.get_by_test_id("download-fixed").click()
         saved = tmp_path / "fixed.xlsx"

@@ -216,7 +216,21 @@ function followListedImports() {
   }, 1500);
 }
 
+function keepScroll() {
+  // "Check again" reloads the same page: come back to where the reader was in the list.
+  const key = "scroll:" + window.location.pathname;
+  const saved = window.sessionStorage.getItem(key);
+  if (saved !== null) {
+    window.sessionStorage.removeItem(key);
+    window.scrollTo(0, Number(saved) || 0);
+  }
+  document.querySelectorAll("form[data-keep-scroll]").forEach((form) =>
+    form.addEventListener("submit", () => window.sessionStorage.setItem(key, String(window.scrollY)))
+  );
+}
+
 document.addEventListener("DOMContentLoaded", () => {
+  keepScroll();
   followListedImports();
   setupUpload();
   document.querySelectorAll("table[data-sortable]").forEach(setupSortable);
