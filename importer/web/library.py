@@ -7,10 +7,12 @@ on their way answer and be recorded first, so a resumed run sends nothing twice.
 
 from __future__ import annotations
 
+import functools
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from python_calamine import CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
 
@@ -26,6 +28,8 @@ from importer.commands.verify import VerifyReport, verify_results
 from importer.core.config import Mode, Rate, Settings
 from importer.core.conventions import WORKBOOK_SUFFIXES
 from importer.core.progress import Progress
+
+T = TypeVar("T")
 
 # ---------------------------------------------------------------- files and checks
 
@@ -256,7 +260,7 @@ def verify(
 def failed_rows(results: Path) -> list[FailureLine]:
     """The rows LeadSquared refused, with its reason in the user's words (none before the
     results are written)."""
-    return failures_of(results) if results.is_file() else []
+    return list(_read_once(failures_of, results)) if results.is_file() else []
 
 
 RetryPreview = retry.RetryPreview
@@ -264,7 +268,19 @@ RetryPreview = retry.RetryPreview
 
 def retry_preview(results: Path) -> RetryPreview | None:
     """What Retry failed would send and leave, said before it is pressed."""
-    return retry.retry_preview(results) if results.is_file() else None
+    return _read_once(retry.retry_preview, results) if results.is_file() else None
+
+
+def _read_once(read: Callable[[Path], T], results: Path) -> T:
+    """A results workbook is read once per version: a big one is not streamed again at
+    every visit of its page (the file's size and time of change name the version)."""
+    stat = results.stat()
+    return cast(T, _cached(read, str(results), stat.st_mtime_ns, stat.st_size))
+
+
+@functools.lru_cache(maxsize=64)
+def _cached(read: Callable[[Path], object], path: str, _mtime: int, _size: int) -> object:
+    return read(Path(path))
 
 
 def fix_failed_rows(results: Path, edits: list[CellFix], changed: list[dict[str, Any]]) -> int:
