@@ -361,3 +361,13 @@ def test_status_finds_a_lost_row_absent_then_the_next_run_sends_it_once(
         again = run_import(leads, mapping, settings=settings, mode="sync")
         assert again.counts["Success"] == 1
         assert len(running.sandbox.opportunities()) == 1
+
+
+def test_an_old_page_ends_the_read_back_only_when_the_answer_is_sorted_newest_first() -> None:
+    from importer.send.confirm import _newest_first
+
+    newest = [{"PACreatedOn": "2026-01-02 10:00:00"}, {"PACreatedOn": "2026-01-01 09:00:00"}]
+    assert _newest_first(newest)
+    # an account that ignores `Sorting` (oldest first): a newer match may be on a later page
+    assert not _newest_first(list(reversed(newest)))
+    assert not _newest_first([{"PACreatedOn": ""}, *newest])  # undated: cannot tell

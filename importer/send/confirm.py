@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import Enum, auto
+from itertools import pairwise
 from typing import Any
 
 from importer.core.config import Mode
@@ -252,7 +253,7 @@ class Confirmer:
                     continue
                 if all(_same(sent.fields[name], item, name) for name in compare):
                     return opportunity_id, str(item.get("PACreatedOn") or "")
-            if page.items and older == len(page.items):
+            if page.items and older == len(page.items) and _newest_first(page.items):
                 return None  # newest first: a page of only older opportunities ends the search
         return None
 
@@ -300,6 +301,14 @@ def _created_at(item: dict[str, Any], sent: Sent) -> float | None:
     if sent.opportunity_datetime and created.startswith(sent.opportunity_datetime[:16]):
         created = str(item.get("PAModifiedOn") or "")
     return _utc_seconds(created)
+
+
+def _newest_first(items: list[dict[str, Any]]) -> bool:
+    """The page really is sorted newest first (an account that ignores `Sorting` answers in
+    its own order: then an old page does not mean that no newer one follows)."""
+    times = [_utc_seconds(str(item.get("PACreatedOn") or "")) for item in items]
+    known = [t for t in times if t is not None]
+    return len(known) == len(times) and all(a >= b for a, b in pairwise(known))
 
 
 def _utc_seconds(text: str) -> float | None:
