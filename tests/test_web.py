@@ -891,3 +891,33 @@ def test_a_failed_row_fixed_on_the_import_page_is_sent_again_with_the_fix(
         assert 'data-row="4"' in page and 'data-row="3"' not in page
     won = [o["Fields"].get("mx_Custom_19") for o in sandbox.sandbox.opportunities()]
     assert "Signed" in won and len(sandbox.sandbox.opportunities()) == 2
+
+
+def test_a_column_the_draft_left_keeps_its_type_and_date_format_when_given_a_field(
+    tmp_path: Path, sandbox: RunningSandbox
+) -> None:
+    config = page_config(tmp_path, sandbox)
+    data = tmp_path / "walk-ins.csv"
+    data.write_text(
+        "Email,Walk-in Date,Ticket Size\n"
+        + "".join(f"p{i}@example.com,{i + 13:02d}/01/2026,{(i + 1) * 1000}\n" for i in range(5)),
+        encoding="utf-8",
+    )
+    with client_for(config) as client:
+        url = upload(client, data, mapping="draft")
+        page = client.get(url).text
+        form = matching_form(page) | {"csrf": csrf_of(page), "event_code": "12000", "name": "w"}
+        assert (form["field-1"], form["type-1"]) == ("", "date")  # unplaced, typed by its values
+        assert (form["field-2"], form["type-2"]) == ("", "integer")
+        form |= {"field-1": "opportunity.*", "schema-name-1": "mx_Custom_8"}
+        form |= {"field-2": "opportunity.*", "schema-name-2": "mx_Custom_6"}
+        saved = client.post(url, data=form)
+        assert saved.status_code == 303, saved.text
+        written = yaml.safe_load((config.mappings_dir / "w.yaml").read_text(encoding="utf-8"))
+        assert written["opportunity"]["mx_Custom_8"] == {
+            "column": "Walk-in Date",
+            "type": "date",
+            "format": "%d/%m/%Y",
+        }
+        check = html.unescape(client.get(saved.headers["location"]).text)
+        assert "5 rows: 5 ready, 0 need fixing" in check

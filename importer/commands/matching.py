@@ -105,8 +105,11 @@ def propose(
     columns = []
     order = {header: i for i, header in enumerate(found.samples)}  # the file's own order
     for match in sorted(found.matches, key=lambda m: order.get(m.column, len(order))):
-        spec = placed.get(match.target or "", {})
         chosen = match.target or ""
+        # a column left unplaced keeps what its values say (a date's format) for whoever
+        # chooses a field for it
+        own = {"column": match.column, **found.column_rules.get(match.column, {})}
+        spec = placed.get(chosen, {}) if chosen else own
         columns.append(
             ColumnChoice(
                 column=match.column,
@@ -344,7 +347,9 @@ def _sections(
             spec["type"] = choice.type
         if choice.required:
             spec["required"] = True
-        if (target, choice.type) == (choice.drafted, choice.drafted_type):  # as drafted
+        as_drafted = (target, choice.type) == (choice.drafted, choice.drafted_type)
+        unplaced = not choice.drafted and choice.type == choice.drafted_type
+        if as_drafted or unplaced:  # the draft's rules, or the column's own (its format)
             spec |= choice.rules
         section, _, name = target.partition(".")
         if section in ("lead", "opportunity"):

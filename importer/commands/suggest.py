@@ -24,7 +24,7 @@ from importer.rules.suggest.draft_yaml import percent, render_draft
 from importer.rules.suggest.profile import ColumnProfile, profile_column
 from importer.rules.suggest.retarget import PLACE as RETARGET_PLACE
 from importer.rules.suggest.retarget import retarget_mapping
-from importer.rules.suggest.suggest import PLACE, Match, draft_mapping
+from importer.rules.suggest.suggest import PLACE, Match, draft_mapping, rules_of_type
 
 PROFILE_ROWS = 5_000  # rows whose values are looked at; enough to see types and blanks
 MAPPING_SUFFIX = ".mapping.yaml"
@@ -52,6 +52,9 @@ class Suggestion:
     notes: list[str] = field(default_factory=list)  # how the file was read, for the user
     samples: dict[str, list[str]] = field(default_factory=dict)  # column -> a few values
     default_country: str | None = None  # the country most phones fit (the old one's, --from)
+    # every column's type and format as its values read (a draft only): what a column the
+    # draft left unplaced takes when someone chooses a field for it on the page
+    column_rules: dict[str, dict[str, object]] = field(default_factory=dict)
 
     def table(self) -> list[tuple[str, str, str, str]]:
         """(column, field, confidence, why) rows: what the CLI prints and the page shows."""
@@ -154,6 +157,10 @@ def suggest_mapping(
         notes=notes + draft.notes,
         samples={h: list(p.spellings.values())[:SAMPLES] for h, p in profiles.items()},
         default_country=draft.default_country,
+        column_rules={
+            h: {k: v for k, v in rules_of_type(p.type, p).items() if k != "required"}
+            for h, p in profiles.items()
+        },
     )
 
 
