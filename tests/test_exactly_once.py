@@ -199,15 +199,16 @@ def mapping(tmp_path: Path) -> Path:
 
 
 class StopAfter(Progress):
-    """Sets `cancel` once `rows` rows have finished."""
+    """Sets `cancel` once `rows` rows have gone out: on a loaded machine an async run's
+    answers may come late, after every row was sent, and nothing would be left to stop."""
 
     def __init__(self, cancel: threading.Event, rows: int) -> None:
-        self.cancel, self.rows, self.done = cancel, rows, 0
+        self.cancel, self.rows, self.out = cancel, rows, 0
         self.stopping_said: list[int] = []
 
-    def finished(self, outcome) -> None:
-        self.done += 1
-        if self.done >= self.rows:
+    def sent(self, row_number: int) -> None:
+        self.out += 1
+        if self.out >= self.rows:
             self.cancel.set()
 
     def stopping(self, calls_under_way: int) -> None:
