@@ -13,6 +13,7 @@ to show ("stopping") and to end a run of 300 rows at 25 calls per 5 s.
 from __future__ import annotations
 
 import csv
+import sys
 import tempfile
 import threading
 import time
@@ -24,17 +25,10 @@ from importer.core.errors import ImportCancelled
 from importer.core.progress import Progress
 from importer.sandbox import SandboxConfig, serve_in_thread
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from support import NAME_MAPPING as MAPPING  # noqa: E402
+
 ROWS = 70
-MAPPING = """\
-version: 1
-operation: capture
-opportunity_event_code: 12000
-search_by: EmailAddress
-lead:
-  EmailAddress: {column: Email, type: email, required: true}
-opportunity:
-  mx_Custom_1: {column: Opportunity Name, required: true}
-"""
 
 
 def files(folder: Path, rows: int) -> tuple[Path, Path]:

@@ -23,17 +23,7 @@ from importer.sandbox import SandboxConfig, serve_in_thread
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from pg_cluster import Cluster, binaries  # noqa: E402
-
-MAPPING = """\
-version: 1
-operation: capture
-opportunity_event_code: 12000
-search_by: EmailAddress
-lead:
-  EmailAddress: {column: Email, type: email, required: true}
-opportunity:
-  mx_Custom_1: {column: Opportunity Name, required: true}
-"""
+from support import NAME_MAPPING as MAPPING  # noqa: E402
 
 
 def machine(root: Path, name: str, rows: int) -> Path:

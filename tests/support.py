@@ -54,6 +54,16 @@ operation: capture
 opportunity_event_code: 12000
 search_by: EmailAddress
 """
+# A lead by its email and an opportunity by its name: the least a capture needs.
+NAME_MAPPING = (
+    CAPTURE_HEAD
+    + """\
+lead:
+  EmailAddress: {column: Email, type: email, required: true}
+opportunity:
+  mx_Custom_1: {column: Opportunity Name, required: true}
+"""
+)
 # Loans by email: the mapping most tests import with.
 LOAN_MAPPING = (
     CAPTURE_HEAD

@@ -11,16 +11,16 @@ import ssl
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import openpyxl
 import pytest
+import test_watch
 from receivers import black_hole, closed_port, smtp_server, webhook
 from support import CAPTURE_HEAD, wait_for
-from test_watch import KEYS, MAPPING, SECRETS, aged, names, rows, write_csv, write_xlsx
+from test_watch import SECRETS, aged, names, rows, write_csv, write_xlsx
 from typer.testing import CliRunner
 
 from importer.cli import app
@@ -39,18 +39,9 @@ HOOK_SECRET = "T0SECRET"  # in every test webhook's path
 ALL_SECRETS = (*SECRETS, SMTP_PASSWORD, HOOK_SECRET)
 GENEROUS = 45.0  # seconds: a bound no healthy run comes near, never a speed assertion
 
-
-@pytest.fixture(scope="module")
-def served() -> Iterator[RunningSandbox]:
-    with serve_in_thread(SandboxConfig(async_delay=0.05, rate_limit=1000, **KEYS)) as running:
-        yield running
-
-
-@pytest.fixture
-def mapping(tmp_path: Path) -> Path:
-    path = tmp_path / "loan.yaml"
-    path.write_text(MAPPING, encoding="utf-8")
-    return path
+# watch's fixtures: the sandbox with the keys SECRETS names, and its loan mapping
+served = test_watch.served
+mapping = test_watch.mapping
 
 
 @pytest.fixture

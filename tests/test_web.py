@@ -17,7 +17,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 import yaml
-from support import CAPTURE_HEAD, queue_done, wait_for
+from support import CAPTURE_HEAD, REFUSED_MAPPING, queue_done, wait_for
 from typer.testing import CliRunner
 from web_setup import IMAGE, MAPPING, SCRIPT, captures, page_config, stored_names, write_leads
 
@@ -848,21 +848,14 @@ def test_hostile_headers_stay_text_on_the_matching_screen_and_in_the_saved_mappi
         assert SCRIPT not in check and "1 row: 1 ready" in html.unescape(check)
 
 
-COMMENT_MAPPING = CAPTURE_HEAD + (
-    "lead:\n  EmailAddress: {column: Email, type: email, required: true}\n"
-    "opportunity:\n  mx_Custom_1: {column: Opportunity Name, required: true}\n"
-    "  Status: {column: Status, allowed: [Open, Won, Lost]}\n  mx_Custom_19: Closing Remarks\n"
-)
-
-
 def test_a_failed_row_fixed_on_the_import_page_is_sent_again_with_the_fix(
     tmp_path: Path, sandbox: RunningSandbox
 ) -> None:
     config = page_config(tmp_path, sandbox)
-    (config.mappings_dir / "won.yaml").write_text(COMMENT_MAPPING, encoding="utf-8")
+    (config.mappings_dir / "won.yaml").write_text(REFUSED_MAPPING, encoding="utf-8")
     data = tmp_path / "won.csv"
     data.write_text(
-        "Email,Opportunity Name,Status,Closing Remarks\n"
+        "Email,Opportunity Name,Status,Status Comment\n"
         "p@example.com,Deal,Open,\nw@example.com,Big deal,Won,\nv@example.com,Other,Won,\n",
         encoding="utf-8",
     )
@@ -874,7 +867,7 @@ def test_a_failed_row_fixed_on_the_import_page_is_sent_again_with_the_fix(
         assert said in html.unescape(page)  # what Retry would do, said before it is pressed
         inputs = re.findall(r'<input type="\w+" name="([\w-]+)" value="([^"]*)"', page)
         form = {name: html.unescape(value) for name, value in inputs}
-        assert form["cell-0"] == "3|Closing Remarks" and form["was-0"] == ""
+        assert form["cell-0"] == "3|Status Comment" and form["was-0"] == ""
         form["fix-0"] = "Signed"  # row 4 stays as it was
         answer = client.post(f"{import_url}/fix", data=form)
         assert answer.status_code == 303
@@ -885,7 +878,7 @@ def test_a_failed_row_fixed_on_the_import_page_is_sent_again_with_the_fix(
         summary = dict(openpyxl.load_workbook(results)["Summary"].values)
         assert (
             summary["Fixed cell 1"]
-            == 'Row 3, Closing Remarks: (blank) → "Signed" (fixed on the page)'
+            == 'Row 3, Status Comment: (blank) → "Signed" (fixed on the page)'
         )
         page = html.unescape(client.get(import_url).text)
         assert 'data-row="4"' in page and 'data-row="3"' not in page

@@ -17,6 +17,7 @@ from typing import Any
 
 import openpyxl
 import pytest
+from support import REFUSED_MAPPING
 from web_setup import IMAGE, SCRIPT, captures, page_config, stored_names, write_leads
 
 from importer.sandbox import RunningSandbox, SandboxConfig, serve_in_thread
@@ -359,30 +360,16 @@ def test_two_bad_cells_fixed_in_place_are_imported_with_the_fixed_values(
         assert summary["Fixed cell 2"] == 'Row 5, Loan Amount: "-5" → "4000" (fixed on the page)'
 
 
-COMMENT_MAPPING = """\
-version: 1
-operation: capture
-opportunity_event_code: 12000
-search_by: EmailAddress
-lead:
-  EmailAddress: {column: Email, type: email, required: true}
-opportunity:
-  mx_Custom_1: {column: Opportunity Name, required: true}
-  Status: {column: Status, allowed: [Open, Won, Lost]}
-  mx_Custom_19: Closing Remarks
-"""
-
-
 def test_a_failure_is_shown_with_its_reason_in_the_users_words(
     tmp_path: Path, page: Any, sandbox: RunningSandbox
 ) -> None:
     data = tmp_path / "won deals.csv"
-    lines = ["Email,Opportunity Name,Status,Closing Remarks"]
+    lines = ["Email,Opportunity Name,Status,Status Comment"]
     lines += [f"p{i}@example.com,Deal {i},Open," for i in range(3)]
     lines += ["w@example.com,Big deal,Won,"]  # Won without a comment: LeadSquared refuses it
     data.write_text("\n".join(lines) + "\n", encoding="utf-8")
     config = page_config(tmp_path, sandbox)
-    (config.mappings_dir / "won.yaml").write_text(COMMENT_MAPPING, encoding="utf-8")
+    (config.mappings_dir / "won.yaml").write_text(REFUSED_MAPPING, encoding="utf-8")
     with serve_page(config) as served:
         page.goto(served.url)
         page.get_by_test_id("upload-file").set_input_files(str(data))
@@ -393,10 +380,10 @@ def test_a_failure_is_shown_with_its_reason_in_the_users_words(
         expect(page.get_by_test_id("state")).to_have_text("finished")
         expect(page.get_by_test_id("counts")).to_contain_text("Failure 1")
         failure = page.get_by_test_id("failures").locator('tr[data-row="5"]')
-        expect(failure).to_contain_text("Closing Remarks")  # the user's header...
-        expect(failure.locator("td").nth(2)).to_contain_text("Closing Remarks (mx_Custom_19)")
+        expect(failure).to_contain_text("Status Comment")  # the user's header...
+        expect(failure.locator("td").nth(2)).to_contain_text("Status Comment (mx_Custom_19)")
         expect(failure.locator("td").nth(3)).to_have_text(  # ...and what to do
-            "Fill in Closing Remarks for this row, then retry"
+            "Fill in Status Comment for this row, then retry"
         )
         expect(page.get_by_test_id("retry-preview")).to_contain_text(
             "leaves 1 row LeadSquared refused alone until their values are fixed"
