@@ -20,7 +20,7 @@ from importer.core.errors import UserError
 from importer.core.outcomes import RowStatus
 from importer.core.progress import Counters
 from importer.io.tables.delimited import csv_dialect
-from importer.io.workbooks.reader import CellValue, ResultsReader
+from importer.io.workbooks.reader import CellValue, ResultRow, ResultsReader
 from importer.io.workbooks.results import input_name
 
 FIXABLE = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm")
@@ -130,16 +130,17 @@ def _as_kind(text: str, old: object) -> str | int | float | datetime:
 
 
 def fix_failed_rows(results_path: Path, fixes: list[CellFix], fixed: list[str]) -> int:
-    """Write typed values into the input cells of rows in a results workbook (the page's
-    fixes of failed rows), so that `retry` sees them changed and sends them.
+    """Write typed values into the input cells of Failure rows in a results workbook (the
+    page's fixes of failed rows), so that `retry` sees them changed and sends them.
 
-    Only Failure rows are changed; `fixed` (a sentence each) goes into the Summary.
-    Returns the number of cells written.
+    `fixed` (a sentence each) goes into the Summary. Returns the number of cells written;
+    the workbook is read and written once.
     """
+    written = 0
     with ResultsReader(results_path) as reader:
         layout = reader.layout
         at = {input_name(layout.header[i]).strip().casefold(): i for i in layout.inputs}
-        wanted: dict[int, dict[int, CellValue]] = {}
+        wanted: dict[int, dict[int, str]] = {}
         for fix in fixes:
             column = at.get(fix.column.strip().casefold())
             if column is None:
@@ -147,24 +148,27 @@ def fix_failed_rows(results_path: Path, fixes: list[CellFix], fixed: list[str]) 
                     f"Row {fix.row_number}, {fix.column} is not a column of the results"
                 )
             wanted.setdefault(fix.row_number, {})[column] = fix.text
-        failed = {
-            row.outcome.row_number: row.cells
-            for row in reader.rows()
-            if row.outcome.row_number in wanted and row.outcome.status == RowStatus.FAILURE
-        }
-        inputs: dict[int, dict[int, CellValue]] = {
-            number: {i: _as_kind(str(text), failed[number][i]) for i, text in cells.items()}
-            for number, cells in wanted.items()
-            if number in failed
-        }
-        if inputs:
+
+        def cells_of(row: ResultRow) -> list[CellValue]:
+            nonlocal written
+            texts = wanted.get(row.outcome.row_number)
+            if not texts or row.outcome.status != RowStatus.FAILURE:
+                return row.cells
+            cells = list(row.cells)
+            cells.extend([None] * (max(texts) + 1 - len(cells)))  # a row cut short of blanks
+            for i, text in texts.items():
+                cells[i] = _as_kind(text, cells[i])  # a number stays a number
+            written += len(texts)
+            return cells
+
+        if wanted:
             rewrite(
                 reader,
                 {},
                 Counters(),
                 datetime.now(),
                 "Fixed on the page",
-                inputs=inputs,
+                cells_of=cells_of,
                 fixed=fixed,
             )
-    return sum(len(cells) for cells in inputs.values())
+    return written

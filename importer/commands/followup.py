@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
@@ -170,13 +170,13 @@ def rewrite(
     started: datetime,
     action: str,
     extra_errors: Iterable[RowError] = (),
-    inputs: dict[int, dict[int, CellValue]] | None = None,
+    cells_of: Callable[[ResultRow], list[CellValue]] | None = None,
     fixed: Sequence[str] = (),
 ) -> tuple[dict[str, int], int]:
     """Write the workbook again with the updated rows; returns (counts, rows changed).
 
-    `inputs` replaces input cells ({row number: {column position: value}}), the page's
-    fixes of failed rows, which `fixed` says in words for the Summary.
+    `cells_of` gives a row's cells as they are to be written (the page's fixes of failed
+    rows), which `fixed` says in words for the Summary.
     """
     layout = reader.layout
     counts: Counter[str] = Counter()
@@ -185,11 +185,7 @@ def rewrite(
     def lines() -> Iterator[list[CellValue]]:
         nonlocal changed
         for row in reader.rows():
-            cells = row.cells
-            if inputs and row.outcome.row_number in inputs:
-                cells = list(cells)
-                for at, value in inputs[row.outcome.row_number].items():
-                    cells[at] = value
+            cells = row.cells if cells_of is None else cells_of(row)
             outcome = updated.get(row.outcome.row_number, row.outcome)
             counts[str(outcome.status)] += 1
             if outcome is not row.outcome:

@@ -189,14 +189,15 @@ def _only_fits(
     A header whose name says it is another field ("Zip/Postal Code" for a number column)
     is not a candidate by its values alone.
     """
+    named = {h: _fields_named(h) for h in headers}  # once per header, not per column
     for i, decision in enumerate(decisions):
         if not _specific(decision.spec):
             continue
         fits = [
             h
             for h in headers
-            if (agreement(decision.spec, profiles[h]) or 0.0) >= 0.95
-            and not _names_another_field(h, decision.target)
+            if (agreement(decision.spec, profiles[h]) or 0.0) >= AGREE
+            and not named[h] - {decision.target}
         ]
         decision.fits = fits
         if len(fits) == 1 and scores[(i, fits[0])].score < ONLY_FIT:
@@ -205,12 +206,9 @@ def _only_fits(
             )
 
 
-def _names_another_field(header: str, target: str) -> bool:
-    return any(
-        name_match(header, words).score >= SYNONYM_SCORE
-        for words in FIELDS
-        if words.target != target
-    )
+def _fields_named(header: str) -> set[str]:
+    """The standard fields a header surely names ("PIN Code": lead.mx_Zip)."""
+    return {words.target for words in FIELDS if name_match(header, words).score >= SYNONYM_SCORE}
 
 
 def _by_elimination(
