@@ -33,7 +33,7 @@ from importer.rules.mapping.mapping_file import load_mapping
 from importer.rules.mapping.messages import outcome_in_user_words
 from importer.send.confirm import Confirmer, Found
 from importer.send.pool import Job
-from importer.send.previous import PreviousImports, open_ledger
+from importer.send.previous import Decision, PreviousImports, Verdict, open_ledger
 from importer.send.session import Session
 
 NOT_THERE = (
@@ -83,6 +83,7 @@ def refresh_status(
                     cancel,
                     run=run.stem if run else path.stem,
                     file=context.input_name or path.name,
+                    mode=context.mode,
                 )
             )
             pending += [(row.outcome.row_number, "") for row in unconfirmed]
@@ -183,31 +184,47 @@ async def _read_back(
     *,
     run: str,
     file: str,
+    mode: Mode,
 ) -> None:
-    """Settle rows whose answer was lost by looking for them in LeadSquared (CONTRACT 4);
-    the ledger learns the answer as a run's would (found: imported; not there: free)."""
-    with open_ledger(settings) as ledger:
-        previous = PreviousImports(
-            ledger, run=run, file=file, operation=mapping.operation, labels={}
-        )
+    """Settle rows whose answer was lost by looking for them in LeadSquared (CONTRACT 4).
+
+    Each row is claimed first, as a run claims it: one another run is sending now is left
+    Pending, one the account has is answered from the ledger, and the ledger learns what
+    the read-back found (found: imported; not there: free to send).
+    """
+    queue_limit = settings.poll_timeout if mode == Mode.ASYNC else None
+    with open_ledger(settings) as ledger, PreviousImports(
+        ledger, run=run, file=file, operation=mapping.operation, labels={},
+        lease_seconds=settings.lease_seconds,
+    ) as previous:  # fmt: skip
         async with Session(settings, transport=transport, counters=counters) as session:
             confirmer = Confirmer(session, match_fields=identity_fields(mapping))
             for job in jobs:
                 if cancel is not None and cancel.is_set():
                     return
-                entry = await asyncio.to_thread(ledger.find, job.identity) if job.identity else None
+                decision = Decision(Verdict.SEND_UNCERTAIN)
+                if job.identity:
+                    decision = await asyncio.to_thread(
+                        previous.decide, job.identity, job.row_number, job.values
+                    )
+                if decision.verdict == Verdict.KNOWN and decision.outcome is not None:
+                    updated[job.row_number] = decision.outcome
+                    continue
+                if decision.verdict in (Verdict.WAIT, Verdict.POLL):
+                    continue  # another run has it in hand: it stays Pending
                 read = await confirmer.read_back(
                     job.row_number,
                     job.body,
-                    entry.sent_at if entry is not None else None,
-                    lead_id=entry.lead_id if entry is not None else None,
+                    decision.sent_at,
+                    lead_id=decision.lead_id,
+                    queue_limit=queue_limit,
                 )
                 if read.found == Found.YES and read.outcome is not None:
                     outcome = read.outcome
                 elif read.found == Found.NO:
                     outcome = verdicts.not_sent(job.row_number, NOT_THERE)
                 else:
-                    continue  # still undecided: it stays Pending
+                    continue  # still undecided: it stays Pending (and uncertain)
                 updated[job.row_number] = outcome
                 if job.identity:
                     await asyncio.to_thread(previous.finished, job.identity, outcome, job.values)

@@ -30,6 +30,7 @@ from importer.lsq.responses import Lead, OpportunityPage
 from importer.send.lead_pages import lead_pages
 from importer.send.session import Session
 
+QUEUE_BEHIND = "could not be confirmed yet: LeadSquared's queue had not reached its time"
 log = logging.getLogger("importer.confirm")
 
 PAGE_SIZE = 100
@@ -125,14 +126,23 @@ class Confirmer:
         sent_at: float | None,
         *,
         lead_id: str | None = None,
+        queue_limit: float | None = None,
     ) -> ReadBack:
-        """Whether this capture is in LeadSquared, created after `sent_at` (wall clock)."""
+        """Whether this capture is in LeadSquared, created after `sent_at` (wall clock).
+
+        With `queue_limit` (an async capture whose answer was lost) LeadSquared's queue
+        must first pass `sent_at`, waited for at most that long: a capture still queued
+        is not "absent", and must never be sent again.
+        """
         sent = Sent.of(body)
         if not self.session.settings.host:
             return ReadBack(
                 Found.UNDECIDED,
                 reason="could not be confirmed: LSQ_HOST is not set, so it cannot be read back",
             )
+        if queue_limit is not None and sent_at is not None:
+            if not await self.wait_for_queue(sent_at, queue_limit):
+                return ReadBack(Found.UNDECIDED, reason=QUEUE_BEHIND)
         try:
             leads = await self._leads(sent, lead_id)
             if leads is None:

@@ -57,7 +57,6 @@ GAVE_UP = (
     "Gave up after {n} attempts whose answers were lost; reading back found no opportunity, "
     "so it was not created: run `lsq-import retry` on this workbook to send it again"
 )
-QUEUE_BEHIND = "could not be confirmed yet: LeadSquared's queue had not reached its time"
 HELD_ELSEWHERE = (
     "Not sent: another lsq-import was sending this same row and still held it; "
     "run the same command again once it has finished"
@@ -492,13 +491,13 @@ class ImportPool:
     async def _read_back(self, job: Job) -> bool:
         """Look for the row in LeadSquared before sending it again; True when it is settled."""
         self.read_backs += 1
-        if self.mode == Mode.ASYNC and job.sent_at is not None:
-            passed = await self.confirmer.wait_for_queue(job.sent_at, self.settings.poll_timeout)
-            if not passed:
-                await self._unconfirmed(job, QUEUE_BEHIND)
-                return True
+        queued = self.mode == Mode.ASYNC
         read = await self.confirmer.read_back(
-            job.row_number, job.body, job.sent_at, lead_id=job.lead_id
+            job.row_number,
+            job.body,
+            job.sent_at,
+            lead_id=job.lead_id,
+            queue_limit=self.settings.poll_timeout if queued else None,
         )
         if read.found == Found.YES and read.outcome is not None:
             await self._finish(read.outcome, job)
