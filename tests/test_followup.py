@@ -185,6 +185,9 @@ def test_retry_does_not_send_a_refused_row_again_until_its_value_changes(workspa
 
         assert again.exit_code == 1
         assert "1 refused rows not sent again: their values are unchanged" in again.output
+        keyless = invoke({}, "retry", str(results), "--quiet")  # nothing to send: no keys asked
+        assert keyless.exit_code == 1, keyless.output
+        assert "their values are unchanged" in keyless.output
         after = running.sandbox.snapshot()["counters"]["calls"]["/opportunity/capture"]
         assert after == captures  # nothing was sent unchanged
         row = read_results(results).rows[1][1]

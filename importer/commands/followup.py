@@ -46,7 +46,7 @@ class FollowupReport:
 
     results_path: Path
     action: str  # "retry" or "status"
-    sent: int = 0  # Failure rows sent again (retry)
+    sent: int = 0  # Failure and NotSent rows sent (retry)
     polled: int = 0  # Pending rows asked about
     still_pending: int = 0  # ... of which LeadSquared had not finished
     invalid: int = 0  # rows that no longer pass validation (retry)
@@ -66,7 +66,7 @@ class FollowupReport:
 
     def retried(self) -> list[str]:
         """What a retry did, in parts: what the CLI's line and the page's both say."""
-        bits = [f"{self.sent} Failure rows sent again"] if self.sent else []
+        bits = [f"{self.sent} Failure or NotSent rows sent again"] if self.sent else []
         if self.polled:
             bits.append(f"{self.polled} Pending rows checked")
         if self.invalid:

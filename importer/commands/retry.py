@@ -75,6 +75,11 @@ def retry_results(
         if not targets and not kept:  # nothing to send or ask about: the workbook stays
             counts = {str(s): statuses.get(str(s), 0) for s in RowStatus}
             return FollowupReport(results_path=path, action="retry", counts=counts)
+        if not targets:  # only refusals left unchanged: say so in them, nothing is sent
+            counts, changed = rewrite(reader, kept, Counters(), started, "Retried")
+            report = FollowupReport(path, "retry", changed=changed, counts=counts)
+            report.unchanged = len(kept)
+            return report
         settings.require(
             sync=context.mode == Mode.SYNC or mapping.share is not None,
             asynchronous=context.mode == Mode.ASYNC,
@@ -117,7 +122,7 @@ def retry_results(
 class RetryPreview:
     """What `retry` would do with a workbook as it is now: said before it is done."""
 
-    send: int  # Failure rows it sends again (changed, or not refused by LeadSquared)
+    send: int  # Failure and NotSent rows it sends (changed, or not refused by LeadSquared)
     unchanged: int  # refused rows it leaves alone: their values are as they were
     pending: int  # Pending rows it asks about
 
@@ -141,8 +146,8 @@ def retry_preview(results_path: str | Path) -> RetryPreview:
         context = WorkbookContext(reader.summary())
         targets, _ = _scan(reader)
         kept = _unchanged_refusals(reader, targets, context.run_journal())
-    failed = sum(1 for row in targets if row.outcome.status == RowStatus.FAILURE)
-    return RetryPreview(failed - len(kept), len(kept), len(targets) - failed)
+    pending = sum(1 for row in targets if row.outcome.status == RowStatus.PENDING)
+    return RetryPreview(len(targets) - pending - len(kept), len(kept), pending)
 
 
 def _rows(count: int) -> str:
