@@ -914,3 +914,28 @@ def test_a_column_the_draft_left_keeps_its_type_and_date_format_when_given_a_fie
         }
         check = html.unescape(client.get(saved.headers["location"]).text)
         assert "5 rows: 5 ready, 0 need fixing" in check
+
+
+def test_a_fixed_workbook_keeps_formula_values_and_fixes_the_column_the_check_named(
+    tmp_path: Path,
+) -> None:
+    import xlsxwriter
+
+    from importer.commands.fixes import CellFix, apply_fixes
+
+    source = tmp_path / "dupes.xlsx"
+    book = xlsxwriter.Workbook(str(source))
+    sheet = book.add_worksheet("Leads")
+    sheet.write_row(0, 0, ["Email", "Name", "Email", "Total"])
+    sheet.write_row(1, 0, ["a@example.com", "A", "bad"])
+    sheet.write_formula(1, 3, "=1+1", None, 2)  # Excel's last worked-out value: 2
+    book.close()
+    fixed = apply_fixes(
+        source,
+        tmp_path / "dupes.fixed.xlsx",
+        [CellFix(2, "Email (2)", "b@example.com")],  # the reader's label for the second Email
+        sheet="Leads",
+        header_row=1,
+    )
+    cells = openpyxl.load_workbook(fixed)["Leads"]
+    assert [c.value for c in cells[2]] == ["a@example.com", "A", "b@example.com", 2]

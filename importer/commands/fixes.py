@@ -19,7 +19,9 @@ from importer.commands.followup import rewrite
 from importer.core.errors import UserError
 from importer.core.outcomes import RowStatus
 from importer.core.progress import Counters
+from importer.io.tables import normalize_header
 from importer.io.tables.delimited import csv_dialect
+from importer.io.tables.headers import build_header
 from importer.io.workbooks.reader import CellValue, ResultRow, ResultsReader
 from importer.io.workbooks.results import input_name
 
@@ -69,12 +71,11 @@ def _fix_delimited(source: Path, target: Path, fixes: list[CellFix], *, header_r
     encoding, delimiter = csv_dialect(source, header_row)
     text = source.read_bytes().decode(encoding, errors="replace")
     rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
-    header = [cell.strip().casefold() for cell in rows[header_row - 1]]
     for fix in fixes:
         where = fix.row_number - 1
-        if fix.column.strip().casefold() not in header or not 0 <= where < len(rows):
+        column = _position(rows[header_row - 1], fix.column)
+        if column is None or not 0 <= where < len(rows):
             raise UserError(f"Row {fix.row_number}, {fix.column} is not a cell of the file")
-        column = header.index(fix.column.strip().casefold())
         line = rows[where]
         line.extend([""] * (column + 1 - len(line)))
         line[column] = fix.text
@@ -91,23 +92,32 @@ def _fix_workbook(
 ) -> None:
     import openpyxl
 
-    book = openpyxl.load_workbook(source)
+    # data_only: a formula is kept as the value Excel last worked out. openpyxl cannot
+    # compute formulas, and a copy saved with them would hold no values to check or send.
+    book = openpyxl.load_workbook(source, data_only=True, keep_vba=source.suffix.lower() == ".xlsm")
     visible = [ws for ws in book.worksheets if ws.sheet_state == "visible"]
     page = book[sheet] if sheet else (visible or book.worksheets)[0]
-    header = {
-        str(cell.value).strip().casefold(): cell.column
-        for cell in page[header_row]
-        if cell.value is not None
-    }
+    header = ["" if cell.value is None else str(cell.value) for cell in page[header_row]]
     for fix in fixes:
-        column = header.get(fix.column.strip().casefold())
+        column = _position(header, fix.column)
         if column is None:
             raise UserError(f"Row {fix.row_number}, {fix.column} is not a cell of the file")
-        cell = page.cell(row=fix.row_number, column=column)
+        cell = page.cell(row=fix.row_number, column=column + 1)
         cell.value = _as_kind(fix.text, cell.value)
         if isinstance(cell.value, str):
             cell.data_type = "s"  # "=HYPERLINK(...)" typed on the page stays text, never a formula
     book.save(target)
+
+
+def _position(header: list[str], column: str) -> int | None:
+    """Where the column the check calls `column` sits in the header row: labelled as the
+    reader labels it (a second "Email" is "Email (2)", a blank one "Column D")."""
+    labelled = build_header(header, lambda blank: set(blank))
+    wanted = normalize_header(column)
+    for position, label in zip(labelled.indexes, labelled.labels, strict=True):
+        if normalize_header(label) == wanted:
+            return position
+    return None
 
 
 def _as_kind(text: str, old: object) -> str | int | float | datetime:
