@@ -170,21 +170,34 @@ def migrate_sqlite(
     """Bring the state file at `where` to the newest schema of its kind; its version.
 
     `db` is in autocommit mode (isolation_level=None); BEGIN IMMEDIATE keeps other
-    processes out until the steps are committed.
+    processes out until the steps are committed. A file already at the newest schema is
+    only read: opening it takes no write lock.
     """
+    if _sqlite_version(db) == len(steps):
+        return len(steps)
     db.execute("BEGIN IMMEDIATE")
     try:
         db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
-        row = db.execute("SELECT max(version) FROM schema_version").fetchone()
-        version = _run_steps(steps, int(row[0] or 0), db.execute, where)
-        db.execute("DELETE FROM schema_version")
-        db.execute("INSERT INTO schema_version VALUES (?)", (version,))
+        found = _sqlite_version(db)
+        version = _run_steps(steps, found, db.execute, where)
+        if found != version:
+            db.execute("DELETE FROM schema_version")
+            db.execute("INSERT INTO schema_version VALUES (?)", (version,))
         db.execute("COMMIT")
     except BaseException:
         if db.in_transaction:
             db.execute("ROLLBACK")
         raise
     return version
+
+
+def _sqlite_version(db: sqlite3.Connection) -> int:
+    """The file's schema version; 0 for a new file."""
+    try:
+        row = db.execute("SELECT max(version) FROM schema_version").fetchone()
+    except sqlite3.OperationalError:  # no schema_version table yet
+        return 0
+    return int(row[0] or 0)
 
 
 def migrate_postgres(execute: Execute, fetch_version: Callable[[], int | None], where: str) -> int:
