@@ -483,3 +483,23 @@ def test_a_workbook_of_10_mb_or_more_is_named_not_attached(tmp_path: Path) -> No
     assert not list(big_mail.iter_attachments())
     assert str(big) in big_mail.get_body(("plain",)).get_content()
     assert [p.get_filename() for p in small_mail.iter_attachments()] == [small.name]
+
+
+def test_a_file_left_for_tomorrow_at_the_daily_cap_is_told_as_stopped_not_failed(
+    sandbox: RunningSandbox, inbox: Path, mapping: Path, tmp_path: Path
+) -> None:
+    write_csv(inbox / "big.csv", rows("big", 6))
+    with webhook() as hook:
+        done = lsq_import(
+            sandbox,
+            *("watch", str(inbox), "-m", str(mapping), "--once", "--settle", "0"),
+            cwd=inbox.parent,
+            LSQ_NOTIFY=hook.url,
+            LSQ_DAILY_LIMIT="3",
+            LSQ_STATE_HOME=str(tmp_path / "state"),
+        )
+    assert done.returncode == 1, done.stderr
+    [post] = hook.posts
+    assert post["event"] == "stopped", post  # not "file_failed": it waits in the inbox
+    assert post["counts"]["NotSent"] > 0 and "daily limit" in post["text"]
+    assert (inbox / "big.csv").is_file()

@@ -160,10 +160,8 @@ def notice_of_report(
     *,
     results: str | None = None,
     moved_to: Path | None = None,
-    exit_code: int | None = None,
 ) -> Notice:
     """The message for a finished (or stopped) import, from its `ImportReport`."""
-    code = report.exit_code if exit_code is None else exit_code
     if report.stopped:
         event = NoticeEvent.STOPPED
     elif report.exit_code == 0:
@@ -176,7 +174,7 @@ def notice_of_report(
         file=Path(report.input_path).name,
         started=report.started,
         ended=report.finished,
-        exit_code=code,
+        exit_code=report.exit_code,
         counts=dict(report.counts),
         results=results or str(path),
         moved_to=moved_to,
@@ -221,7 +219,6 @@ class Notifier:
     settings: Settings
     transport: httpx.BaseTransport | None = None  # tests and schedulers may inject one
     sleep: Sleep = time.sleep
-    sent: int = 0
     failed: int = 0
     problems: dict[str, str] = field(default_factory=dict)  # target -> why, first time only
     _down: set[str] = field(default_factory=set)
@@ -251,7 +248,6 @@ class Notifier:
             deliveries = list(pool.map(lambda t: self._send(t, notice), targets))
         for delivery in deliveries:
             if delivery.ok:
-                self.sent += 1
                 log.debug("notified %s (%s)", delivery.target, notice.event)
                 continue
             self.failed += 1

@@ -422,6 +422,7 @@ class _Watcher:
             record.results = imported.results_path
             self.report.capped = imported.stopped
             self.say(f"lsq-import: {path.name}: {record.error}")
+            filed = imported  # told as stopped, with its counts: it is not a failed file
         elif not imported.outcomes:
             self._file_error(path, record, NO_DATA_ROWS, results, started)
         else:
@@ -450,13 +451,12 @@ class _Watcher:
 
 def _notice(record: FileRecord, filed: ImportReport | None) -> Notice:
     """The message for one handled file: its counts, where it and its results went."""
-    if filed is not None and record.outcome in (FileOutcome.ARCHIVED, FileOutcome.FAILED):
+    if filed is not None:  # archived, failed, or left for tomorrow at the daily cap
         results = str(record.results) if record.results else None
         return notice_of_report(filed, results=results, moved_to=record.moved_to)
-    event, code = {
-        FileOutcome.INTERRUPTED: (NoticeEvent.STOPPED, 2),
-        FileOutcome.ERROR: (NoticeEvent.FILE_FAILED, 1),
-    }.get(record.outcome, (NoticeEvent.FILE_FAILED, 1))
+    event, code = NoticeEvent.FILE_FAILED, 1
+    if record.outcome == FileOutcome.INTERRUPTED:
+        event, code = NoticeEvent.STOPPED, 2
     if record.moved_to is None and record.outcome == FileOutcome.ERROR:
         event, code = NoticeEvent.COULD_NOT_RUN, 2  # credentials, a 401: left in the inbox
     notice = notice_of_error(

@@ -471,7 +471,6 @@ def _match_page(
         matching=chosen,
         fields=library.field_choices(),
         types=library.FIELD_TYPES,
-        custom=library.CUSTOM_FIELD,
     )
 
 

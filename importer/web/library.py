@@ -151,7 +151,6 @@ def apply_fixes(
 Matching = matching.Matching
 ColumnChoice = matching.ColumnChoice
 MatchingRefused = matching.MatchingRefused
-CUSTOM_FIELD = matching.CUSTOM
 FIELD_TYPES = matching.TYPES
 
 
