@@ -536,17 +536,21 @@ def _matching_of_form(form: dict[str, str], drafted_at: Path) -> library.Matchin
 
 async def import_page(request: Request) -> Response:
     page = page_of(request)
-    return _import_page(page, request.path_params["id"])
+    return await _import_page(page, request.path_params["id"])
 
 
-def _import_page(page: Page, import_id: str, error: str = "", status_code: int = 200) -> Response:
+async def _import_page(
+    page: Page, import_id: str, error: str = "", status_code: int = 200
+) -> Response:
     record = page.work.load_import(import_id)
     status = page.board.status(record)
-    under_way = status.state in ("running", "stopping")
-    failures = [] if under_way else library.failed_rows(Path(record.results))
+    failures: list[library.FailureLine] = []
     preview = None
-    if not under_way and "retry" in status.actions:
-        preview = library.retry_preview(Path(record.results))
+    if status.state not in ("running", "stopping"):  # the results workbook is read off the loop
+        results = Path(record.results)
+        failures = await run_in_threadpool(library.failed_rows, results)
+        if "retry" in status.actions:
+            preview = await run_in_threadpool(library.retry_preview, results)
     return page.render(
         "import.html",
         status_code,
@@ -575,7 +579,7 @@ async def import_action(request: Request) -> Response:
         else:
             raise HTTPException(404)
     except UserError as exc:
-        return _import_page(page, import_id, str(exc), 409)
+        return await _import_page(page, import_id, str(exc), 409)
     return RedirectResponse(f"/imports/{import_id}", 303)
 
 
@@ -593,7 +597,7 @@ async def fix_failures(request: Request) -> Response:
             await run_in_threadpool(library.fix_failed_rows, Path(record.results), edits, changed)
         await run_in_threadpool(page.board.follow_up, import_id, "retry")
     except UserError as exc:
-        return _import_page(page, import_id, str(exc), 409)
+        return await _import_page(page, import_id, str(exc), 409)
     return RedirectResponse(f"/imports/{import_id}", 303)
 
 

@@ -16,8 +16,8 @@ from typing import Any, TypeVar, cast
 
 from python_calamine import CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
 
-from importer.commands import fixes, history, matching, retry
-from importer.commands.followup import FailureLine, FollowupReport, failures_of
+from importer.commands import fixes, followup, history, matching, retry
+from importer.commands.followup import FollowupReport, failures_of
 from importer.commands.history import HistoryLine
 from importer.commands.retry import retry_results
 from importer.commands.run import ImportReport, run_import
@@ -254,6 +254,9 @@ def verify(
 
 
 # ---------------------------------------------------------------- why rows failed
+
+
+FailureLine = followup.FailureLine
 
 
 def failed_rows(results: Path) -> list[FailureLine]:
