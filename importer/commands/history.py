@@ -11,7 +11,7 @@ from typing import Any
 
 from importer.core.config import Settings
 from importer.core.errors import StateStoreError
-from importer.io.ledger import account_key
+from importer.io.ledger import account_of_settings
 from importer.io.state import open_state
 from importer.io.state.history import HistoryLine, open_history
 
@@ -19,37 +19,24 @@ __all__ = ["HistoryLine", "recent_files", "remember_file"]
 log = logging.getLogger("importer.history")
 
 
-def _account(settings: Settings) -> str:
-    return account_key(settings.host or settings.async_host, settings.access_key)
-
-
 def remember_file(settings: Settings, record: dict[str, Any]) -> None:
     """Add one file's line (as watch's log has it) to the account's history."""
-    try:
-        store = open_state(settings)
-        try:
-            with open_history(settings.state_home, store, _account(settings)) as history:
-                history.add("watch", record)
-        finally:
-            if store is not None:
-                store.close()
+    try:  # the history closes the store it is given
+        with open_history(
+            settings.state_home, open_state(settings), account_of_settings(settings)
+        ) as history:
+            history.add("watch", record)
     except StateStoreError as error:
         log.warning("the file's line could not be added to the shared history: %s", error)
 
 
 def recent_files(settings: Settings, limit: int = 30) -> list[HistoryLine]:
     """The newest files `watch` imported into this account, from any machine."""
-    try:
-        store = open_state(settings)
-    except StateStoreError as error:
-        log.warning("the shared history cannot be read: %s", error)
-        return []
-    try:
-        with open_history(settings.state_home, store, _account(settings)) as history:
+    try:  # the history closes the store it is given
+        with open_history(
+            settings.state_home, open_state(settings), account_of_settings(settings)
+        ) as history:
             return history.recent(limit)
     except StateStoreError as error:
         log.warning("the shared history cannot be read: %s", error)
         return []
-    finally:
-        if store is not None:
-            store.close()

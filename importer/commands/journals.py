@@ -12,7 +12,7 @@ from pathlib import Path
 from importer.core.config import Settings
 from importer.core.outcomes import RowStatus
 from importer.io.journal import Journal, journal_path
-from importer.io.ledger import account_key
+from importer.io.ledger import account_of_settings
 from importer.io.locks import FileLock
 
 
@@ -20,7 +20,7 @@ def journal_for(
     settings: Settings, state_dir: Path, input_path: Path, input_sha256: str, mapping_sha256: str
 ) -> Path:
     """The journal a run of this input and mapping into this account keeps (and resumes)."""
-    account = account_key(settings.host or settings.async_host, settings.access_key)
+    account = account_of_settings(settings)
     return journal_path(state_dir, input_path, input_sha256, mapping_sha256, account)
 
 

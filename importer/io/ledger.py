@@ -26,6 +26,7 @@ from enum import StrEnum, auto
 from pathlib import Path
 from typing import Any
 
+from importer.core.config import Settings
 from importer.io.leases import ProcessId, new_holder_id, this_process
 from importer.io.state.db import SqliteDB, StateDB, Tx
 from importer.io.state.migrations import LEDGER_STEPS
@@ -88,8 +89,13 @@ def account_key(host: str, access_key: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 
-def ledger_path(state_home: Path, host: str, access_key: str) -> Path:
-    return state_home / "ledger" / f"{account_key(host, access_key)}.sqlite"
+def account_of_settings(settings: Settings) -> str:
+    """The account these settings reach (the sync host, else the async one, and the key)."""
+    return account_key(settings.host or settings.async_host, settings.access_key)
+
+
+def ledger_path(settings: Settings) -> Path:
+    return settings.state_home / "ledger" / f"{account_of_settings(settings)}.sqlite"
 
 
 class Ledger:

@@ -18,7 +18,7 @@ from enum import Enum, auto
 from importer.core.config import Settings
 from importer.core.errors import StateStoreError
 from importer.core.outcomes import Origin, RowOutcome, RowStatus
-from importer.io.ledger import Claim, Ledger, LedgerEntry, account_key, ledger_path
+from importer.io.ledger import Claim, Ledger, LedgerEntry, account_of_settings, ledger_path
 from importer.io.state import open_state
 from importer.io.state.db import PostgresDB
 
@@ -215,11 +215,10 @@ class PreviousImports:
 def open_ledger(settings: Settings) -> Iterator[Ledger]:
     """The ledger of the account these settings reach (host + access key): in the shared
     PostgreSQL store of LSQ_STATE_URL, else in this machine's file for the account."""
-    host = settings.host or settings.async_host
     store = open_state(settings)
     if store is not None:
-        with Ledger(PostgresDB(store), account_key(host, settings.access_key)) as ledger:
+        with Ledger(PostgresDB(store), account_of_settings(settings)) as ledger:
             yield ledger
         return
-    with Ledger.at(ledger_path(settings.state_home, host, settings.access_key)) as ledger:
+    with Ledger.at(ledger_path(settings)) as ledger:
         yield ledger

@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 
 from importer.core.config import Mode, Settings
-from importer.io.ledger import account_key
+from importer.io.ledger import account_of_settings
 from importer.io.state import BUDGET_FILE, PostgresStore, budget_path, open_state
 from importer.send.budget.daily import DailyCap, DailyUsage, resets_at, utc_day
 from importer.send.budget.postgres import PostgresBudget
@@ -40,10 +40,9 @@ __all__ = [
 def account_of(settings: Settings) -> str | None:
     """The account these settings reach, as the ledger names it (host + access key); both
     rate windows of a Settings belong to it. None without a host or an access key."""
-    host = settings.host or settings.async_host
-    if not host or not settings.access_key:
+    if not (settings.host or settings.async_host) or not settings.access_key:
         return None
-    return account_key(host, settings.access_key)
+    return account_of_settings(settings)
 
 
 def budget_for(
