@@ -939,3 +939,26 @@ def test_a_fixed_workbook_keeps_formula_values_and_fixes_the_column_the_check_na
     )
     cells = openpyxl.load_workbook(fixed)["Leads"]
     assert [c.value for c in cells[2]] == ["a@example.com", "A", "b@example.com", 2]
+
+
+def test_a_drafted_mapping_never_replaces_another_mapping_of_the_same_name(
+    tmp_path: Path, sandbox: RunningSandbox
+) -> None:
+    config = page_config(tmp_path, sandbox)
+    before = (config.mappings_dir / "loan.yaml").read_text(encoding="utf-8")
+    data = write_leads(tmp_path / "leads.csv", 2)
+    with client_for(config) as client:
+        url = upload(client, data, mapping="draft")
+        page = client.get(url).text
+        form = matching_form(page) | {"csrf": csrf_of(page), "event_code": "12000"}
+        refused = client.post(url, data=form | {"name": "loan"})  # watch may be using loan.yaml
+        assert refused.status_code == 400
+        assert "A mapping named loan.yaml already exists" in html.unescape(refused.text)
+        assert (config.mappings_dir / "loan.yaml").read_text(encoding="utf-8") == before
+        check = html.unescape(client.get(upload(client, data)).text)  # editing loan.yaml itself
+        edit = re.search(r'href="([^"]+)" data-testid="edit-mapping"', check)
+        assert edit is not None
+        url = html.unescape(edit.group(1))
+        page = client.get(url).text
+        form = matching_form(page) | {"csrf": csrf_of(page)}
+        assert client.post(url.split("?")[0], data=form).status_code == 303  # may replace it

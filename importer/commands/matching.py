@@ -76,6 +76,7 @@ class Matching:
     # an edited mapping's other settings (unique, options, share...), written back as they were
     extra: dict[str, object] = dataclasses.field(default_factory=dict)
     notes: list[str] = dataclasses.field(default_factory=list)  # e.g. a mapping column not found
+    replaces: str = ""  # the mapping file being changed: the one name a save may overwrite
     # the draft's `unique` (search_by and the opportunity name): kept while both are mapped
     drafted_unique: list[str] = dataclasses.field(default_factory=list)
 
@@ -182,6 +183,7 @@ def from_mapping(
         columns=columns,
         event_code=str(code) if code else "",
         name=mapping_path.stem,
+        replaces=mapping_path.name,
         default_country=mapping.default_country,
         sheet=found.sheet,
         header_row=found.header_row,
@@ -225,10 +227,14 @@ def save_matching(matching: Matching, folder: Path) -> Path:
     each input that is wrong (the page keeps every input and shows the reasons)."""
     problems, text = _mapping_text(matching)
     matching.yaml_text = text
+    name = re.sub(r"[^A-Za-z0-9 _.-]+", "", matching.name).strip(" .")[:60] or "mapping"
+    path = folder / f"{name}.yaml"
+    if path.exists() and path.name != matching.replaces:  # another mapping (watch may use it)
+        problems["mapping-name"] = (
+            f"A mapping named {path.name} already exists: give this one another name"
+        )
     if problems:
         raise MatchingRefused(problems)
-    name = re.sub(r"[^A-Za-z0-9 _.-]+", "", matching.name).strip(" .") or "mapping"
-    path = folder / f"{name}.yaml"
     folder.mkdir(parents=True, exist_ok=True)
     candidate = path.with_suffix(".yaml.new")
     candidate.write_text(text, encoding="utf-8")

@@ -449,6 +449,7 @@ def _drafted(chosen: library.Matching) -> dict[str, object]:
         "default_country": chosen.default_country,
         "extra": chosen.extra,
         "drafted_unique": chosen.drafted_unique,
+        "replaces": chosen.replaces,
         "columns": {
             c.column: {
                 "target": c.drafted,
@@ -528,6 +529,7 @@ def _matching_of_form(form: dict[str, str], drafted_at: Path) -> library.Matchin
         default_country=country if isinstance(country, str) else None,
         extra=dict(extra) if isinstance(extra, dict) else {},
         drafted_unique=[str(n) for n in unique] if isinstance(unique, list) else [],
+        replaces=str(drafted.get("replaces") or ""),
     )
 
 
