@@ -444,8 +444,9 @@ def test_a_header_of_two_names_is_placed_by_the_half_that_names_a_field(tmp_path
     placed = targets(suggest_mapping(data, event_code=12000))
     assert placed["State/Province"] == "lead.mx_State"
     assert placed["Company / Account"] == "lead.Company"
-    # each half names another field: the halves decide nothing (a full name goes first)
-    assert placed.get("First/Last Name") != "lead.LastName"
+    # each half names another field, so the halves decide nothing: the whole header does,
+    # and a full name goes where LeadSquared keeps one (FirstName), never to LastName
+    assert placed.get("First/Last Name") == "lead.FirstName"
 
 
 def test_a_header_named_for_another_field_is_not_taken_by_its_values(tmp_path: Path) -> None:

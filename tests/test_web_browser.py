@@ -43,6 +43,7 @@ pytestmark = [
 ]
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 expect = sync_api.expect
+Axe = pytest.importorskip("axe_playwright_python.sync_playwright", reason="pip install .[test]").Axe
 expect.set_options(timeout=20_000)
 
 
@@ -91,7 +92,7 @@ def check(page: Any, url: str, data: Path) -> None:
 
 def accessible(page: Any, screen: str) -> None:
     """axe-core on the screen as it stands: no serious or critical WCAG 2 A/AA violation."""
-    axe = pytest.importorskip("axe_playwright_python.sync_playwright").Axe()
+    axe = Axe()
     options = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
     found = axe.run(page, options=options).response["violations"]
     grave = [v for v in found if v["impact"] in ("serious", "critical")]

@@ -26,7 +26,7 @@ from importer.core.progress import Counters
 from importer.core.text import cell_text
 from importer.io.workbooks.reader import CellValue, Layout, ResultRow, ResultsReader
 from importer.io.workbooks.results import write_results_sheet
-from importer.io.workbooks.summary import FIXED_CELL, Summary
+from importer.io.workbooks.summary import FIXED_CELL, Summary, fixed_lines
 from importer.rules.checks.payload import build_payloads, share_item
 from importer.rules.checks.validator import Validator
 from importer.rules.mapping.columns import resolve_columns
@@ -220,8 +220,7 @@ def rewrite(
         number += 1
     summary.extra[key] = f"{stamp}: {len(updated)} row(s) updated"
     earlier = sum(1 for name in summary.extra if name.startswith(FIXED_CELL))
-    for number, sentence in enumerate(fixed, earlier + 1):
-        summary.extra[f"{FIXED_CELL} {number}"] = sentence
+    summary.extra.update(fixed_lines(fixed, start=earlier + 1))
     write_results_sheet(
         reader.path,
         headers=layout.header,
@@ -345,7 +344,7 @@ def failures_of(results_path: Path, *, limit: int = 500) -> list[FailureLine]:
             message = outcome.message or "LeadSquared did not say why"
             named = [h for h in at if h.casefold() in message.casefold()]
             column = max(named, key=len) if named else ""
-            value = row.cells[at[column]] if column and at[column] < len(row.cells) else None
+            value = row.cells[at[column]] if column else None  # rows come padded to width
             found.append(
                 FailureLine(
                     outcome.row_number,

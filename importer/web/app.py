@@ -38,7 +38,7 @@ from importer.core.config import Mode
 from importer.core.errors import MappingError, UserError
 from importer.core.outcomes import RowStatus
 from importer.web import library
-from importer.web.checks import run_check
+from importer.web.checks import plain, run_check
 from importer.web.choices import DRAFT, MappingChoice, draft_file_name, find_choice, mapping_choices
 from importer.web.colours import status_css
 from importer.web.config import WebConfig
@@ -353,7 +353,7 @@ async def draft_page(request: Request) -> Response:
             mapping_name=draft_file_name(Path(record.original_name).stem, "mapping"),
         )
     except UserError as exc:
-        problem = str(exc).replace(record.input, record.original_name)
+        problem = plain(str(exc), Path(record.input), record.original_name)
     return _draft_page(page, record, draft, problem, event_code=code_text)
 
 
@@ -436,7 +436,7 @@ async def match_page(request: Request) -> Response:
             record.header_row = chosen.header_row
             page.work.save_check(record)
     except UserError as exc:
-        problem = str(exc).replace(record.input, record.original_name)
+        problem = plain(str(exc), Path(record.input), record.original_name)
         return _draft_page(page, record, None, problem, event_code=code_text, status_code=400)
     folder = page.work.check_dir(record.id)
     folder.mkdir(parents=True, exist_ok=True)

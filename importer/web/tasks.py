@@ -23,10 +23,11 @@ from importer.core.config import Mode, Settings
 from importer.core.errors import LockedError, UserError
 from importer.core.outcomes import RowStatus
 from importer.web import library
+from importer.web.checks import plain
 from importer.web.progress import LiveProgress, Snapshot
 from importer.web.records import Activity, ActivityKind, CheckRecord, ImportRecord, State
 from importer.web.status import ImportStatus, import_status
-from importer.web.words import CANCELLED_TEXT, page_words, plural
+from importer.web.words import CANCELLED_TEXT, plural
 from importer.web.workdir import WorkDir, new_id, now_text
 
 log = logging.getLogger("importer.web")
@@ -373,10 +374,8 @@ class TaskBoard:
 
     def _plain(self, record: ImportRecord, message: str) -> str:
         """Library messages name the stored file; the user knows it by its own name."""
-        stored = Path(record.input)
-        original = Path(record.original_name)
-        text = message.replace(stored.name, original.name).replace(stored.stem, original.stem)
-        return page_words(text.replace(str(self.work.root), "the work folder"))
+        named = plain(message, Path(record.input), record.original_name)
+        return named.replace(str(self.work.root), "the work folder")
 
     # -- a server that starts again ----------------------------------------------------
 

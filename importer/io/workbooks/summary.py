@@ -67,9 +67,10 @@ class Summary:
 FIXED_CELL = "Fixed cell"  # a Summary line per cell fixed before the run (the page's fix in place)
 
 
-def fixed_lines(fixed: Sequence[str]) -> dict[str, str | int]:
-    """`Fixed cell 1`, `Fixed cell 2`...: each cell fixed on the page, in the Summary."""
-    return {f"{FIXED_CELL} {i}": sentence for i, sentence in enumerate(fixed, 1)}
+def fixed_lines(fixed: Sequence[str], start: int = 1) -> dict[str, str | int]:
+    """`Fixed cell 1`, `Fixed cell 2`...: each cell fixed on the page, in the Summary
+    (numbered on from `start` when a workbook already lists some)."""
+    return {f"{FIXED_CELL} {i}": sentence for i, sentence in enumerate(fixed, start)}
 
 
 def write_summary(workbook: Workbook, styles: Styles, summary: Summary) -> None:
