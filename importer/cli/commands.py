@@ -135,9 +135,6 @@ def validate(
         typer.echo(result.summary_line())
         if not quiet and result.estimate is not None and result.estimate.rows:
             typer.echo(f"{result.estimate.sentence()}.")
-        daily = result.daily_sentence()
-        if not quiet and daily:
-            typer.echo(f"{daily}.")
     raise typer.Exit(result.exit_code)
 
 

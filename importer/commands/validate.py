@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from itertools import takewhile
 from pathlib import Path
@@ -51,12 +51,6 @@ class ValidationReport:
     preview_heads: list[tuple[str | None, str]] = field(default_factory=list)
     shares: bool = False  # the mapping shares each created opportunity (one call more)
     header_row: int = 1  # the row the headers were read from (given, or detected)
-
-    def daily_sentence(self) -> str | None:
-        """What the import takes of today's remaining calls (None without a daily limit)."""
-        if self.daily is None or self.estimate is None or not self.estimate.rows:
-            return None
-        return self.daily.sentence(self.estimate.total_calls)
 
     @property
     def exit_code(self) -> int:
@@ -118,11 +112,13 @@ def validate_file(
     )
     warnings = list(source.table.warnings)
     daily = _daily(settings, warnings)
+    if daily is not None and estimate.rows:  # said with the time, as `run` says it
+        estimate = replace(estimate, daily=daily.sentence(estimate.total_calls))
     table = preview_table(source.mapping, source.columns, preview)
     report_path = None
     if write_report:
         report_path = Path(report) if report else default_report_path(source.input_path)
-        summary = _summary(source, seen, started, estimate, daily)
+        summary = _summary(source, seen, started, estimate)
         summary.input_name = shown_name or summary.input_name
         summary.extra.update(fixed_lines(fixed))
         _write_report(report_path, source, seen, table, summary)
@@ -162,7 +158,6 @@ def _summary(
     seen: Tally,
     started: datetime,
     estimate: ImportEstimate,
-    daily: DailyUsage | None,
 ) -> Summary:
     return Summary(
         counts={"Rows read": seen.rows_read, "Valid": seen.valid, "Invalid": seen.invalid},
@@ -177,11 +172,6 @@ def _summary(
             "Totals rows skipped": seen.total_rows,
             "Sheet": source.table.sheet or "",
             "Import time": estimate.sentence() if estimate.rows else "nothing to import",
-            **(
-                {"Daily limit": daily.sentence(estimate.total_calls)}
-                if daily is not None and estimate.rows
-                else {}
-            ),
             **{f"Warning {i}": w for i, w in enumerate(source.table.warnings, 1)},
         },
     )
