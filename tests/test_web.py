@@ -538,6 +538,13 @@ def matching_form(page: str) -> dict[str, str]:
     return form
 
 
+def edit_mapping_url(check_page: str) -> str:
+    """The check page's "change its columns" link: the matching screen for its mapping."""
+    found = re.search(r'href="([^"]+)" data-testid="edit-mapping"', check_page)
+    assert found is not None, "the check page links to changing the mapping's columns"
+    return html.unescape(found.group(1))
+
+
 def test_a_new_file_is_matched_with_choices_and_saved_without_yaml(
     tmp_path: Path, sandbox: RunningSandbox
 ) -> None:
@@ -640,14 +647,13 @@ def test_an_existing_mapping_is_edited_on_the_same_matching_screen(
     with client_for(config) as client:
         check_url = upload(client, data)
         check = client.get(check_url).text
-        edit = re.search(r'href="([^"]+)" data-testid="edit-mapping"', check)
-        assert edit is not None
-        page = client.get(html.unescape(edit.group(1))).text
+        url = edit_mapping_url(check)
+        page = client.get(url).text
         form = matching_form(page)
         assert form["field-0"] == "lead.EmailAddress" and form["event_code"] == "12000"
         assert form["name"] == "loan"
         form |= {"name": "loan edited", "field-1": "", "csrf": csrf_of(page)}  # drop First Name
-        saved = client.post(html.unescape(edit.group(1)).split("?")[0], data=form)
+        saved = client.post(url.split("?")[0], data=form)
         assert saved.status_code == 303, saved.text
         text = (config.mappings_dir / "loan edited.yaml").read_text(encoding="utf-8")
         assert "FirstName" not in text and "min: 0" in text  # its other rules are kept
@@ -672,9 +678,8 @@ def test_editing_a_mapping_for_a_renamed_file_places_columns_by_name_and_values(
     )
     with client_for(config) as client:
         check = html.unescape(client.get(upload(client, data)).text)
-        edit = re.search(r'href="([^"]+)" data-testid="edit-mapping"', check)
-        assert edit is not None
-        page = html.unescape(client.get(html.unescape(edit.group(1))).text)
+        url = edit_mapping_url(check)
+        page = html.unescape(client.get(url).text)
         form = matching_form(page)
         chosen = {form[f"column-{i}"]: form[f"field-{i}"] for i in range(5)}
         assert chosen == {
@@ -687,7 +692,7 @@ def test_editing_a_mapping_for_a_renamed_file_places_columns_by_name_and_values(
         assert form["schema-name-3"] == "mx_Custom_6"
         assert 'was "Loan Amount" in the mapping' in page
         form |= {"name": "loan december", "csrf": csrf_of(page)}
-        saved = client.post(html.unescape(edit.group(1)).split("?")[0], data=form)
+        saved = client.post(url.split("?")[0], data=form)
         assert saved.status_code == 303, saved.text
         text = (config.mappings_dir / "loan december.yaml").read_text(encoding="utf-8")
         assert "column: Ticket Size" in text and "min: 0" in text
@@ -703,9 +708,8 @@ def test_editing_says_which_mapping_columns_the_file_lacks(
     data.write_text("Email,First Name\np@example.com,P\n", encoding="utf-8")
     with client_for(config) as client:
         check = html.unescape(client.get(upload(client, data)).text)
-        edit = re.search(r'href="([^"]+)" data-testid="edit-mapping"', check)
-        assert edit is not None
-        page = html.unescape(client.get(html.unescape(edit.group(1))).text)
+        url = edit_mapping_url(check)
+        page = html.unescape(client.get(url).text)
         assert '"Opportunity Name" of the mapping is not in this file' in page
 
 
@@ -724,9 +728,7 @@ def test_a_custom_lead_field_and_a_unique_field_dropped_on_the_matching_screen(
     )
     with client_for(config) as client:
         check = client.get(upload(client, data)).text
-        edit = re.search(r'href="([^"]+)" data-testid="edit-mapping"', check)
-        assert edit is not None
-        url = html.unescape(edit.group(1))
+        url = edit_mapping_url(check)
         page = client.get(url).text
         form = matching_form(page) | {"csrf": csrf_of(page), "name": "loan with pan"}
         assert form["column-2"] == "Opportunity Name" and form["column-4"] == "PAN"
@@ -956,9 +958,7 @@ def test_a_drafted_mapping_never_replaces_another_mapping_of_the_same_name(
         assert "A mapping named loan.yaml already exists" in html.unescape(refused.text)
         assert (config.mappings_dir / "loan.yaml").read_text(encoding="utf-8") == before
         check = html.unescape(client.get(upload(client, data)).text)  # editing loan.yaml itself
-        edit = re.search(r'href="([^"]+)" data-testid="edit-mapping"', check)
-        assert edit is not None
-        url = html.unescape(edit.group(1))
+        url = edit_mapping_url(check)
         page = client.get(url).text
         form = matching_form(page) | {"csrf": csrf_of(page)}
         assert client.post(url.split("?")[0], data=form).status_code == 303  # may replace it
