@@ -9,9 +9,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from pg_cluster import Cluster, binaries
 
 from importer.sandbox import RunningSandbox, SandboxConfig, serve_in_thread
+
+# CI runs the property tests on a fixed seed (a landing never hangs on a new random case);
+# on a workstation each run tries new examples, and what they find becomes an @example.
+settings.register_profile("ci", derandomize=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
 @pytest.fixture(autouse=True)

@@ -379,14 +379,16 @@ class PhoneReader:
             text = texts[position]
             if not text:
                 continue
-            if self.region is None and not text.startswith("+"):
+            if self.region is None and "+" not in text:
                 out[position] = legacy_phone(text)
                 continue
             found = self._one(text)
-            if found is None:
-                self.refused.add(text)
-            else:
+            if found is not None:
                 out[position] = found
+            elif self.region is None and not text.startswith("+"):
+                out[position] = legacy_phone(text)  # ".+44 …" reads as phonenumbers reads it
+            else:
+                self.refused.add(text)
         result: list[str] = out.tolist()
         return result
 
